@@ -5,8 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // The machine has two cores; real-component tests (Slurm, sshd) share one cluster.
-    fileParallelism: true,
+    // Two cores here and in CI; real-component tests share one Slurm cluster and sshd.
     maxWorkers: 2,
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

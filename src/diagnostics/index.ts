@@ -93,3 +93,25 @@ export class SourceSet {
 
 export { formatDiagnostic, formatDiagnostics, lineColumn } from './format.js';
 export { nearest } from './suggest.js';
+
+/**
+ * The same problem found in many bundles (an unknown placeholder in the template)
+ * is one problem: keep the first of each (code, place, message).
+ */
+export function dedupe(list: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return list.filter((d) => {
+    const key = `${d.code}|${d.file ?? ''}|${d.start ?? ''}|${d.line ?? ''}|${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Sort by file, then position, keeping the original order where equal. */
+export function byPosition(list: readonly Diagnostic[]): Diagnostic[] {
+  return list
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => (a.d.file ?? '').localeCompare(b.d.file ?? '') || (a.d.start ?? a.d.line ?? 0) - (b.d.start ?? b.d.line ?? 0) || a.i - b.i)
+    .map(({ d }) => d);
+}

@@ -28,6 +28,8 @@ function yamlErrorDiagnostic(file: string, e: { code: string; message: string; p
 
 export interface LoadResult {
   loaded?: LoadedYaml;
+  /** The text read, also when it did not parse (diagnostics point into it). */
+  text?: string;
   diagnostics: Diagnostic[];
 }
 
@@ -38,14 +40,14 @@ export function parseYaml(file: string, text: string): LoadResult {
   const diagnostics: Diagnostic[] = [];
   for (const e of doc.errors) diagnostics.push(yamlErrorDiagnostic(file, e, 'error'));
   for (const w of doc.warnings) diagnostics.push(yamlErrorDiagnostic(file, w, 'warning'));
-  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  if (diagnostics.some((d) => d.severity === 'error')) return { text, diagnostics };
   // A tab anywhere in the leading whitespace is refused even where yaml tolerates it,
   // because the indentation the user sees is then not the structure the parser sees.
   const tab = /^( *)\t/m.exec(text);
   if (tab) {
     const start = tab.index + tab[1]!.length;
     diagnostics.push(diag('EG1003', 'Invalid YAML: a tab character is used for indentation.', { file, start, length: 1 }, YAML_HINTS.TAB_AS_INDENT![1]));
-    return { diagnostics };
+    return { text, diagnostics };
   }
   const data = (doc.toJS({ maxAliasCount: 1000 }) ?? null) as Value;
   const whole: Span = { file, start: 0, length: Math.max(1, text.length) };
@@ -74,7 +76,7 @@ export function parseYaml(file: string, text: string): LoadResult {
     }
     return best;
   };
-  return { loaded: { file, text, data, locate }, diagnostics };
+  return { loaded: { file, text, data, locate }, text, diagnostics };
 }
 
 function spanOf(file: string, range: [number, number, number]): Span {

@@ -1,0 +1,182 @@
+/**
+ * The command line: parses arguments, calls the library, prints, and picks the exit
+ * code. Only this file calls process.exit. Exit codes: 0 success, 1 user error (bad
+ * input, differences found by --check, a failed verify), 2 internal error (a bug).
+ */
+import { Command, CommanderError } from 'commander';
+import { build, type BuildResult } from '../build.js';
+import { planExperiment } from '../compile.js';
+import { formatDiagnostics, isDiagnosticError, type Diagnostic, type SourceSet } from '../diagnostics/index.js';
+import { verifyTree } from '../verify/index.js';
+import { EEGEN_VERSION } from '../version.js';
+import { buildJson, formatCheck, formatDryRun, formatPlan, formatReport } from './format.js';
+import { startProgress } from './progress.js';
+
+class Exit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+function printDiagnostics(diagnostics: Diagnostic[], sources?: SourceSet): void {
+  if (diagnostics.length) process.stderr.write(`${formatDiagnostics(diagnostics, sources)}\n`);
+}
+
+function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+interface BuildFlags {
+  template?: string;
+  out?: string;
+  host?: string;
+  profiles?: string[];
+  dryRun?: boolean;
+  json?: boolean;
+  check?: boolean;
+  prune?: boolean;
+  archive?: string;
+  force?: boolean;
+  quiet?: boolean;
+}
+
+async function runBuild(config: string, flags: BuildFlags): Promise<number> {
+  const showProgress = !flags.json && !flags.quiet && process.stderr.isTTY === true;
+  const progress = showProgress ? startProgress() : undefined;
+  let result: BuildResult;
+  try {
+    result = await build({
+      config,
+      ...(flags.template ? { template: flags.template } : {}),
+      ...(flags.out ? { out: flags.out } : {}),
+      ...(flags.host ? { host: flags.host } : {}),
+      ...(flags.profiles ? { profileDirs: flags.profiles } : {}),
+      dryRun: flags.dryRun ?? false,
+      check: flags.check ?? false,
+      prune: flags.prune ?? false,
+      force: flags.force ?? false,
+      ...(flags.archive ? { archive: flags.archive } : {}),
+      ...(progress ? { onProgress: progress.render, onWriteProgress: progress.write } : {}),
+    });
+  } finally {
+    progress?.stop();
+  }
+  printDiagnostics(result.diagnostics, result.sources);
+  if (flags.json) printJson(buildJson(result));
+  if (!result.plan) return 1;
+  if (!flags.json && !flags.quiet) {
+    if (flags.dryRun) process.stdout.write(`${formatDryRun(result)}\n`);
+    else if (flags.check) process.stdout.write(`${formatCheck(result)}\n`);
+    else if (result.report) process.stdout.write(`${formatReport(result.outDir, result.report)}\n`);
+    if (flags.archive && !flags.dryRun && !flags.check) process.stdout.write(`Archive: ${flags.archive}\n`);
+  } else if (flags.check && !result.ok && !flags.json) {
+    process.stdout.write(`${formatCheck(result)}\n`);
+  }
+  return result.ok ? 0 : 1;
+}
+
+async function runPlan(config: string, flags: { json?: boolean }): Promise<number> {
+  const { plan, sources, diagnostics } = await planExperiment(config);
+  printDiagnostics(diagnostics, sources);
+  if (!plan) {
+    if (flags.json) printJson({ ok: false, diagnostics });
+    return 1;
+  }
+  if (flags.json) printJson({ ok: true, ...plan });
+  else process.stdout.write(`${formatPlan(plan)}\n`);
+  return diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
+}
+
+async function runVerify(dir: string, flags: { json?: boolean }): Promise<number> {
+  const result = await verifyTree(dir);
+  if (flags.json) printJson(result);
+  else if (result.ok) process.stdout.write(`${dir}: ${result.bundles} bundle${result.bundles === 1 ? '' : 's'} intact.\n`);
+  else {
+    const lines = result.problems.map((p) => `  ${p.kind}: ${p.bundle}/${p.file}`);
+    process.stderr.write(`${dir}: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${result.bundles} bundle${result.bundles === 1 ? '' : 's'}:\n${lines.join('\n')}\n`);
+  }
+  return result.ok ? 0 : 1;
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+export function program(): Command {
+  const cmd = new Command('eegen')
+    .description('Compile experiment sweeps into reproducible job bundles for Slurm, LSF and bash.')
+    .version(EEGEN_VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  cmd.addHelpText(
+    'after',
+    `
+Examples:
+  eegen build fixtures/cloudmask/config.yaml --template fixtures/cloudmask/cloudmask.in.slurm
+  eegen plan fixtures/cloudmask/config.yaml
+  eegen verify out`,
+  );
+
+  cmd
+    .command('build')
+    .description('Build one bundle directory per parameter combination.')
+    .argument('<config>', 'experiment config (YAML)')
+    .option('-t, --template <file>', 'template: *.eta, NAME.in.slurm, NAME.in.lsf or NAME.in.sh (default: config `template:` or the built-in one)')
+    .option('-o, --out <dir>', 'output directory', 'out')
+    .option('--host <name>', 'host/site profile (default: config system.host)')
+    .option('--profiles <dir>', 'extra folder of profiles (repeatable)', collect)
+    .option('-n, --dry-run', 'compile and show the bundles; write nothing')
+    .option('--json', 'machine-readable output on stdout')
+    .option('--check', 'exit 1 and list differences if the output is not what the config produces; write nothing')
+    .option('--prune', 'remove bundles the config no longer produces (never files a run wrote)')
+    .option('--archive <file>', 'also write the bundles as one reproducible .tar.gz or .zip')
+    .option('-f, --force', 'build even if the sweep is larger than sweep.limit')
+    .option('-q, --quiet', 'print errors only')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  eegen build config.yaml --template cloudmask.in.slurm --out out
+  eegen build config.yaml --dry-run --json | jq '.bundles[].id'
+  eegen build config.yaml --check        # in CI: are the checked-in bundles current?
+  eegen build config.yaml --archive bundles.tar.gz`,
+    )
+    .action(async (config: string, flags: BuildFlags) => {
+      throw new Exit(await runBuild(config, flags));
+    });
+
+  cmd
+    .command('plan')
+    .description('Show how many combinations the sweep has and what each rule removes.')
+    .argument('<config>', 'experiment config (YAML)')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExamples:\n  eegen plan config.yaml\n  eegen plan config.yaml --json')
+    .action(async (config: string, flags: { json?: boolean }) => {
+      throw new Exit(await runPlan(config, flags));
+    });
+
+  cmd
+    .command('verify')
+    .description('Check bundles against their manifests (exit 1 naming each changed or missing file).')
+    .argument('<dir>', 'an output directory or a single bundle')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExamples:\n  eegen verify out\n  eegen verify out/epoch-1_gpu-a100_repeat-1')
+    .action(async (dir: string, flags: { json?: boolean }) => {
+      throw new Exit(await runVerify(dir, flags));
+    });
+  return cmd;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof Exit) return e.code;
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
+    if (isDiagnosticError(e)) {
+      printDiagnostics(e.diagnostics);
+      return 1;
+    }
+    process.stderr.write(`eegen: internal error (this is a bug, please report it):\n${(e as Error)?.stack ?? String(e)}\n`);
+    return 2;
+  }
+}

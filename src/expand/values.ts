@@ -1,0 +1,70 @@
+/**
+ * What one `experiment:` entry expands to (its dimension's values):
+ *
+ * - a string: the cloudmesh comma/bracket grammar (commas.ts); `"200"` is one value, 200;
+ * - a YAML list: its items as they are (`[null]` is one value, null); it must not be empty;
+ * - a mapping: a range or an explicit `{values: [...]}` list (ranges.ts);
+ * - any other scalar (number, boolean, null): that one value.
+ */
+import { diag, nearest, type Diagnostic } from '../diagnostics/index.js';
+import { isMapping } from '../expr/semantics.js';
+import type { LoadedYaml, Mapping, Value } from '../types.js';
+import { EXPAND_CODES as C } from './codes.js';
+import { expandCommaString } from './commas.js';
+import { expandRange, RANGE_KEYS } from './ranges.js';
+import { sourceOf, spanIn } from './spans.js';
+
+export function expandValue(loaded: LoadedYaml, key: string, value: Value): { values?: Value[]; diagnostics: Diagnostic[] } {
+  const path = ['experiment', key];
+  if (typeof value === 'string') {
+    const { values, errors } = expandCommaString(value);
+    const source = sourceOf(loaded, path, value);
+    const diagnostics = errors.map((e) => {
+      const code = e.kind === 'empty' ? C.emptyValues : e.kind === 'size' ? C.dimensionTooLarge : C.badHostlist;
+      return diag(code, `experiment.${key}: ${e.message}`, value === '' ? source.span : spanIn(source, e.offset, e.length), e.hint);
+    });
+    return diagnostics.length ? { diagnostics } : { values, diagnostics };
+  }
+  if (Array.isArray(value)) {
+    if (value.length) return { values: value, diagnostics: [] };
+    return { diagnostics: [diag(C.emptyValues, `experiment.${key} is an empty list.`, loaded.locate(path), 'Give at least one value, e.g. [1, 2], or remove the key.')] };
+  }
+  if (isMapping(value)) return expandMapping(loaded, key, value);
+  return { values: [value], diagnostics: [] };
+}
+
+function expandMapping(loaded: LoadedYaml, key: string, m: Mapping): { values?: Value[]; diagnostics: Diagnostic[] } {
+  const path = ['experiment', key];
+  const keys = Object.keys(m);
+  const unknown = (allowed: string[]) =>
+    keys
+      .filter((k) => !allowed.includes(k))
+      .map((k) => {
+        const near = nearest(k, allowed);
+        return diag(C.unknownValueForm, `experiment.${key}: unknown key '${k}' in a ${allowed === RANGE_KEYS ? 'range' : 'values'} mapping.`, loaded.locate([...path, k], 'key'), near ? `Did you mean '${near}'?` : `Allowed keys: ${allowed.join(', ')}.`);
+      });
+  if ('values' in m) {
+    const diagnostics = unknown(['values']);
+    const list = m.values;
+    if (!Array.isArray(list)) diagnostics.push(diag(C.unknownValueForm, `experiment.${key}.values must be a list.`, loaded.locate([...path, 'values']), 'Write values: [a, b, c].'));
+    else if (!list.length) diagnostics.push(diag(C.emptyValues, `experiment.${key}.values is an empty list.`, loaded.locate([...path, 'values']), 'Give at least one value.'));
+    return diagnostics.length || !Array.isArray(list) ? { diagnostics } : { values: list, diagnostics };
+  }
+  if (keys.some((k) => RANGE_KEYS.includes(k))) {
+    const diagnostics = unknown(RANGE_KEYS);
+    if (diagnostics.length) return { diagnostics };
+    const { values, errors } = expandRange(m);
+    for (const e of errors) diagnostics.push(diag(e.tooLarge ? C.dimensionTooLarge : C.badRange, `experiment.${key}: ${e.message}`, loaded.locate(e.key ? [...path, e.key] : path), e.hint));
+    return values && !diagnostics.length ? { values, diagnostics } : { diagnostics };
+  }
+  return {
+    diagnostics: [
+      diag(
+        C.unknownValueForm,
+        `experiment.${key} is a mapping that is neither a range nor a values list.`,
+        loaded.locate(path),
+        'Use {from, to, step}, {from, to, num, scale} or {values: [...]}; to sweep over mappings, list them: [{...}, {...}].',
+      ),
+    ],
+  };
+}

@@ -1,0 +1,14 @@
+/**
+ * eegen's library API. Every CLI command is a call to one of these.
+ *
+ *   import { build, plan, verify } from 'eegen';
+ */
+export { build, DEFAULT_OUT, type BuildOptions, type BuildResult, type Difference } from './build.js';
+export { compile, loadInputs, planExperiment as plan, DEFAULT_LIMIT, type CompileOptions, type CompileResult } from './compile.js';
+export { verifyTree as verify, type VerifyProblem } from './verify/index.js';
+export { writeArchive } from './archive/index.js';
+export { formatDiagnostic, formatDiagnostics, DiagnosticError, SourceSet, type Diagnostic } from './diagnostics/index.js';
+export type { SweepPlan, RuleReport } from './expand/index.js';
+export type * from './types.js';
+export { LAYOUT } from './types.js';
+export { EEGEN_VERSION } from './version.js';

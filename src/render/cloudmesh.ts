@@ -1,0 +1,112 @@
+/**
+ * Cloudmesh templates (NAME.in.slurm / .in.sh / .in.lsf): the text is shell, with
+ * `{dotted.name}` placeholders (resolve/placeholders.ts). Each placeholder is replaced by
+ * its value escaped for the shell position it sits in (shell/scan.ts finds the
+ * position, shell/context.ts escapes); every other byte of the template is kept.
+ */
+import { diag, nearest, type Diagnostic } from '../diagnostics/index.js';
+import { deferredRef } from '../resolve/deferred.js';
+import { classifyReference, followValue, isMapping, type NamespaceInput, type Reference } from '../resolve/namespaces.js';
+import { placeholderRoots } from '../resolve/placeholders.js';
+import { substituteSlots } from '../shell/context.js';
+import { scalarText, ShellQuoteError } from '../shell/quote.js';
+import { blockingProblems, scanShell, type ShellScan, type Slot } from '../shell/scan.js';
+import type { Mapping, Value } from '../types.js';
+import { RENDER_CODES as C } from './codes.js';
+import { directiveBlock } from './directives.js';
+import type { RenderContext } from './index.js';
+import type { TemplateSource } from './template.js';
+
+const scans = new WeakMap<TemplateSource, ShellScan>();
+
+function scanOf(t: TemplateSource): ShellScan {
+  let s = scans.get(t);
+  if (!s) {
+    s = scanShell(t.text);
+    scans.set(t, s);
+  }
+  return s;
+}
+
+/** The config seen by templates: `experiment` is this bundle's (resolved) parameters. */
+export function templateConfig(ctx: RenderContext): Mapping {
+  return isMapping(ctx.config.experiment) ? ctx.config : { ...ctx.config, experiment: ctx.params };
+}
+
+export function renderCloudmesh(t: TemplateSource, ctx: RenderContext): { text?: string; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const at = (slot: Slot): { file: string; line: number } => ({ file: t.file, line: slot.line });
+  const scan = scanOf(t);
+  const problems = blockingProblems(scan);
+  if (problems.length) {
+    for (const p of problems)
+      diagnostics.push(diag(C.unbalancedTemplate, `The template ${p.message}, so eegen cannot tell how to quote the placeholders after it.`, { file: t.file, line: p.line }, 'Close the quote, substitution or here-document (bash would reject the script as well).'));
+    return { diagnostics };
+  }
+  const config = templateConfig(ctx);
+  const roots = placeholderRoots(config);
+  const block = (scheduler: 'slurm' | 'lsf'): string => directiveBlock(scheduler, ctx.directives);
+  const ns: NamespaceInput = { config, host: ctx.host, bundle: ctx.bundle, blocks: { slurm: () => block('slurm'), lsf: () => block('lsf') } };
+  let failed = false;
+  const fail = (d: Diagnostic): undefined => {
+    diagnostics.push(d);
+    failed = true;
+    return undefined;
+  };
+
+  const valueOf = (slot: Slot): string | { raw: string } | undefined => {
+    const root = slot.path[0]!;
+    if (!roots.has(root)) {
+      // Only dotted names with a longish first segment: `{obj.attr}` in embedded Python is legitimate.
+      const near = slot.path.length > 1 && root.length >= 5 ? nearest(root, roots) : undefined;
+      if (near) diagnostics.push(diag(C.nearMissPlaceholder, `{${slot.name}} on line ${slot.line} is left as written: "${root}" is not a config key or namespace.`, at(slot), `Did you mean {${[near, ...slot.path.slice(1)].join('.')}}?`, 'warning'));
+      return undefined;
+    }
+    const isBlock = !Object.hasOwn(config, root) && ((root === 'slurm' && slot.name === 'slurm.sbatch') || (root === 'lsf' && slot.name === 'lsf.bsub'));
+    let ref: Reference;
+    try {
+      ref = classifyReference(slot.path, ns);
+    } catch (e) {
+      if (!(e instanceof ShellQuoteError)) throw e;
+      return fail(diag(C.badDirectiveValue, `{${slot.name}} on line ${slot.line} cannot be built: ${e.message}.`, at(slot), 'Fix the value in the host profile or the config resources.'));
+    }
+    if (ref.kind === 'config') ref = followValue(config[ref.path[0]!]!, ref.path[0]!, ref.path.slice(1));
+    let value: Value;
+    switch (ref.kind) {
+      case 'env':
+        value = ref.value ?? deferredRef(ref.name);
+        break;
+      case 'invalid':
+        return fail(diag(C.unknownPlaceholder, `${ref.message} (line ${slot.line}).`, at(slot), ref.hint));
+      case 'unknown': {
+        const near = nearest(ref.missing, ref.candidates);
+        const full = (k: string): string => (ref.known ? `${ref.known}.${k}` : k);
+        return fail(
+          diag(
+            C.unknownPlaceholder,
+            `{${slot.name}} on line ${slot.line} refers to nothing: ${ref.known ? `${ref.known} has no key "${ref.missing}"` : `there is no key "${ref.missing}"`}.`,
+            at(slot),
+            near ? `Did you mean {${full(near)}}?` : ref.candidates.length ? `Known keys: ${ref.candidates.slice(0, 12).join(', ')}.` : undefined,
+          ),
+        );
+      }
+      case 'value':
+        value = ref.value;
+        break;
+      case 'config':
+        throw new Error('unreachable: config references are followed above');
+    }
+    if (isBlock && typeof value === 'string') return { raw: value };
+    if (typeof value === 'object' && value !== null) {
+      return fail(diag(C.structuredValue, `{${slot.name}} on line ${slot.line} is ${Array.isArray(value) ? 'a list' : 'a mapping'}, which has no single text form.`, at(slot), 'Refer to one of its fields, or use an Eta template (*.eta) to format it.'));
+    }
+    return scalarText(value);
+  };
+
+  const { text, failures } = substituteSlots(t.text, scan.slots, valueOf);
+  for (const f of failures) {
+    diagnostics.push(diag(C.unsafeValue, `{${f.slot.name}} on line ${f.slot.line} cannot be placed safely: ${f.error.message}.`, at(f.slot), 'Change the value, or move the placeholder to an unquoted position where it becomes one shell word.'));
+  }
+  if (failed || failures.length) return { diagnostics };
+  return { text, diagnostics };
+}

@@ -1,0 +1,31 @@
+/**
+ * Diagnostic codes of the render stage (EG4xxx). Stable: a code keeps its meaning.
+ */
+export const RENDER_CODES = {
+  /** The template file cannot be read. */
+  templateUnreadable: 'EG4001',
+  /** A placeholder in a cloudmesh template refers to nothing. */
+  unknownPlaceholder: 'EG4002',
+  /** `{experimnt.epoch}`: unknown first segment close to a known one; left as written. */
+  nearMissPlaceholder: 'EG4003',
+  /** A value that cannot be placed safely at its position in the script. */
+  unsafeValue: 'EG4004',
+  /** The template ends inside a quote, substitution or here-document. */
+  unbalancedTemplate: 'EG4005',
+  /** Eta template syntax error. */
+  etaSyntax: 'EG4006',
+  /** Eta template runtime error (undefined variable, exception in template code). */
+  etaRuntime: 'EG4007',
+  /** An #SBATCH/#BSUB line after the first command: the scheduler would ignore it. */
+  directiveAfterCommand: 'EG4008',
+  /** A mapping or list placed into cloudmesh template text. */
+  structuredValue: 'EG4009',
+  /** The bundle's directive name (experiment.directive / experiment.gpu) is not in the host profile. */
+  unknownDirective: 'EG4010',
+  /** A value that cannot be written into a #SBATCH/#BSUB directive (newline, control character). */
+  badDirectiveValue: 'EG4011',
+  /** No profile of that name in any searched folder. */
+  profileNotFound: 'EG4020',
+  /** A profile name that is not a plain file name. */
+  profileBadName: 'EG4021',
+} as const;

@@ -1,0 +1,84 @@
+/**
+ * The render stage: one job script per bundle from a template (Eta or cloudmesh) and a
+ * resolved config. Values are always shell-quoted for the position they land in; the
+ * finished script is checked for directives the scheduler would ignore.
+ */
+import { diag, nearest, type Diagnostic } from '../diagnostics/index.js';
+import { shellQuote, ShellQuoteError } from '../shell/quote.js';
+import type { DirectiveSet, HostProfile, Mapping, Scheduler } from '../types.js';
+import { checkDirectivePlacement } from './checks.js';
+import { renderCloudmesh, templateConfig } from './cloudmesh.js';
+import { RENDER_CODES as C } from './codes.js';
+import { directiveBlock, type Resources } from './directives.js';
+import { renderEta } from './eta.js';
+import type { TemplateSource } from './template.js';
+
+export { RENDER_CODES } from './codes.js';
+export { directiveBlock, lsfTime, type Resources } from './directives.js';
+export { loadProfile, BUILTIN_PROFILE_DIR } from './profile.js';
+export { builtinTemplate, loadTemplate, outputNameFor, schedulerFor, type TemplateSource } from './template.js';
+export { checkDirectivePlacement } from './checks.js';
+
+export interface RenderContext {
+  /** This bundle's parameters (the resolved `config.experiment` is used when present). */
+  params: Mapping;
+  /** The resolved config. */
+  config: Mapping;
+  host: HostProfile;
+  /** Merged: host.defaults < host.directives[experiment.directive ?? experiment.gpu] < config.resources. */
+  directives: DirectiveSet & Resources;
+  bundle: { id: string; index: number; script: string };
+  scheduler: Scheduler;
+}
+
+/** Warn when the bundle names a directive (GPU type) the host profile does not list. */
+function directiveNameCheck(t: TemplateSource, ctx: RenderContext, params: Mapping): Diagnostic[] {
+  const name = params.directive ?? params.gpu;
+  const table = ctx.host.directives;
+  if ((typeof name !== 'string' && typeof name !== 'number') || !table || Object.hasOwn(table, String(name))) return [];
+  const near = nearest(String(name), Object.keys(table));
+  return [
+    diag(
+      C.unknownDirective,
+      `Host profile "${ctx.host.name}" has no directives for "${String(name)}" (experiment.${params.directive !== undefined ? 'directive' : 'gpu'}), so ${ctx.bundle.id} gets only the profile defaults.`,
+      { file: t.file },
+      near ? `Did you mean "${near}"? Known: ${Object.keys(table).join(', ')}.` : `Known: ${Object.keys(table).join(', ')}; add an entry to the profile.`,
+      'warning',
+    ),
+  ];
+}
+
+/** Render one bundle's script. `text` is absent when there are errors. */
+export function renderTemplate(t: TemplateSource, ctx: RenderContext): { text?: string; diagnostics: Diagnostic[] } {
+  const config = templateConfig(ctx);
+  const params = config.experiment as Mapping;
+  const diagnostics = directiveNameCheck(t, ctx, params);
+  let result: { text?: string; diagnostics: Diagnostic[] };
+  if (t.kind === 'cloudmesh') result = renderCloudmesh(t, ctx);
+  else {
+    let block: string;
+    try {
+      block = directiveBlock(ctx.scheduler, ctx.directives);
+    } catch (e) {
+      if (!(e instanceof ShellQuoteError)) throw e;
+      return { diagnostics: [...diagnostics, diag(C.badDirectiveValue, `The ${ctx.scheduler} directives cannot be written: ${e.message}.`, { file: t.file }, 'Fix the value in the host profile or the config resources.')] };
+    }
+    result = renderEta(t, {
+      params,
+      experiment: params,
+      config,
+      host: ctx.host,
+      directives: ctx.directives,
+      bundle: ctx.bundle,
+      scheduler: ctx.scheduler,
+      sh: shellQuote,
+      sbatch: block,
+      setup: [...(ctx.directives.setup ?? [])],
+    });
+  }
+  diagnostics.push(...result.diagnostics);
+  if (result.text === undefined) return { diagnostics };
+  const placement = checkDirectivePlacement(result.text, t.outputName, t.file);
+  diagnostics.push(...placement);
+  return placement.length ? { diagnostics } : { text: result.text, diagnostics };
+}

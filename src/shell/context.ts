@@ -1,0 +1,173 @@
+/**
+ * Escaping a value for the position a placeholder occupies (see scan.ts for how the
+ * position is found), and substituting all placeholders of a scanned text.
+ *
+ *   unquoted         one word via shellQuote: 'it'\''s', bare when safe
+ *   '...'            close, escape, reopen: it'\''s
+ *   "..."            backslash before \ $ ` "
+ *   $'...'           backslash before \ and '
+ *   ${VAR:-word}     only bare-safe words ([A-Za-z0-9_@%+=:,./-]); bash's quoting rules
+ *                    inside ${...} differ between contexts, so anything else is refused
+ *   comment          raw, single line
+ *   #SBATCH/#BSUB    raw, single line (the scheduler does not run a shell on it)
+ *   <<EOF body       backslash before \ $ `
+ *   <<'EOF' body     raw
+ *   here-documents   a value may never produce the delimiter line
+ *   `...`            the result for the inner position, with \ and ` escaped once more
+ *
+ * Deferred environment values become `"${NAME}"` / `${NAME}` where the shell expands
+ * them, and are refused where nothing expands them (directives, quoted here-documents).
+ */
+import { splitDeferred } from '../resolve/deferred.js';
+import { checkText, isBareWord, shellQuote, ShellQuoteError } from './quote.js';
+import type { Slot } from './scan.js';
+
+function mapParts(value: string, env: (name: string) => string, text: (t: string) => string): string {
+  return splitDeferred(value)
+    .map((p) => ('env' in p ? env(p.env) : text(p.text)))
+    .join('');
+}
+
+function notExpanded(where: string): (name: string) => string {
+  return (name) => {
+    throw new ShellQuoteError('unsafe', `the value uses $\{${name}\}, which is only known at run time, but nothing expands variables in ${where}`);
+  };
+}
+
+/** Several values that become one word each where words are possible (Eta lists). */
+export interface Words {
+  words: unknown[];
+}
+
+/**
+ * The text that replaces `slot` for `value` (a string that may hold deferred markers;
+ * `Words` give one quoted word per element in unquoted positions, their JSON text elsewhere).
+ */
+export function placeValue(value: string | Words, slot: Pick<Slot, 'context' | 'inBackticks'>): string {
+  if (typeof value !== 'string') {
+    if (slot.context !== 'unquoted') return placeValue(JSON.stringify(value.words), slot);
+    const words = shellQuote(value.words);
+    return slot.inBackticks ? words.replace(/[\\`]/g, '\\$&') : words;
+  }
+  let out: string;
+  switch (slot.context) {
+    case 'unquoted':
+      out = shellQuote(value);
+      break;
+    case 'single':
+      out = mapParts(
+        value,
+        (name) => `'"\${${name}}"'`,
+        (t) => (checkText(t), t.replace(/'/g, `'\\''`)),
+      );
+      break;
+    case 'double':
+      out = mapParts(
+        value,
+        (name) => `\${${name}}`,
+        (t) => (checkText(t), t.replace(/[\\$`"]/g, '\\$&')),
+      );
+      break;
+    case 'ansi':
+      out = mapParts(
+        value,
+        (name) => `'"\${${name}}"$'`,
+        (t) => (checkText(t), t.replace(/[\\']/g, '\\$&')),
+      );
+      break;
+    case 'param':
+      out = mapParts(
+        value,
+        (name) => `\${${name}}`,
+        (t) => {
+          if (t !== '' && !isBareWord(t)) throw new ShellQuoteError('unsafe', 'inside ${...} only values made of letters, digits and _@%+=:,./- can be placed safely');
+          return t;
+        },
+      );
+      break;
+    case 'comment':
+      out = mapParts(
+        value,
+        (name) => `\${${name}}`,
+        (t) => (checkText(t, true), t),
+      );
+      break;
+    case 'directive':
+      out = mapParts(value, notExpanded('#SBATCH/#BSUB lines'), (t) => (checkText(t, true), t));
+      break;
+    case 'heredoc':
+      out = mapParts(
+        value,
+        (name) => `\${${name}}`,
+        (t) => (checkText(t), t.replace(/[\\$`]/g, '\\$&')),
+      );
+      break;
+    case 'heredoc-quoted':
+      out = mapParts(value, notExpanded("a quoted here-document (<<'EOF')"), (t) => (checkText(t), t));
+      break;
+  }
+  return slot.inBackticks ? out.replace(/[\\`]/g, '\\$&') : out;
+}
+
+export interface SlotFailure {
+  slot: Slot;
+  error: ShellQuoteError;
+}
+
+/**
+ * Replace each slot by `valueOf(slot)` escaped for its position, or by `{ raw }` as is
+ * (eegen's own generated text, such as a directive block). `valueOf` returns undefined
+ * to leave the placeholder as written (not a placeholder here, or already reported).
+ * Refused values are listed in `failures`; the text must not be used then.
+ */
+export function substituteSlots(text: string, slots: readonly Slot[], valueOf: (slot: Slot) => string | Words | { raw: string } | undefined /* may throw ShellQuoteError */): { text: string; failures: SlotFailure[] } {
+  const failures: SlotFailure[] = [];
+  const parts: string[] = [];
+  /** Output offset shift after each slot, to find a template line in the output. */
+  const shifts: { end: number; shift: number }[] = [];
+  let shift = 0;
+  let last = 0;
+  for (const slot of slots) {
+    parts.push(text.slice(last, slot.start));
+    last = slot.start;
+    try {
+      const value = valueOf(slot);
+      if (value === undefined) continue;
+      const placed = typeof value === 'object' && 'raw' in value ? value.raw : placeValue(value, slot);
+      parts.push(placed);
+      shift += placed.length - (slot.end - slot.start);
+      last = slot.end;
+    } catch (e) {
+      if (!(e instanceof ShellQuoteError)) throw e;
+      failures.push({ slot, error: e });
+    }
+    shifts.push({ end: slot.end, shift });
+  }
+  parts.push(text.slice(last));
+  const out = parts.join('');
+  const shiftBefore = (offset: number): number => {
+    // Binary search: the shift of the last slot ending at or before `offset`.
+    let lo = 0;
+    let hi = shifts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (shifts[mid]!.end <= offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo ? shifts[lo - 1]!.shift : 0;
+  };
+  // A here-document ends at the first line equal to its delimiter; a value must never
+  // produce one, or the rest of the body would run as commands.
+  const checked = new Set<number>();
+  for (const slot of slots) {
+    if (!slot.heredocs.length || checked.has(slot.lineStart)) continue;
+    checked.add(slot.lineStart);
+    const lines = out.slice(slot.lineStart + shiftBefore(slot.lineStart), slot.lineEnd + shiftBefore(slot.lineEnd)).split('\n');
+    for (const h of slot.heredocs) {
+      if (lines.some((l) => (h.stripTabs ? l.replace(/^\t+/, '') : l) === h.delimiter)) {
+        failures.push({ slot, error: new ShellQuoteError('unsafe', `the value would end the here-document early with a line "${h.delimiter}"`) });
+      }
+    }
+  }
+  return { text: out, failures };
+}

@@ -1,0 +1,114 @@
+/**
+ * The validate stage: JSON Schema (schemas/*.schema.json, via ajv) plus the checks a
+ * schema cannot express. Every problem is reported in one run, each mapped back to
+ * the YAML position it came from.
+ */
+import { byPosition, diag, nearest, type Diagnostic } from '../diagnostics/index.js';
+import type { LoadedYaml, PathSegment, Value } from '../types.js';
+import { compileSchema, type SchemaError } from './ajv.js';
+
+export { schemaPath } from './ajv.js';
+
+function pointerToPath(pointer: string): PathSegment[] {
+  if (!pointer) return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function dotted(path: readonly PathSegment[]): string {
+  return path.length ? path.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replace(/\.\[/g, '[') : '(top level)';
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return `the string "${v.length > 40 ? `${v.slice(0, 37)}...` : v}"`;
+  return `${typeof v} ${String(v)}`;
+}
+
+function toDiagnostic(loaded: LoadedYaml, e: SchemaError): Diagnostic {
+  const path = pointerToPath(e.instancePath);
+  const at = dotted(path);
+  const description = typeof e.parentSchema?.description === 'string' ? e.parentSchema.description : undefined;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String(e.params.additionalProperty);
+      const allowed = Object.keys((e.parentSchema?.properties as object | undefined) ?? {});
+      const near = nearest(key, allowed);
+      return diag(
+        'EG2001',
+        `Unknown key "${key}" in ${at}.`,
+        loaded.locate([...path, key], 'key'),
+        near ? `Did you mean "${near}"? Allowed keys: ${allowed.join(', ')}.` : `Allowed keys: ${allowed.join(', ')}.`,
+      );
+    }
+    case 'required':
+      return diag('EG2002', `${at} is missing the required key "${String(e.params.missingProperty)}".`, loaded.locate(path, 'key'), description);
+    case 'type':
+      return diag('EG2003', `${at} must be ${String(e.params.type).replace(/,/g, ' or ')}, not ${typeName(e.data)}.`, loaded.locate(path), description);
+    case 'enum': {
+      const allowed = (e.params.allowedValues as unknown[]).map(String);
+      const near = typeof e.data === 'string' ? nearest(e.data, allowed) : undefined;
+      return diag('EG2004', `${at} must be one of ${allowed.join(', ')}, not ${typeName(e.data)}.`, loaded.locate(path), near ? `Did you mean "${near}"?` : description);
+    }
+    case 'oneOf':
+    case 'anyOf':
+      return diag('EG2005', `${at} has an unsupported form (${typeName(e.data)}).`, loaded.locate(path), description ?? 'See schemas/config.schema.json for the accepted forms.');
+    default:
+      return diag('EG2006', `${at} ${e.message ?? 'is invalid'}.`, loaded.locate(path), description);
+  }
+}
+
+/**
+ * ajv reports every branch of a failed oneOf; the user needs one message per place.
+ * Keep the oneOf/anyOf error and drop the branch errors below it, and report each
+ * (keyword, path, property) once.
+ */
+function simplify(errors: SchemaError[]): SchemaError[] {
+  const alternatives = errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf').map((e) => e.instancePath);
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    if (e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && alternatives.some((p) => e.instancePath === p || e.instancePath.startsWith(`${p}/`))) return false;
+    if (alternatives.some((p) => p !== e.instancePath && e.instancePath.startsWith(`${p}/`))) return false;
+    const key = `${e.keyword}|${e.instancePath}|${JSON.stringify(e.params)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Strings may hold tabs and newlines, but no other control characters (they reach shell scripts). */
+function controlCharacters(loaded: LoadedYaml, value: Value, path: PathSegment[], out: Diagnostic[]): void {
+  if (typeof value === 'string') {
+    // eslint-disable-next-line no-control-regex
+    const m = /[\u0000-\u0008\u000b-\u001f\u007f]/.exec(value);
+    if (m) {
+      const code = m[0].charCodeAt(0).toString(16).padStart(4, '0');
+      out.push(diag('EG2010', `${dotted(path)} contains the control character U+${code}, which cannot be passed safely to a job script.`, loaded.locate(path), 'Remove the character; use an escape sequence your program decodes if you need it.'));
+    }
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => controlCharacters(loaded, v, [...path, i], out));
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) controlCharacters(loaded, v, [...path, k], out);
+  }
+}
+
+export type SchemaName = 'config' | 'profile' | 'hosts';
+
+/** Validate a loaded document against one of eegen's schemas. */
+export function validateDocument(loaded: LoadedYaml, schema: SchemaName): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  if (loaded.data === null || typeof loaded.data !== 'object' || Array.isArray(loaded.data)) {
+    out.push(diag('EG2000', `${loaded.file} must contain a YAML mapping at the top level, not ${typeName(loaded.data)}.`, loaded.locate([]), 'Start the file with keys such as "experiment:".'));
+    return out;
+  }
+  const validate = compileSchema(schema);
+  const errors = validate(loaded.data);
+  for (const e of byPosition(simplify(errors).map((e) => toDiagnostic(loaded, e)))) out.push(e);
+  controlCharacters(loaded, loaded.data, [], out);
+  return out;
+}

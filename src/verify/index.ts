@@ -1,0 +1,112 @@
+/**
+ * `eegen verify`: does every bundle on disk still hold what its manifest says? Checks each
+ * listed file against its sha256 and manifest.json against SHA256SUMS. Files a manifest
+ * does not list are run outputs and are fine. Works on an output directory (every bundle
+ * below it) or on a single bundle directory.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import type { Diagnostic } from '../diagnostics/index.js';
+import { LAYOUT } from '../types.js';
+import { recover } from '../write/commit.js';
+import { errnoOf, kindOf, readIfExists } from '../write/disk.js';
+import { parseChecksums, parseManifest, sha256 } from '../write/manifest.js';
+import { compareBytes } from '../write/paths.js';
+import { CONCURRENCY, forEachLimit } from '../write/pool.js';
+import { acquireLock, statePaths } from '../write/state.js';
+
+export interface VerifyProblem {
+  /** The bundle's directory relative to the verified dir ('.' when that dir is the bundle). */
+  bundle: string;
+  file: string;
+  kind: 'missing' | 'changed' | 'unlisted-manifest' | 'bad-manifest';
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  bundles: number;
+  problems: VerifyProblem[];
+  /** Recovery of an interrupted build, if one was found. */
+  warnings: Diagnostic[];
+}
+
+export async function verifyTree(dir: string): Promise<VerifyResult> {
+  const root = resolve(dir);
+  const warnings: Diagnostic[] = [];
+  await recoverNearest(root, warnings);
+  const bundles = await findBundles(root);
+  const problems: VerifyProblem[] = [];
+  await forEachLimit(bundles, CONCURRENCY, async (abs) => {
+    const name = relative(root, abs).split(sep).join('/') || '.';
+    problems.push(...(await verifyBundle(abs, name)));
+  });
+  problems.sort((a, b) => compareBytes(a.bundle, b.bundle) || compareBytes(a.file, b.file));
+  return { ok: problems.length === 0, bundles: bundles.length, problems, warnings };
+}
+
+/** Finish an interrupted build first (unless one is running), so verify judges whole bundles. */
+async function recoverNearest(root: string, warnings: Diagnostic[]): Promise<void> {
+  for (let d = root; ; d = dirname(d)) {
+    if ((await kindOf(join(d, LAYOUT.stateDir))) === 'dir') {
+      const s = statePaths(d);
+      const lock = await acquireLock(s, warnings, false).catch(() => undefined); // read-only media: just verify
+      if (lock) await recover(d, s, warnings).finally(() => lock.release());
+      return;
+    }
+    if (dirname(d) === d) return;
+  }
+}
+
+/** Directories holding manifest.json at or below `root`; dot-directories are eegen's or hidden. */
+async function findBundles(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (abs: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(abs, { withFileTypes: true });
+    } catch (e) {
+      if (errnoOf(e) === 'ENOENT' || errnoOf(e) === 'ENOTDIR') return;
+      throw e;
+    }
+    if (entries.some((e) => e.name === LAYOUT.manifest && !e.isDirectory())) return void out.push(abs);
+    for (const e of entries) if (e.isDirectory() && !e.name.startsWith('.')) await walk(join(abs, e.name));
+  };
+  await walk(root);
+  return out.sort(compareBytes);
+}
+
+async function verifyBundle(abs: string, bundle: string): Promise<VerifyProblem[]> {
+  const problems: VerifyProblem[] = [];
+  const problem = (file: string, kind: VerifyProblem['kind']) => problems.push({ bundle, file, kind });
+
+  const sumsText = await readIfExists(join(abs, LAYOUT.checksums));
+  const sums = sumsText ? parseChecksums(sumsText.toString('utf8')) : undefined;
+  if (!sumsText) problem(LAYOUT.checksums, 'missing');
+  else if (!sums) problem(LAYOUT.checksums, 'bad-manifest');
+
+  const manifestText = await readIfExists(join(abs, LAYOUT.manifest));
+  if (!manifestText) return problem(LAYOUT.manifest, 'missing'), problems;
+  if (sums) {
+    const listed = sums.get(LAYOUT.manifest);
+    if (listed === undefined) problem(LAYOUT.manifest, 'unlisted-manifest');
+    else if (listed !== sha256(manifestText)) problem(LAYOUT.manifest, 'changed');
+  }
+  const manifest = parseManifest(manifestText.toString('utf8'));
+  if (typeof manifest === 'string') return problem(LAYOUT.manifest, 'bad-manifest'), problems;
+
+  for (const [file, hash] of Object.entries(manifest.files)) {
+    const content = await readFile(join(abs, file)).catch((e: unknown) => {
+      if (['ENOENT', 'ENOTDIR', 'EISDIR'].includes(errnoOf(e) ?? '')) return undefined;
+      throw e;
+    });
+    if (!content) problem(file, 'missing');
+    else if (sha256(content) !== hash) problem(file, 'changed');
+    if (sums && sums.get(file) !== hash) problem(file, 'bad-manifest'); // SHA256SUMS and manifest disagree
+  }
+  if (sums) {
+    for (const file of sums.keys()) {
+      if (file !== LAYOUT.manifest && !Object.hasOwn(manifest.files, file)) problem(file, 'bad-manifest');
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,188 @@
+/**
+ * Compare a plan with the output directory without writing anything: which bundles are
+ * new, changed or unchanged, which bundle dirs on disk the plan no longer has, and
+ * whether any path would lead outside the output directory. Shared by writeBuild and
+ * checkBuild, so --check reports exactly what a build would do.
+ *
+ * A bundle is unchanged when its SHA256SUMS on disk equals the planned one byte for byte;
+ * that is the only file read for it, so a rebuild costs one small read per bundle.
+ * (Files edited by hand behind an intact SHA256SUMS are verify's business, not build's.)
+ */
+import { readdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { LAYOUT, type BuildPlan, type BundlePlan } from '../types.js';
+import { WRITE_CODES, WriteError } from './codes.js';
+import { assertInside, errnoOf, kindOf, listTree, readIfExists, type EntryKind } from './disk.js';
+import { parseChecksums, parseManifest, TEMP_PREFIX } from './manifest.js';
+import { forEachLimit, CONCURRENCY } from './pool.js';
+import { ancestors } from './paths.js';
+
+export type BundleStatus = 'added' | 'changed' | 'unchanged';
+
+export interface BundleState {
+  status: BundleStatus;
+  /** The directory exists already (changed, or added over a dir without manifest.json). */
+  exists: boolean;
+  /** Files of the old version that the new one drops (relative to the bundle). */
+  deletes: string[];
+  /** Entries the old manifest does not list: run outputs, kept through every rebuild. */
+  outputs: string[];
+}
+
+export interface StaleBundle {
+  id: string;
+  dir: string;
+}
+
+/** Top-level entries of the output directory (absent directory: empty). */
+export async function listTop(outAbs: string): Promise<Map<string, EntryKind>> {
+  const top = new Map<string, EntryKind>();
+  try {
+    for (const e of await readdir(outAbs, { withFileTypes: true })) {
+      top.set(e.name, e.isSymbolicLink() ? 'symlink' : e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other');
+    }
+  } catch (e) {
+    if (errnoOf(e) !== 'ENOENT') throw e;
+  }
+  return top;
+}
+
+/**
+ * Refuse (EG5007) when a bundle dir or side file would be reached through a symlink that
+ * leads outside the output directory, and (EG5013) when a file sits where a directory
+ * must go. Only the first path segment comes from the one readdir; deeper ones are
+ * lstat'ed once each.
+ */
+export async function checkEscapes(plan: BuildPlan, outAbs: string, realOut: string, top: Map<string, EntryKind>): Promise<void> {
+  const kinds = new Map<string, Promise<EntryKind | undefined>>();
+  const kind = (rel: string): Promise<EntryKind | undefined> => {
+    if (!rel.includes('/')) return Promise.resolve(top.get(rel));
+    let k = kinds.get(rel);
+    if (!k) kinds.set(rel, (k = kindOf(join(outAbs, rel))));
+    return k;
+  };
+  const checkChain = async (rel: string, lastMayBeFile: boolean): Promise<void> => {
+    for (const part of [...ancestors(rel), rel]) {
+      const k = await kind(part);
+      if (k === undefined) return;
+      if (k === 'symlink') await assertInside(join(outAbs, part), realOut, part);
+      else if (k !== 'dir' && !(lastMayBeFile && part === rel)) {
+        throw new WriteError(WRITE_CODES.pathOccupied, `${part} is a file, but the build needs a directory there.`, { path: part });
+      }
+    }
+  };
+  await forEachLimit(plan.bundles, CONCURRENCY, (b) => checkChain(b.dir, false));
+  for (const f of plan.sideFiles) await checkChain(f.path, true);
+}
+
+/** Classify every planned bundle; for those that exist, work out deletes and run outputs. */
+export async function surveyBundles(plan: BuildPlan, outAbs: string, realOut: string, top: Map<string, EntryKind>): Promise<BundleState[]> {
+  const states: BundleState[] = new Array(plan.bundles.length);
+  await forEachLimit(plan.bundles, CONCURRENCY, async (b, i) => {
+    states[i] = await surveyBundle(b, outAbs, realOut, top);
+  });
+  return states;
+}
+
+const ADDED: BundleState = { status: 'added', exists: false, deletes: [], outputs: [] };
+
+async function surveyBundle(b: BundlePlan, outAbs: string, realOut: string, top: Map<string, EntryKind>): Promise<BundleState> {
+  const topLevel = !b.dir.includes('/');
+  if (topLevel && !top.has(b.dir)) return ADDED;
+  const base = join(outAbs, b.dir);
+  const sums = await readIfExists(join(base, LAYOUT.checksums));
+  if (sums && sums.equals(plannedFile(b, LAYOUT.checksums))) return { status: 'unchanged', exists: true, deletes: [], outputs: [] };
+  if (!topLevel && (await kindOf(base)) === undefined) return ADDED;
+
+  const oldManifest = await readIfExists(join(base, LAYOUT.manifest));
+  const managed = managedFiles(oldManifest, sums);
+  const listing = await listTree(base);
+  const planned = new Set(b.files.map((f) => f.path));
+  const deletes = [...managed].filter((p) => !planned.has(p) && listing.has(p) && listing.get(p) !== 'dir');
+  await checkInsideBundle(b, base, realOut, listing, new Set(deletes));
+  return { status: oldManifest ? 'changed' : 'added', exists: true, deletes, outputs: unlisted(listing, managed) };
+}
+
+/**
+ * What an old version wrote: manifest.json and SHA256SUMS, plus the files its manifest
+ * lists (or, when the manifest is unreadable, those its SHA256SUMS lists). Without a
+ * manifest the directory is not ours, and everything else in it counts as output.
+ */
+export function managedFiles(manifest: Buffer | undefined, sums: Buffer | undefined): Set<string> {
+  const out = new Set<string>([LAYOUT.manifest, LAYOUT.checksums]);
+  if (!manifest) return out;
+  const m = parseManifest(manifest.toString('utf8'));
+  if (typeof m !== 'string') for (const p of Object.keys(m.files)) out.add(p);
+  else if (sums) for (const p of parseChecksums(sums.toString('utf8'))?.keys() ?? []) out.add(p);
+  return out;
+}
+
+/** Entries that `managed` does not account for; a directory counts only when it is empty. */
+export function unlisted(listing: Map<string, EntryKind>, managed: Set<string>): string[] {
+  const managedDirs = new Set([...managed].flatMap(ancestors));
+  const nonEmpty = new Set([...listing.keys()].flatMap((p) => ancestors(p).slice(-1)));
+  const out: string[] = [];
+  for (const [p, kind] of listing) {
+    if (p.startsWith(TEMP_PREFIX)) continue;
+    if (kind === 'dir') {
+      if (!managedDirs.has(p) && !nonEmpty.has(p)) out.push(p + '/');
+    } else if (!managed.has(p)) {
+      out.push(p);
+    }
+  }
+  return out.sort();
+}
+
+/** Inside an existing bundle: no symlinked directory leading out, no file where a directory goes. */
+async function checkInsideBundle(b: BundlePlan, base: string, realOut: string, listing: Map<string, EntryKind>, deletes: Set<string>): Promise<void> {
+  for (const f of b.files) {
+    for (const a of ancestors(f.path)) {
+      const k = listing.get(a);
+      if (k === 'symlink') await assertInside(join(base, a), realOut, `${b.dir}/${a}`);
+      else if (k !== undefined && k !== 'dir' && !deletes.has(a)) {
+        throw new WriteError(WRITE_CODES.pathOccupied, `${b.dir}/${a} is a file, but bundle ${b.id} needs a directory there.`, { path: `${b.dir}/${a}` });
+      }
+    }
+    if (listing.get(f.path) === 'dir' && !clearedByDeletes(f.path, listing, deletes)) {
+      throw new WriteError(WRITE_CODES.pathOccupied, `${b.dir}/${f.path} is a directory, but bundle ${b.id} has a file there.`, {
+        path: `${b.dir}/${f.path}`,
+        hint: 'Move what is in that directory elsewhere, or rename the file in the config.',
+      });
+    }
+  }
+}
+
+/** True when deleting the old files empties directory `dir` (so applyJournal removes it). */
+function clearedByDeletes(dir: string, listing: Map<string, EntryKind>, deletes: Set<string>): boolean {
+  const emptied = new Set([...deletes].flatMap(ancestors));
+  if (!emptied.has(dir)) return false;
+  return [...listing.keys()]
+    .filter((p) => p.startsWith(dir + '/'))
+    .every((p) => deletes.has(p) || (listing.get(p) === 'dir' && emptied.has(p)));
+}
+
+export function plannedFile(b: BundlePlan, path: string): Buffer {
+  const f = b.files.find((x) => x.path === path);
+  if (!f) throw new Error(`Bundle ${b.id} has no ${path}; it was not made by finalizeBundle.`);
+  return f.content;
+}
+
+/**
+ * Bundle dirs on disk that the plan does not produce: a directory holding manifest.json
+ * directly under the output dir, or at a dir an earlier build recorded.
+ */
+export async function findStale(plan: BuildPlan, outAbs: string, top: Map<string, EntryKind>, knownDirs: string[]): Promise<StaleBundle[]> {
+  const planned = new Set(plan.bundles.map((b) => b.dir));
+  const candidates = new Set<string>();
+  for (const [name, k] of top) if (k === 'dir' && !name.startsWith('.') && !planned.has(name)) candidates.add(name);
+  for (const d of knownDirs) if (!planned.has(d)) candidates.add(d);
+  const stale: StaleBundle[] = [];
+  await forEachLimit([...candidates], CONCURRENCY, async (dir) => {
+    if ((await kindOf(join(outAbs, dir))) !== 'dir') return; // never follow a symlink out
+    const manifest = await readIfExists(join(outAbs, dir, LAYOUT.manifest));
+    if (!manifest) return;
+    const m = parseManifest(manifest.toString('utf8'));
+    stale.push({ dir, id: typeof m === 'string' ? basename(dir) : m.id });
+  });
+  return stale.sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0));
+}
