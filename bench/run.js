@@ -10,6 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { build, compile, plan } from '../dist/index.js';
 import { writeBuild } from '../dist/write/index.js';
+import { cancel, loadInventory, status, submit } from '../dist/dispatch/index.js';
+import { execSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 const SHM = process.env.EEGEN_BENCH_DIR ?? (os.platform() === 'linux' ? '/dev/shm' : os.tmpdir());
 const only = process.argv[2];
@@ -118,7 +121,79 @@ async function benchPlan() {
   }
 }
 
-const benches = { build: benchBuild, plan: benchPlan };
+/** A config with N tiny bundles (bash or slurm), built into `work/out`. */
+async function tinySweep(work, n, scheduler) {
+  const config = path.join(work, 'config.yaml');
+  writeFileSync(config, ['experiment:', `  i: "[1-${n}]"`, `scheduler: ${scheduler}`, 'run:', '  command: "true"', 'sweep:', '  limit: 100000', ''].join('\n'));
+  const out = path.join(work, 'out');
+  const r = await build({ config, out });
+  if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
+  return out;
+}
+
+const SSH_CONFIG = '/var/lib/eegen-test/ssh_config';
+
+/** Status of 1,000 submitted bundles on one ssh host: one round trip. */
+async function benchStatus() {
+  if (!existsSync(SSH_CONFIG)) return console.log('status: skipped (no test sshd; run bash scripts/setup-test-env.sh)');
+  const work = mkdtempSync(path.join(os.tmpdir(), 'eegen-bench-'));
+  try {
+    const out = await tinySweep(work, 1000, 'bash');
+    writeFileSync(path.join(work, 'hosts.yaml'), `hosts:\n  box: {kind: ssh, hostname: eegen-test, ssh_config: ${SSH_CONFIG}, workdir: ${work}/remote, slots: 2}\n`);
+    const { inventory } = await loadInventory(path.join(work, 'hosts.yaml'));
+    const box = inventory.hosts.get('box');
+    let t0 = process.hrtime.bigint();
+    const sub = await submit({ out, hosts: [box] });
+    const submitMs = ms(t0);
+    // Bundles are queued and running behind the slot limit: status reads every state there is.
+    const runs = [];
+    for (let i = 0; i < 3; i++) {
+      t0 = process.hrtime.bigint();
+      const st = await status({ out, hosts: [box] });
+      runs.push(ms(t0));
+      if (st.bundles.length !== 1000) throw new Error('status lost bundles');
+    }
+    const t1 = process.hrtime.bigint();
+    execSync(`ssh -F ${SSH_CONFIG} eegen-test true`);
+    const rtt = ms(t1);
+    await cancel({ out, hosts: [box] });
+    console.log(`status: 1,000 bundles on one ssh host (${sub.hosts[0].submitted.length} submitted in ${fmt(submitMs)}, 3 round trips)`);
+    console.log(`  status: ${runs.map(fmt).join(', ')} (target well under 2 s); a bare ssh round trip: ${fmt(rtt)}; ratio ${(Math.min(...runs) / rtt).toFixed(1)}x`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** 1,000 bundles to the local Slurm: job arrays versus one sbatch per bundle. */
+async function benchArrays() {
+  try {
+    execSync('scontrol ping', { stdio: 'ignore' });
+  } catch {
+    return console.log('arrays: skipped (no Slurm; run bash scripts/setup-test-env.sh)');
+  }
+  const work = mkdtempSync(path.join(os.tmpdir(), 'eegen-bench-'));
+  try {
+    const host = { name: 'cluster', kind: 'slurm', scheduler: 'slurm', slots: 50 };
+    const outA = await tinySweep(path.join(work), 1000, 'slurm');
+    let t0 = process.hrtime.bigint();
+    const a = await submit({ out: outA, hosts: [{ ...host, workdir: path.join(work, 'wa') }], array: true });
+    const arrayMs = ms(t0);
+    execSync(`scancel ${[...new Set(a.hosts[0].submitted.map((s) => s.jobId.replace(/^slurm:/, '').replace(/_.*/, '')))].join(' ')}`);
+    const work2 = mkdtempSync(path.join(os.tmpdir(), 'eegen-bench-'));
+    const outB = await tinySweep(work2, 1000, 'slurm');
+    t0 = process.hrtime.bigint();
+    const b = await submit({ out: outB, hosts: [{ ...host, workdir: path.join(work2, 'wb') }] });
+    const singleMs = ms(t0);
+    execSync(`scancel ${b.hosts[0].submitted.map((s) => s.jobId.replace(/^slurm:/, '')).join(' ')}`);
+    rmSync(work2, { recursive: true, force: true });
+    console.log(`arrays: 1,000 bundles to the local Slurm (submit includes copy and checksum verification)`);
+    console.log(`  as arrays: ${fmt(arrayMs)} (${new Set(a.hosts[0].submitted.map((s) => s.jobId.replace(/_.*/, ''))).size} arrays); one sbatch per bundle: ${fmt(singleMs)}; ratio ${(singleMs / arrayMs).toFixed(1)}x (target >= 20x)`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const benches = { build: benchBuild, plan: benchPlan, status: benchStatus, arrays: benchArrays };
 for (const [name, fn] of Object.entries(benches)) {
   if (!only || only === name) await fn();
 }

@@ -10,6 +10,9 @@ import path from 'node:path';
 import { canonicalJson, bundleId, identifierId } from './bundle/id.js';
 import { mergeDirectives } from './bundle/directives.js';
 import { indexFile, jobsScript } from './bundle/side-files.js';
+import { findHostsFile, loadInventory } from './dispatch/hosts.js';
+import { RUN_LAYOUT } from './dispatch/types.js';
+import { insertHook, wrapperText } from './dispatch/wrapper.js';
 import { dedupe, diag, hasErrors, SourceSet, type Diagnostic } from './diagnostics/index.js';
 import { compileSweep, iterateCombinations, planSweep, productSize, varyingKeys, type Sweep, type SweepPlan } from './expand/index.js';
 import { loadYamlFile, toYaml } from './load/index.js';
@@ -30,6 +33,8 @@ export interface CompileOptions {
   template?: string;
   /** Host/site profile name; overrides the config's `system.host`. */
   host?: string;
+  /** Host inventory to look the host up in first (default: hosts.yaml in the cwd or beside the config). */
+  hostsFile?: string;
   /** Extra folders searched for profiles before the built-in ones. */
   profileDirs?: string[];
   /** Build sweeps larger than the limit. */
@@ -96,12 +101,26 @@ async function chooseTemplate(opts: CompileOptions, inputs: Inputs, profile: Hos
   return { template: builtinTemplate(scheduler), diagnostics: [] };
 }
 
+/** Inventory fields that only say how to reach a host; they do not change bundles. */
+const DISPATCH_ONLY = ['port', 'identity', 'ssh_config', 'ssh_options', 'slots', 'array', 'max_array_size', 'workdir', 'hostname', 'kind', 'profile', 'description'];
+
+/**
+ * The profile templates see: an inventory entry (hosts.yaml) when the name is one,
+ * on top of its site profile (`profile:`), else profiles/NAME.yaml.
+ */
 async function chooseProfile(opts: CompileOptions, inputs: Inputs): Promise<{ profile?: HostProfile; diagnostics: Diagnostic[] }> {
   const system = inputs.config.system as Mapping | undefined;
   const name = opts.host ?? (typeof system?.host === 'string' ? system.host : undefined);
   if (!name) return { profile: { name: 'default' }, diagnostics: [] };
-  const configDir = path.dirname(inputs.loaded.file);
-  return loadProfile(name, [path.join(configDir, 'profiles'), ...(opts.profileDirs ?? [])]);
+  const searchDirs = [path.join(path.dirname(inputs.loaded.file), 'profiles'), ...(opts.profileDirs ?? [])];
+  const { inventory, diagnostics } = await loadInventory(findHostsFile(opts.hostsFile, inputs.loaded.file), inputs.sources);
+  if (!inventory) return { diagnostics };
+  const entry = inventory.hosts.get(name);
+  if (!entry) return loadProfile(name, searchDirs);
+  const site = entry.profile ? await loadProfile(entry.profile, searchDirs) : { profile: undefined, diagnostics: [] };
+  const own = Object.fromEntries(Object.entries(entry).filter(([k]) => !DISPATCH_ONLY.includes(k))) as HostProfile;
+  const profile: HostProfile = { ...(site.profile ?? {}), ...own, name, directives: { ...(site.profile?.directives ?? {}), ...(entry.directives ?? {}) }, defaults: { ...(site.profile?.defaults ?? {}), ...(entry.defaults ?? {}) } };
+  return { profile, diagnostics: [...diagnostics, ...site.diagnostics] };
 }
 
 interface CopiedFile {
@@ -206,8 +225,10 @@ function compileBundle(s: BundleInputs, combo: Combination, diagnostics: Diagnos
   if (rendered.text === undefined || hasErrors(rendered.diagnostics)) return undefined;
 
   const frozen = toYaml(freezeValue(resolved.config));
+  // Every run goes through the wrapper, which records how it started and ended.
   const files: BundleFile[] = [
-    { path: script, content: Buffer.from(rendered.text), mode: 0o755 },
+    { path: script, content: Buffer.from(insertHook(rendered.text)), mode: 0o755 },
+    { path: RUN_LAYOUT.wrapper, content: Buffer.from(wrapperText()), mode: 0o755 },
     { path: 'config.yaml', content: Buffer.from(frozen), mode: 0o644 },
     ...s.copied.map((f) => ({ path: f.to, content: f.content, mode: 0o644 })),
   ];
@@ -251,7 +272,7 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
 
   const varying = varyingKeys(sweep);
   const schema = schemaVersion('config');
-  const fixedInputs: Record<string, string> = { template: sha256(template.text), profile: sha256(canonicalJson(profile as unknown as Mapping)) };
+  const fixedInputs: Record<string, string> = { template: sha256(template.text), profile: sha256(canonicalJson(profile as unknown as Mapping)), wrapper: sha256(wrapperText()) };
   for (const f of copied.files) fixedInputs[`file:${f.to}`] = sha256(f.content);
 
   const shared: BundleInputs = { loaded, config, profile, template, copied: copied.files, varying, fixedInputs, schema, seenIds: new Map() };

@@ -11,12 +11,9 @@ import { verifyTree } from '../verify/index.js';
 import { EEGEN_VERSION } from '../version.js';
 import { buildJson, formatCheck, formatDryRun, formatPlan, formatReport } from './format.js';
 import { startProgress } from './progress.js';
+import { addDispatchCommands } from './dispatch.js';
+import { Exit } from './exit.js';
 
-class Exit extends Error {
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
-  }
-}
 
 function printDiagnostics(diagnostics: Diagnostic[], sources?: SourceSet): void {
   if (diagnostics.length) process.stderr.write(`${formatDiagnostics(diagnostics, sources)}\n`);
@@ -110,9 +107,10 @@ export function program(): Command {
     'after',
     `
 Examples:
+  eegen run fixtures/example/config.yaml --out out/example      # build, run locally, collect
   eegen build fixtures/cloudmask/config.yaml --template fixtures/cloudmask/cloudmask.in.slurm
   eegen plan fixtures/cloudmask/config.yaml
-  eegen verify out`,
+  eegen submit out --host cluster && eegen status out --watch && eegen collect out`,
   );
 
   cmd
@@ -162,6 +160,7 @@ Examples:
     .action(async (dir: string, flags: { json?: boolean }) => {
       throw new Exit(await runVerify(dir, flags));
     });
+  addDispatchCommands(cmd);
   return cmd;
 }
 

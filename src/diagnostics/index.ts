@@ -8,6 +8,7 @@
  *   EG1xxx load (YAML syntax)       EG2xxx validate (schema)
  *   EG3xxx expand / resolve         EG4xxx render (templates)
  *   EG5xxx write / verify / check   EG6xxx dispatch (hosts, submit, status)
+ *   EG7xxx run records (events, timers, MLLOG, power, fingerprint, result.json)
  *   EG9xxx command line and internal
  */
 export type Severity = 'error' | 'warning';

@@ -5,8 +5,7 @@
  * it); `power.draw.instant` sampled at 100 ms is within a few per cent; the counter is
  * exact. So: counter, else instant, else draw, and say which.
  */
-import { Problems, type Parsed, type ReadOptions } from './codes.js';
-import { RESULT_CODES as C } from './codes.js';
+import { Problems, RESULT_CODES as C, type Parsed, type ReadOptions } from './codes.js';
 import { isNotAvailable, readNvidiaSmiCsv } from './nvsmi-csv.js';
 import { leadingNumber } from './text.js';
 import type { EnergyEstimate, EnergyEvent, EnergyMethod, PowerSample, PowerTrace, RunEvent, TimeLike } from './types.js';

@@ -1,5 +1,5 @@
 /** The only import site of `ajv`. Schemas live in the package's `schemas/` folder. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 
@@ -15,11 +15,22 @@ export function schemaPath(name: string): string {
 let ajv: Ajv | undefined;
 const compiled = new Map<string, ValidateFunction>();
 
+/** One ajv instance that knows every schema in schemas/, so they can $ref each other by $id. */
+function instance(): Ajv {
+  if (!ajv) {
+    ajv = new Ajv({ allErrors: true, verbose: true, strict: false });
+    for (const f of readdirSync(`${ROOT}schemas`).filter((n) => n.endsWith('.schema.json'))) {
+      ajv.addSchema(JSON.parse(readFileSync(`${ROOT}schemas/${f}`, 'utf8')) as object, f.replace(/\.schema\.json$/, ''));
+    }
+  }
+  return ajv;
+}
+
 export function compileSchema(name: string): (data: unknown) => SchemaError[] {
   let fn = compiled.get(name);
   if (!fn) {
-    ajv ??= new Ajv({ allErrors: true, verbose: true, strict: false });
-    fn = ajv.compile(JSON.parse(readFileSync(schemaPath(name), 'utf8')) as object);
+    fn = instance().getSchema(name);
+    if (!fn) throw new Error(`no schema named ${name} in ${ROOT}schemas`);
     compiled.set(name, fn);
   }
   const validate = fn;
@@ -30,4 +41,16 @@ export function compileSchema(name: string): (data: unknown) => SchemaError[] {
 export function schemaVersion(name: string): string {
   const schema = JSON.parse(readFileSync(schemaPath(name), 'utf8')) as { $id?: string };
   return schema.$id ?? name;
+}
+
+/** A user-supplied schema object (e.g. for result.json), compiled once per object. */
+const objectCache = new WeakMap<object, ValidateFunction>();
+export function compileSchemaObject(schema: object): (data: unknown) => SchemaError[] {
+  let fn = objectCache.get(schema);
+  if (!fn) {
+    fn = instance().compile(schema);
+    objectCache.set(schema, fn);
+  }
+  const validate = fn;
+  return (data) => (validate(data) ? [] : ((validate.errors ?? []) as SchemaError[]));
 }

@@ -4,7 +4,7 @@
  * does not list are run outputs and are fine. Works on an output directory (every bundle
  * below it) or on a single bundle directory.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../diagnostics/index.js';
 import { LAYOUT } from '../types.js';
@@ -12,7 +12,7 @@ import { recover } from '../write/commit.js';
 import { errnoOf, kindOf, readIfExists } from '../write/disk.js';
 import { parseChecksums, parseManifest, sha256 } from '../write/manifest.js';
 import { compareBytes } from '../write/paths.js';
-import { CONCURRENCY, forEachLimit } from '../write/pool.js';
+import { forEachAdaptive, type HotFs } from '../write/fsx.js';
 import { acquireLock, statePaths } from '../write/state.js';
 
 export interface VerifyProblem {
@@ -30,15 +30,18 @@ export interface VerifyResult {
   warnings: Diagnostic[];
 }
 
+/** Average time per bundle above which reads go async (a network filesystem). */
+const SLOW_VERIFY_MS = 3;
+
 export async function verifyTree(dir: string): Promise<VerifyResult> {
   const root = resolve(dir);
   const warnings: Diagnostic[] = [];
   await recoverNearest(root, warnings);
   const bundles = await findBundles(root);
   const problems: VerifyProblem[] = [];
-  await forEachLimit(bundles, CONCURRENCY, async (abs) => {
+  await forEachAdaptive(bundles, SLOW_VERIFY_MS, async (abs, _i, hot) => {
     const name = relative(root, abs).split(sep).join('/') || '.';
-    problems.push(...(await verifyBundle(abs, name)));
+    problems.push(...(await verifyBundle(abs, name, hot)));
   });
   problems.sort((a, b) => compareBytes(a.bundle, b.bundle) || compareBytes(a.file, b.file));
   return { ok: problems.length === 0, bundles: bundles.length, problems, warnings };
@@ -75,16 +78,16 @@ async function findBundles(root: string): Promise<string[]> {
   return out.sort(compareBytes);
 }
 
-async function verifyBundle(abs: string, bundle: string): Promise<VerifyProblem[]> {
+async function verifyBundle(abs: string, bundle: string, hot: HotFs): Promise<VerifyProblem[]> {
   const problems: VerifyProblem[] = [];
   const problem = (file: string, kind: VerifyProblem['kind']) => problems.push({ bundle, file, kind });
 
-  const sumsText = await readIfExists(join(abs, LAYOUT.checksums));
+  const sumsText = await readIfExists(join(abs, LAYOUT.checksums), hot);
   const sums = sumsText ? parseChecksums(sumsText.toString('utf8')) : undefined;
   if (!sumsText) problem(LAYOUT.checksums, 'missing');
   else if (!sums) problem(LAYOUT.checksums, 'bad-manifest');
 
-  const manifestText = await readIfExists(join(abs, LAYOUT.manifest));
+  const manifestText = await readIfExists(join(abs, LAYOUT.manifest), hot);
   if (!manifestText) return problem(LAYOUT.manifest, 'missing'), problems;
   if (sums) {
     const listed = sums.get(LAYOUT.manifest);
@@ -95,10 +98,7 @@ async function verifyBundle(abs: string, bundle: string): Promise<VerifyProblem[
   if (typeof manifest === 'string') return problem(LAYOUT.manifest, 'bad-manifest'), problems;
 
   for (const [file, hash] of Object.entries(manifest.files)) {
-    const content = await readFile(join(abs, file)).catch((e: unknown) => {
-      if (['ENOENT', 'ENOTDIR', 'EISDIR'].includes(errnoOf(e) ?? '')) return undefined;
-      throw e;
-    });
+    const content = await readIfExists(join(abs, file), hot);
     if (!content) problem(file, 'missing');
     else if (sha256(content) !== hash) problem(file, 'changed');
     if (sums && sums.get(file) !== hash) problem(file, 'bad-manifest'); // SHA256SUMS and manifest disagree

@@ -4,75 +4,104 @@
  *
  * - New bundle: every file goes into `.eegen/tmp/<token>.new/`, then one `rename` puts the
  *   directory in place.
- * - Existing bundle (it may hold run outputs, so it cannot be swapped as a whole): an
- *   intent `.eegen/tmp/<token>.intent` names a staging dir `<bundle>/.eegen-tmp-<token>/`;
- *   the new files are written there; then the journal `.eegen/journal/<token>.json`
- *   (deletes + renames) is renamed into place — the commit point — and carried out.
+ * - Existing bundle (it may hold run outputs, so it cannot be swapped as a whole): first
+ *   the build records an intent `.eegen/tmp/<build>.intent` naming every bundle it will
+ *   update. Each one's new files are written into `<bundle>/.eegen-tmp-w-<build>/`
+ *   (plus the list of old files to delete); renaming that dir to `.eegen-tmp-c-<build>`
+ *   is the commit point — the committed dir is the journal, its contents the renames
+ *   to carry out. Then the old files are deleted, the new ones renamed into place (the
+ *   manifest and SHA256SUMS last) and the empty dir removed.
  * - Pruned bundle: renamed to `.eegen/tmp/<token>.trash`, then deleted.
  *
- * `recover` runs before anything else reads or writes the tree: it carries out every
- * committed journal (each step is idempotent) and deletes whatever else is in tmp/,
- * including the staging dirs that intents point at. Only process death is covered:
- * nothing is fsync'ed, so a power cut may still lose recent writes.
+ * `recover` runs before anything reads or writes the tree: for every intent it carries
+ * out the committed dirs (each step is idempotent) and deletes the uncommitted ones,
+ * then empties tmp/. Only process death is covered: nothing is fsync'ed, so a power
+ * cut may still lose recent writes.
  */
-import { mkdir, readdir, readFile, rename, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { BundleFile } from '../types.js';
-import { LAYOUT } from '../types.js';
+import { LAYOUT, type BundleFile } from '../types.js';
 import type { Diagnostic } from '../diagnostics/index.js';
 import { WRITE_CODES, warning } from './codes.js';
-import { errnoOf } from './disk.js';
+import { errnoOf, isAbsent, kindOf, listTree } from './disk.js';
+import { asyncFs, type HotFs } from './fsx.js';
 import { TEMP_PREFIX } from './manifest.js';
 import { ancestors, relPathProblem } from './paths.js';
 import { freshToken, type StatePaths } from './state.js';
 
-interface Journal {
-  dir: string;
-  staging: string;
-  /** Files of the old version that the new one no longer has. */
-  deletes: string[];
-  /** Paths moved from `<staging>/<path>` to `<path>`, in order. */
-  renames: string[];
-}
+const writingDir = (token: string) => `${TEMP_PREFIX}-w-${token}`;
+const committedDir = (token: string) => `${TEMP_PREFIX}-c-${token}`;
+/** Inside a committed dir: the old files to delete (absent when there are none). */
+const DELETES = `${TEMP_PREFIX}-deletes.json`;
 
-/** Create the parent directories, then write every file (mode as given, less the umask). */
-async function writeFilesInto(root: string, files: readonly BundleFile[]): Promise<void> {
+/** Create the parent directories (parents first), then write every file (mode less the umask). */
+async function writeFilesInto(hot: HotFs, root: string, files: readonly BundleFile[]): Promise<void> {
   const dirs = new Set<string>();
   for (const f of files) for (const a of ancestors(f.path)) dirs.add(a);
-  for (const d of [...dirs].sort()) await mkdir(join(root, d), { recursive: true });
-  await Promise.all(files.map((f) => writeFile(join(root, f.path), f.content, { mode: f.mode })));
+  for (const d of [...dirs].sort()) await hot.mkdir(join(root, d));
+  for (const f of files) await hot.writeFile(join(root, f.path), f.content, f.mode);
 }
 
-export async function writeNewBundle(outAbs: string, s: StatePaths, dir: string, files: readonly BundleFile[], madeParents: Set<string>): Promise<void> {
+export async function writeNewBundle(hot: HotFs, outAbs: string, s: StatePaths, dir: string, files: readonly BundleFile[], madeParents: Set<string>): Promise<void> {
   const staging = join(s.tmp, `${freshToken()}.new`);
-  await mkdir(staging);
-  await writeFilesInto(staging, files);
+  await hot.mkdir(staging);
+  await writeFilesInto(hot, staging, files);
   const parent = dirname(dir);
   if (parent !== '.' && !madeParents.has(parent)) {
-    await mkdir(join(outAbs, parent), { recursive: true });
+    await hot.mkdir(join(outAbs, parent), true);
     madeParents.add(parent);
   }
-  await rename(staging, join(outAbs, dir));
+  await hot.rename(staging, join(outAbs, dir));
 }
 
-export async function updateBundle(outAbs: string, s: StatePaths, dir: string, files: readonly BundleFile[], deletes: string[]): Promise<void> {
+/** Record which bundle dirs this build will update in place; returns the build's token. */
+export async function beginUpdates(s: StatePaths, dirs: string[]): Promise<string> {
   const token = freshToken();
-  const staging = `${TEMP_PREFIX}-${token}`;
+  const file = join(s.tmp, `${token}.intent`);
+  await writeFile(file + '.part', JSON.stringify({ token, dirs }));
+  await rename(file + '.part', file);
+  return token;
+}
+
+export async function endUpdates(s: StatePaths, token: string): Promise<void> {
+  await unlink(join(s.tmp, `${token}.intent`));
+}
+
+export async function updateBundle(hot: HotFs, outAbs: string, token: string, dir: string, files: readonly BundleFile[], deletes: string[]): Promise<void> {
   const base = join(outAbs, dir);
-  const intent = join(s.tmp, `${token}.intent`);
-  await writeFile(intent, JSON.stringify({ dir, staging }));
-  await mkdir(join(base, staging));
-  await writeFilesInto(join(base, staging), files);
-  // The checksums go last, so even a reader that skips recovery sees a mismatch, not a lie.
-  const last = [LAYOUT.manifest, LAYOUT.checksums] as string[];
-  const renames = [...files.map((f) => f.path).filter((p) => !last.includes(p)), ...last.filter((p) => files.some((f) => f.path === p))];
-  const journal: Journal = { dir, staging, deletes, renames };
-  const committed = join(s.journal, `${token}.json`);
-  await writeFile(committed + '.tmp', JSON.stringify(journal));
-  await rename(committed + '.tmp', committed);
-  await applyJournal(base, journal);
-  await unlink(committed);
-  await unlink(intent);
+  const writing = join(base, writingDir(token));
+  await hot.mkdir(writing);
+  await writeFilesInto(hot, writing, files);
+  if (deletes.length) await hot.writeFile(join(writing, DELETES), JSON.stringify(deletes));
+  const committed = join(base, committedDir(token));
+  await hot.rename(writing, committed); // the commit point
+  await carryOut(hot, base, committed, files.map((f) => f.path), deletes);
+}
+
+/** Apply a committed dir to its bundle. Idempotent, so recovery can repeat it after a kill. */
+async function carryOut(hot: HotFs, base: string, committed: string, paths: string[], deletes: string[]): Promise<void> {
+  // A delete that fails leaves a file the manifest no longer lists: it is kept like a run output.
+  for (const p of deletes) await hot.unlink(join(base, p)).catch(() => undefined);
+  for (const d of [...new Set(deletes.flatMap(ancestors))].sort().reverse()) {
+    await hot.rmdir(join(base, d)).catch(() => undefined); // succeeds only when emptied
+  }
+  const last: string[] = [LAYOUT.manifest, LAYOUT.checksums];
+  const ordered = [...paths.filter((p) => !last.includes(p)), ...last.filter((p) => paths.includes(p))];
+  for (const p of ordered) await moveInto(hot, join(committed, p), join(base, p));
+  await hot.unlink(join(committed, DELETES)).catch(() => undefined);
+  for (const d of [...new Set(paths.flatMap(ancestors))].sort().reverse()) await hot.rmdir(join(committed, d)).catch(() => undefined);
+  await hot.rmdir(committed).catch(() => rm(committed, { recursive: true, force: true }));
+}
+
+async function moveInto(hot: HotFs, from: string, to: string): Promise<void> {
+  try {
+    await hot.rename(from, to);
+  } catch (e) {
+    if (errnoOf(e) !== 'ENOENT') throw e;
+    if ((await kindOf(from, hot)) === undefined) return; // moved by an earlier, interrupted run
+    await hot.mkdir(dirname(to), true); // a new subdirectory of the bundle
+    await hot.rename(from, to);
+  }
 }
 
 export async function removeBundle(outAbs: string, s: StatePaths, dir: string): Promise<void> {
@@ -81,86 +110,61 @@ export async function removeBundle(outAbs: string, s: StatePaths, dir: string): 
   await rm(trash, { recursive: true, force: true });
 }
 
-async function applyJournal(base: string, j: Journal): Promise<void> {
-  // A delete that fails leaves a file the manifest no longer lists: it is kept like a run output.
-  for (const p of j.deletes) await rm(join(base, p), { force: true }).catch(() => undefined);
-  const emptied = new Set(j.deletes.flatMap(ancestors));
-  for (const d of [...emptied].sort().reverse()) {
-    await rmdir(join(base, d)).catch(() => undefined); // only succeeds when empty
+async function names(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch (e) {
+    if (isAbsent(e)) return [];
+    throw e;
   }
-  for (const p of j.renames) {
-    if (p.includes('/')) await mkdir(dirname(join(base, p)), { recursive: true });
-    try {
-      await rename(join(base, j.staging, p), join(base, p));
-    } catch (e) {
-      if (errnoOf(e) !== 'ENOENT') throw e; // already moved by an earlier, interrupted run
-    }
-  }
-  await rm(join(base, j.staging), { recursive: true, force: true });
 }
 
-function parseJournal(text: string): Journal | undefined {
+function parseIntent(text: string): { token: string; dirs: string[] } | undefined {
   try {
-    const j = JSON.parse(text) as Partial<Journal>;
-    const paths = [j.dir, j.staging, ...(j.deletes ?? []), ...(j.renames ?? [])];
-    if (!Array.isArray(j.deletes) || !Array.isArray(j.renames)) return undefined;
-    if (paths.some((p) => typeof p !== 'string' || relPathProblem(p))) return undefined;
-    if (!validStaging(j.staging) || j.dir!.split('/')[0] === LAYOUT.stateDir) return undefined;
-    return j as Journal;
+    const v = JSON.parse(text) as { token?: unknown; dirs?: unknown };
+    if (typeof v.token !== 'string' || !/^[0-9a-z-]+$/.test(v.token) || !Array.isArray(v.dirs)) return undefined;
+    const dirs = v.dirs.filter((d): d is string => typeof d === 'string' && !relPathProblem(d) && d.split('/')[0] !== LAYOUT.stateDir);
+    return { token: v.token, dirs };
   } catch {
     return undefined;
   }
 }
 
-function validStaging(name: unknown): name is string {
-  return typeof name === 'string' && name.startsWith(TEMP_PREFIX + '-') && !name.includes('/') && !relPathProblem(name);
-}
-
-async function names(dir: string): Promise<string[]> {
+async function readDeletes(file: string): Promise<string[]> {
   try {
-    return (await readdir(dir)).sort();
-  } catch (e) {
-    if (errnoOf(e) === 'ENOENT') return [];
-    throw e;
+    const list = JSON.parse(await readFile(file, 'utf8')) as unknown;
+    return Array.isArray(list) ? list.filter((p): p is string => typeof p === 'string' && !relPathProblem(p)) : [];
+  } catch {
+    return []; // none recorded
   }
 }
 
 /** Finish what an interrupted build committed and throw away what it had not. */
 export async function recover(outAbs: string, s: StatePaths, warnings: Diagnostic[]): Promise<void> {
-  let rolledForward = 0;
+  let completed = 0;
   let discarded = 0;
-  for (const name of await names(s.journal)) {
-    const file = join(s.journal, name);
-    if (name.endsWith('.json')) {
-      const j = parseJournal(await readFile(file, 'utf8'));
-      if (j) {
-        await applyJournal(join(outAbs, j.dir), j);
-        rolledForward++;
-      }
-    }
-    await unlink(file);
-  }
   for (const name of await names(s.tmp)) {
     const file = join(s.tmp, name);
     if (name.endsWith('.intent')) {
-      try {
-        const { dir, staging } = JSON.parse(await readFile(file, 'utf8')) as { dir?: unknown; staging?: unknown };
-        if (typeof dir === 'string' && !relPathProblem(dir) && validStaging(staging)) {
-          await rm(join(outAbs, dir, staging), { recursive: true, force: true });
-        }
-      } catch {
-        // Cut short while being written: its staging dir was never created.
+      const intent = parseIntent(await readFile(file, 'utf8'));
+      for (const dir of intent?.dirs ?? []) {
+        const base = join(outAbs, dir);
+        await rm(join(base, writingDir(intent!.token)), { recursive: true, force: true });
+        const committed = join(base, committedDir(intent!.token));
+        if ((await kindOf(committed)) !== 'dir') continue;
+        const listing = await listTree(committed);
+        const paths = [...listing].filter(([p, k]) => k !== 'dir' && p !== DELETES).map(([p]) => p);
+        const deletes = await readDeletes(join(committed, DELETES));
+        await carryOut(asyncFs, base, committed, paths, deletes);
+        completed++;
       }
     }
     await rm(file, { recursive: true, force: true });
     discarded++;
   }
-  if (rolledForward || discarded) {
+  if (completed || discarded) {
     warnings.push(
-      warning(
-        WRITE_CODES.recovered,
-        `Recovered from an interrupted build: completed ${rolledForward} bundle update(s), discarded ${discarded} unfinished item(s).`,
-      ),
+      warning(WRITE_CODES.recovered, `Recovered from an interrupted build: completed ${completed} bundle update(s), cleaned up ${discarded} unfinished item(s).`),
     );
   }
 }

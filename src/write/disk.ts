@@ -1,7 +1,8 @@
 /** Small filesystem helpers shared by the writer, --check and verify. */
-import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { WRITE_CODES, WriteError } from './codes.js';
+import { asyncFs, type HotFs } from './fsx.js';
 
 export type EntryKind = 'file' | 'dir' | 'symlink' | 'other';
 
@@ -10,44 +11,46 @@ export function errnoOf(e: unknown): string | undefined {
 }
 
 const ABSENT = new Set(['ENOENT', 'ENOTDIR']);
+export const isAbsent = (e: unknown): boolean => ABSENT.has(errnoOf(e) ?? '');
 
-/** The file's bytes, or undefined when it (or a parent) does not exist. */
-export async function readIfExists(file: string): Promise<Buffer | undefined> {
+/** The file's bytes, or undefined when it (or a parent) does not exist or is a directory. */
+export async function readIfExists(file: string, hot: HotFs = asyncFs): Promise<Buffer | undefined> {
   try {
-    return await readFile(file);
+    return await hot.readFile(file);
   } catch (e) {
-    if (ABSENT.has(errnoOf(e) ?? '') || errnoOf(e) === 'EISDIR') return undefined;
+    if (isAbsent(e) || errnoOf(e) === 'EISDIR') return undefined;
     throw e;
   }
 }
 
-export async function kindOf(p: string): Promise<EntryKind | undefined> {
-  try {
-    return kindOfStats(await lstat(p));
-  } catch (e) {
-    if (ABSENT.has(errnoOf(e) ?? '')) return undefined;
-    throw e;
-  }
-}
-
-function kindOfStats(s: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): EntryKind {
+type Typed = { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean };
+export function kindOfEntry(s: Typed): EntryKind {
   return s.isSymbolicLink() ? 'symlink' : s.isDirectory() ? 'dir' : s.isFile() ? 'file' : 'other';
 }
 
+export async function kindOf(p: string, hot: HotFs = asyncFs): Promise<EntryKind | undefined> {
+  try {
+    return kindOfEntry(await hot.lstat(p));
+  } catch (e) {
+    if (isAbsent(e)) return undefined;
+    throw e;
+  }
+}
+
 /** Every entry below `dir` (relative POSIX path -> kind), not following symlinks. */
-export async function listTree(dir: string): Promise<Map<string, EntryKind>> {
+export async function listTree(dir: string, hot: HotFs = asyncFs): Promise<Map<string, EntryKind>> {
   const out = new Map<string, EntryKind>();
   const walk = async (abs: string, rel: string): Promise<void> => {
     let entries;
     try {
-      entries = await readdir(abs, { withFileTypes: true });
+      entries = await hot.readdir(abs);
     } catch (e) {
-      if (ABSENT.has(errnoOf(e) ?? '')) return;
+      if (isAbsent(e)) return;
       throw e;
     }
     for (const ent of entries) {
       const r = rel ? `${rel}/${ent.name}` : ent.name;
-      const kind = kindOfStats(ent);
+      const kind = kindOfEntry(ent);
       out.set(r, kind);
       if (kind === 'dir') await walk(join(abs, ent.name), r);
     }
@@ -62,7 +65,7 @@ export async function assertInside(abs: string, realOut: string, shown: string):
   try {
     real = await realpath(abs);
   } catch (e) {
-    if (!ABSENT.has(errnoOf(e) ?? '')) throw e;
+    if (!isAbsent(e)) throw e;
     throw new WriteError(WRITE_CODES.escapesOutDir, `${shown} is a symlink to a path that does not exist.`, {
       path: shown,
       hint: 'Remove the dangling symlink; eegen never writes through symlinks it cannot check.',

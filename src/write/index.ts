@@ -10,7 +10,8 @@ import { dirname, join, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/index.js';
 import { LAYOUT, type BuildPlan, type BundleFile, type WriteReport } from '../types.js';
 import { WRITE_CODES, WriteError, warning } from './codes.js';
-import { removeBundle, recover, updateBundle, writeNewBundle } from './commit.js';
+import { beginUpdates, endUpdates, removeBundle, recover, updateBundle, writeNewBundle } from './commit.js';
+import { forEachAdaptive } from './fsx.js';
 import { errnoOf, listTree, readIfExists } from './disk.js';
 import { compareBytes } from './paths.js';
 import { CONCURRENCY, forEachLimit } from './pool.js';
@@ -57,16 +58,22 @@ export async function writeBuild(plan: BuildPlan, outDir: string, opts: WriteOpt
     const known = await readKnownDirs(s);
     const stale = await findStale(plan, outAbs, top, known);
     // Record the new dirs before writing them, so a kill mid-build cannot hide a bundle from the next stale scan.
-    await writeKnownDirs(s, [...known, ...plan.bundles.map((b) => b.dir)]);
+    const recorded = await writeKnownDirs(s, [...known, ...plan.bundles.map((b) => b.dir)], [...known].sort());
 
     const report = await reportFor(plan, states, s);
-    await applyBundles(plan, states, outAbs, s, opts.onProgress);
-    await writeSideFiles(plan.sideFiles, outAbs, s);
+    try {
+      await applyBundles(plan, states, outAbs, s, opts.onProgress);
+      await writeSideFiles(plan.sideFiles, outAbs, s);
+    } catch (e) {
+      // Leave no half-staged bundle behind: commit what was committed, drop the rest.
+      await recover(outAbs, s, []).catch(() => undefined);
+      throw e;
+    }
 
     const kept = await settleStale(stale, outAbs, s, opts.prune === true, warnings);
     report.stale = sortedIds(kept);
     report.removed = sortedIds(stale.filter((b) => !kept.includes(b)));
-    await writeKnownDirs(s, [...plan.bundles.map((b) => b.dir), ...kept.map((b) => b.dir)]);
+    await writeKnownDirs(s, [...plan.bundles.map((b) => b.dir), ...kept.map((b) => b.dir)], recorded);
     return { ...report, warnings };
   } finally {
     await lock.release();
@@ -138,22 +145,28 @@ async function reportFor(plan: BuildPlan, states: BundleState[], s: StatePaths):
   return { added: by('added'), changed: by('changed'), unchanged: by('unchanged'), removed: [], stale: [], changedAfterSubmit: sortedIds(afterSubmit) };
 }
 
+/** Average time per bundle above which writing goes async (a network filesystem). */
+const SLOW_WRITE_MS = 4;
+
 async function applyBundles(plan: BuildPlan, states: BundleState[], outAbs: string, s: StatePaths, onProgress?: (done: number, total: number) => void): Promise<void> {
   const total = plan.bundles.length;
+  const inPlace = plan.bundles.filter((_, i) => states[i]!.status !== 'unchanged' && states[i]!.exists).map((b) => b.dir);
+  const token = inPlace.length ? await beginUpdates(s, inPlace) : '';
   let done = 0;
   const madeParents = new Set<string>();
-  await forEachLimit(plan.bundles, CONCURRENCY, async (b, i) => {
+  await forEachAdaptive(plan.bundles, SLOW_WRITE_MS, async (b, i, hot) => {
     const st = states[i]!;
     try {
       if (st.status !== 'unchanged') {
-        if (st.exists) await updateBundle(outAbs, s, b.dir, b.files, st.deletes);
-        else await writeNewBundle(outAbs, s, b.dir, b.files, madeParents);
+        if (st.exists) await updateBundle(hot, outAbs, token, b.dir, b.files, st.deletes);
+        else await writeNewBundle(hot, outAbs, s, b.dir, b.files, madeParents);
       }
     } catch (e) {
       throw new WriteError(WRITE_CODES.writeFailed, `Having trouble writing bundle ${b.id} to ${join(outAbs, b.dir)}: ${(e as Error).message}`, { path: b.dir, cause: e });
     }
     onProgress?.(++done, total);
   });
+  if (token) await endUpdates(s, token);
 }
 
 /** Side files are rewritten only when their bytes differ, so an idle rebuild changes no mtime. */

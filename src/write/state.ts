@@ -1,8 +1,7 @@
 /**
  * eegen's state beside the bundles, in `<out>/.eegen/`:
  *   lock            pid and host of the build writing now
- *   tmp/            staging dirs, intents and trash of builds in progress (see journal.ts)
- *   journal/        committed updates of existing bundles, rolled forward on the next start
+ *   tmp/            staging dirs, update intents and trash of builds in progress (commit.ts)
  *   bundles.json    the bundle dirs eegen wrote, so stale nested bundles can be found
  *   ledger.jsonl    submissions (written by dispatch; read here)
  */
@@ -18,7 +17,6 @@ import { relPathProblem } from './paths.js';
 export interface StatePaths {
   root: string;
   tmp: string;
-  journal: string;
   lock: string;
   bundles: string;
   ledger: string;
@@ -29,7 +27,6 @@ export function statePaths(outAbs: string): StatePaths {
   return {
     root,
     tmp: join(root, 'tmp'),
-    journal: join(root, 'journal'),
     lock: join(root, 'lock'),
     bundles: join(root, 'bundles.json'),
     ledger: join(outAbs, LAYOUT.ledger),
@@ -38,7 +35,6 @@ export function statePaths(outAbs: string): StatePaths {
 
 export async function ensureStateDirs(s: StatePaths): Promise<void> {
   await mkdir(s.tmp, { recursive: true });
-  await mkdir(s.journal, { recursive: true });
 }
 
 let tokenCounter = 0;
@@ -127,7 +123,10 @@ export async function readLedger(s: StatePaths): Promise<Map<string, string>> {
   return out;
 }
 
-/** Bundle dirs recorded by earlier builds (only valid relative paths). */
+/**
+ * Nested bundle dirs (`sweep/a/b`) recorded by earlier builds, so a stale one can be found
+ * without walking the tree. Top-level dirs need no record: one readdir finds them.
+ */
 export async function readKnownDirs(s: StatePaths): Promise<string[]> {
   const buf = await readIfExists(s.bundles);
   if (!buf) return [];
@@ -139,7 +138,10 @@ export async function readKnownDirs(s: StatePaths): Promise<string[]> {
   }
 }
 
-export async function writeKnownDirs(s: StatePaths, dirs: Iterable<string>): Promise<void> {
-  const list = [...new Set(dirs)].sort();
+/** Record the nested ones among `dirs`; returns what was recorded. Skips the write when nothing changed. */
+export async function writeKnownDirs(s: StatePaths, dirs: Iterable<string>, recorded: readonly string[]): Promise<string[]> {
+  const list = [...new Set([...dirs].filter((d) => d.includes('/')))].sort();
+  if (list.length === recorded.length && list.every((d, i) => d === recorded[i])) return list;
   await writeAtomic(s.bundles, JSON.stringify(list, null, 2) + '\n', s.tmp);
+  return list;
 }

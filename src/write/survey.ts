@@ -14,6 +14,7 @@ import { LAYOUT, type BuildPlan, type BundlePlan } from '../types.js';
 import { WRITE_CODES, WriteError } from './codes.js';
 import { assertInside, errnoOf, kindOf, listTree, readIfExists, type EntryKind } from './disk.js';
 import { parseChecksums, parseManifest, TEMP_PREFIX } from './manifest.js';
+import { forEachAdaptive, type HotFs } from './fsx.js';
 import { forEachLimit, CONCURRENCY } from './pool.js';
 import { ancestors } from './paths.js';
 
@@ -78,25 +79,29 @@ export async function checkEscapes(plan: BuildPlan, outAbs: string, realOut: str
 /** Classify every planned bundle; for those that exist, work out deletes and run outputs. */
 export async function surveyBundles(plan: BuildPlan, outAbs: string, realOut: string, top: Map<string, EntryKind>): Promise<BundleState[]> {
   const states: BundleState[] = new Array(plan.bundles.length);
-  await forEachLimit(plan.bundles, CONCURRENCY, async (b, i) => {
-    states[i] = await surveyBundle(b, outAbs, realOut, top);
+  await forEachAdaptive(plan.bundles, SLOW_READ_MS, async (b, i, hot) => {
+    states[i] = await surveyBundle(b, outAbs, realOut, top, hot);
   });
   return states;
 }
 
 const ADDED: BundleState = { status: 'added', exists: false, deletes: [], outputs: [] };
+const UNCHANGED: BundleState = { status: 'unchanged', exists: true, deletes: [], outputs: [] };
 
-async function surveyBundle(b: BundlePlan, outAbs: string, realOut: string, top: Map<string, EntryKind>): Promise<BundleState> {
+/** Average survey time per bundle above which reads go async (a network filesystem). */
+const SLOW_READ_MS = 1;
+
+async function surveyBundle(b: BundlePlan, outAbs: string, realOut: string, top: Map<string, EntryKind>, hot: HotFs): Promise<BundleState> {
   const topLevel = !b.dir.includes('/');
   if (topLevel && !top.has(b.dir)) return ADDED;
   const base = join(outAbs, b.dir);
-  const sums = await readIfExists(join(base, LAYOUT.checksums));
-  if (sums && sums.equals(plannedFile(b, LAYOUT.checksums))) return { status: 'unchanged', exists: true, deletes: [], outputs: [] };
-  if (!topLevel && (await kindOf(base)) === undefined) return ADDED;
+  const sums = await readIfExists(join(base, LAYOUT.checksums), hot);
+  if (sums && sums.equals(plannedFile(b, LAYOUT.checksums))) return UNCHANGED;
+  if (!topLevel && (await kindOf(base, hot)) === undefined) return ADDED;
 
-  const oldManifest = await readIfExists(join(base, LAYOUT.manifest));
+  const oldManifest = await readIfExists(join(base, LAYOUT.manifest), hot);
   const managed = managedFiles(oldManifest, sums);
-  const listing = await listTree(base);
+  const listing = await listTree(base, hot);
   const planned = new Set(b.files.map((f) => f.path));
   const deletes = [...managed].filter((p) => !planned.has(p) && listing.has(p) && listing.get(p) !== 'dir');
   await checkInsideBundle(b, base, realOut, listing, new Set(deletes));

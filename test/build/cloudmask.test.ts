@@ -58,7 +58,7 @@ describe('the seed paper example (fixtures/cloudmask)', () => {
     const manifest = JSON.parse(readFileSync(path.join(out, FIRST, 'manifest.json'), 'utf8')) as { env: { used: string[]; deferred: string[] }; params: unknown; files: Record<string, string> };
     expect(manifest.env.used).toEqual(['USER']);
     expect(manifest.env.deferred).toEqual(['USER']);
-    expect(Object.keys(manifest.files).sort()).toEqual(['cloudmask.slurm', 'config.yaml']);
+    expect(Object.keys(manifest.files).sort()).toEqual(['cloudmask.slurm', 'config.yaml', 'eegen-run.sh']);
     const script = readFileSync(path.join(out, FIRST, 'cloudmask.slurm'), 'utf8');
     const dataLine = script.split('\n').find((l) => l.startsWith('DATA='))!;
     const r = spawnSync('bash', ['-c', `${dataLine}; printf '%s' "$DATA"`], { env: { ...process.env, USER: 'alice' }, encoding: 'utf8' });
@@ -117,7 +117,7 @@ describe('the seed paper example (fixtures/cloudmask)', () => {
     const after = mtimes(out);
     // Every bundle file keeps its mtime; only the side files and eegen's own state change.
     const bundleFiles = [...before.keys()].filter((f) => f.includes('/') && !f.startsWith('.eegen/'));
-    expect(bundleFiles).toHaveLength(30 * 4);
+    expect(bundleFiles).toHaveLength(30 * 5);
     for (const file of bundleFiles) expect(after.get(file), file).toBe(before.get(file));
   });
 });

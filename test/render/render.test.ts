@@ -183,7 +183,7 @@ describe('built-in templates', () => {
     expect(text).toMatch(/^#!\/usr\/bin\/env bash\n#SBATCH --partition=bii-gpu\n/);
     expect(text).toContain('#SBATCH --gres=gpu:a100:1\n#SBATCH --job-name=bundle-1\n');
     expect(text).toContain('set -euo pipefail');
-    expect(text).toContain('cd "${SLURM_SUBMIT_DIR:-$(cd "$(dirname "$0")" && pwd)}"');
+    expect(text).toContain('cd "${EEGEN_BUNDLE:-${SLURM_SUBMIT_DIR:-$(cd "$(dirname "$0")" && pwd)}}"');
     const out = runBash(text);
     expect(out.status).toBe(0);
     expect(out.stdout).toMatch(/^# cloudmesh status=running progress=0 pid=\d+\nsetup-line\nepochs=30\nbundle-1\n# cloudmesh status=done progress=100 pid=\d+\n$/);
@@ -195,7 +195,7 @@ describe('built-in templates', () => {
       expect(r.diagnostics).toEqual([]);
       const out = runBash(r.text!);
       expect(out.status).toBe(3);
-      expect(out.stdout).toMatch(/# cloudmesh status=failed progress=100 pid=\d+ exit=3\n$/);
+      expect(out.stdout).toMatch(/# cloudmesh status=failed exit=3 pid=\d+\n$/);
     }
   });
 

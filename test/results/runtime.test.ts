@@ -17,7 +17,7 @@ const programs = {
   python: {
     cmd: 'python3',
     args: (code: string) => ['-c', code],
-    env: { PYTHONPATH: PY },
+    env: { PYTHONPATH: PY, PYTHONDONTWRITEBYTECODE: '1' },
     code: `
 from eegen_runtime import progress, event, StopWatch, result, mllog
 MSG = ${JSON.stringify(MSG)}
@@ -113,6 +113,6 @@ describe.each(Object.entries(programs))('%s runtime helpers', (_name, p) => {
 });
 
 it('python gpu_energy_mj() is empty without an NVIDIA driver, and energy_mark records nothing', () => {
-  const r = spawnSync('python3', ['-c', 'from eegen_runtime import gpu_energy_mj, energy_mark; print(gpu_energy_mj(), energy_mark("start"))'], { env: { PATH: process.env.PATH ?? '', PYTHONPATH: PY }, encoding: 'utf8' });
+  const r = spawnSync('python3', ['-c', 'from eegen_runtime import gpu_energy_mj, energy_mark; print(gpu_energy_mj(), energy_mark("start"))'], { env: { PATH: process.env.PATH ?? '', PYTHONPATH: PY, PYTHONDONTWRITEBYTECODE: '1' }, encoding: 'utf8' });
   expect(r.stdout).toBe('{} {}\n');
 });

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { appendFile, chmod, mkdir, readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkBuild, writeBuild, WriteError } from '../../src/write/index.js';
 import { finalizeBundle } from '../../src/write/manifest.js';
 import { verifyTree } from '../../src/verify/index.js';
@@ -21,7 +21,10 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   return 'ok';
 }
 
-describe('writeBuild', () => {
+describe.each(['sync', 'async'])('writeBuild (%s fs calls)', (mode) => {
+  beforeEach(() => void (process.env.EEGEN_FS = mode));
+  afterEach(() => void delete process.env.EEGEN_FS);
+
   it('writes bundles that `sha256sum -c` and `shasum -a 256 -c` accept, with script modes', async () => {
     const out = await tempDir();
     const report = await writeBuild(makePlan(3), out);

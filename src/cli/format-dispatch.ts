@@ -1,0 +1,58 @@
+/** Text for the dispatcher commands, separate from printing. */
+import type { BundleStatus, Row, SubmitResult } from '../dispatch/index.js';
+import type { Value } from '../types.js';
+
+const ORDER = ['built', 'synced', 'submitted', 'queued', 'running', 'done', 'failed', 'cancelled', 'timeout', 'oom', 'lost'];
+
+export function stateCounts(bundles: readonly BundleStatus[]): string {
+  const counts = new Map<string, number>();
+  for (const b of bundles) counts.set(b.state, (counts.get(b.state) ?? 0) + 1);
+  return ORDER.filter((s) => counts.has(s))
+    .map((s) => `${s} ${counts.get(s)}`)
+    .join(', ');
+}
+
+function cell(v: Value | undefined): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Math.round(v * 10000) / 10000);
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+/** A plain aligned table; long cells are cut so it stays readable in a terminal. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[], max = 40): string {
+  const cut = (s: string) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+  const all = [header, ...rows].map((r) => r.map(cut));
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return all.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+export function formatStatus(bundles: readonly BundleStatus[], hostErrors: readonly { host: string; error: string }[]): string {
+  const rows = bundles.map((b) => [b.id, b.host ?? '', b.state + (b.changedSinceSubmit ? ' (changed since submit)' : ''), b.jobId ?? '', b.exitCode === undefined || b.exitCode === null ? '' : String(b.exitCode), b.progress === undefined ? '' : `${b.progress}%`, b.msg ?? b.reason ?? '']);
+  const lines = [table(['bundle', 'host', 'state', 'job', 'exit', 'progress', 'message'], rows), '', stateCounts(bundles)];
+  for (const e of hostErrors) lines.push(`! ${e.host}: ${e.error}`);
+  return lines.join('\n');
+}
+
+export function formatSubmit(r: SubmitResult): string {
+  const lines: string[] = [];
+  for (const h of r.hosts) {
+    const head = `${h.host}: ${h.submitted.length} submitted, ${h.skipped.length} already there, ${h.failed.length} failed`;
+    lines.push(h.ok ? head : `${head}\n  ERROR ${h.error}`);
+    for (const f of h.failed.slice(0, 20)) lines.push(`  ${f.id}: ${f.error}`);
+  }
+  if (r.alreadyThere.length) lines.push(`${r.alreadyThere.length} bundle${r.alreadyThere.length === 1 ? ' was' : 's were'} already submitted (queued, running or finished); use --retry failed to resubmit failures.`);
+  if (r.changedSinceSubmit.length) lines.push(`WARNING: changed since they were submitted (results come from the old content): ${r.changedSinceSubmit.join(', ')}`);
+  return lines.join('\n');
+}
+
+/** The merged results as a terminal table: parameters, how it ran, the headline figures. */
+export function formatTable(rows: readonly Row[]): string {
+  if (!rows.length) return '(no bundles)';
+  const headline = ['host', 'state', 'exitCode', 'duration_s', 'timer.total', 'accuracy', 'loss', 'energy_j'];
+  const run = new Set([...headline, 'jobId', 'start', 'end', 'bundleHash', 'eegen', 'history', 'energy_method']);
+  const params = Object.keys(rows[0]!).filter((k) => k !== 'id' && !run.has(k) && !k.includes('.'));
+  const cols = ['id', ...params, ...headline.filter((k) => rows.some((r) => r[k] !== null && r[k] !== undefined))];
+  const body = rows.map((r) => cols.map((c) => cell(r[c])));
+  const idWidth = Math.max(...rows.map((r) => String(r.id).length));
+  return `${table(cols, body, Math.max(24, idWidth))}\n(every column, timers and provenance included, is in results.csv)`;
+}

@@ -1,0 +1,210 @@
+/**
+ * `eegen collect`: bring run outputs home (one rsync per host) and merge them into
+ * one table per output directory — OUT/results.csv and OUT/results.jsonl, one row
+ * per bundle — with parameters, where and how it ran, timers, MLCommons results,
+ * result.json, energy and provenance. Collecting again, or from more hosts, updates
+ * rows in place; a bundle finished on two hosts with different results is reported.
+ */
+import { readdir, readFile, rename, writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { bestEnergy, energyCounters, mlResults, parseEvents, parseFingerprint, parseMlLog, parsePowerTrace, parseStopWatch, readResultJson } from '../results/index.js';
+import type { Fingerprint } from '../results/index.js';
+import { LAYOUT, type Value } from '../types.js';
+import { EEGEN_VERSION } from '../version.js';
+import type { HostEntry } from './hosts.js';
+import { readIndex, selectBundles, type IndexedBundle } from './outdir.js';
+import { realRunner, type Runner } from './process.js';
+import { askHost, combine, type BundleStatus } from './status.js';
+import { needsCopy, pullCommand } from './transport.js';
+import { RUN_LAYOUT } from './types.js';
+
+export interface CollectOptions {
+  out: string;
+  /** Hosts to collect from (default: every host in the ledger plus these). */
+  hosts: HostEntry[];
+  only?: string[];
+  /** rsync patterns of files not to bring back (large checkpoints, datasets). */
+  exclude?: string[];
+  /** JSON Schema that each result.json must satisfy. */
+  resultSchema?: object;
+  runner?: Runner;
+}
+
+export type Row = Record<string, Value>;
+
+export interface CollectResult {
+  rows: Row[];
+  /** Bundles that finished on more than one host/job with different results. */
+  conflicts: { id: string; kept: string; other: string }[];
+  hostErrors: { host: string; error: string }[];
+  problems: string[];
+  files: { csv: string; jsonl: string };
+}
+
+async function readText(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Logs a run wrote: the launcher's output.log and any *.out / *.log in the bundle. */
+async function logTexts(dir: string): Promise<string> {
+  const names: string[] = [];
+  try {
+    for (const f of await readdir(dir)) if (/\.(out|log|err)$/.test(f)) names.push(f);
+  } catch {
+    return '';
+  }
+  const texts = await Promise.all([RUN_LAYOUT.output, ...names.sort()].map((n) => readText(path.join(dir, n))));
+  return texts.filter((t): t is string => t !== undefined).join('\n');
+}
+
+function flattenFingerprint(fp: Fingerprint | undefined, row: Row): void {
+  if (!fp) return;
+  if (fp.cpu?.model) row['fp.cpu'] = fp.cpu.model;
+  if (fp.cpu?.cores !== undefined) row['fp.cores'] = fp.cpu.cores;
+  const gpu = fp.gpus?.[0];
+  if (gpu) {
+    row['fp.gpu'] = fp.gpus!.length > 1 ? `${fp.gpus!.length}x ${gpu.name}` : gpu.name;
+    if (gpu.driver) row['fp.driver'] = gpu.driver;
+  }
+  if (fp.cuda) row['fp.cuda'] = fp.cuda;
+  if (fp.os) row['fp.os'] = [fp.os.name, fp.os.kernel].filter(Boolean).join(' ');
+}
+
+/** One bundle's row, from the files its run left in OUT/<bundle>. */
+export async function bundleRow(outDir: string, b: IndexedBundle, st: BundleStatus, opts: { resultSchema?: object }, problems: string[]): Promise<Row> {
+  const dir = path.join(outDir, b.dir);
+  const row: Row = { id: b.id };
+  for (const [k, v] of Object.entries(b.params)) row[k] = v;
+  Object.assign(row, { host: st.host ?? null, jobId: st.jobId ?? null, state: st.state, exitCode: st.exitCode ?? null });
+  const events = parseEvents((await readText(path.join(dir, RUN_LAYOUT.events))) ?? '').value;
+  const start = st.started ?? null;
+  const end = st.ended ?? null;
+  row.start = start;
+  row.end = end;
+  row.duration_s = start && end ? Math.round((Date.parse(end) - Date.parse(start)) / 10) / 100 : null;
+
+  const logs = await logTexts(dir);
+  for (const t of parseStopWatch(logs).value) row[`timer.${t.timer}`] = t.seconds ?? t.sum ?? null;
+  const ml = mlResults(parseMlLog(logs).value);
+  if (ml.accuracy !== undefined) row.accuracy = ml.accuracy;
+  if (ml.loss !== undefined) row.loss = ml.loss;
+  if (ml.history) row.history = ml.history as unknown as Value;
+
+  const resultText = await readText(path.join(dir, 'result.json'));
+  if (resultText !== undefined) {
+    const r = readResultJson(resultText, opts.resultSchema);
+    for (const p of r.problems) problems.push(`${b.id}/result.json: ${p.message}`);
+    for (const [k, v] of Object.entries(r.value ?? {})) if (v === null || typeof v !== 'object') row[`result.${k}`] = v;
+  }
+
+  const fpText = await readText(path.join(dir, RUN_LAYOUT.fingerprint));
+  const fpEvent = events.find((e) => e.event === 'fingerprint');
+  flattenFingerprint(fpText ? parseFingerprint(fpText).value : fpEvent?.event === 'fingerprint' ? fpEvent.fingerprint : undefined, row);
+
+  const powerText = await readText(path.join(dir, RUN_LAYOUT.power));
+  const energy = bestEnergy({
+    counters: energyCounters(events),
+    ...(powerText ? { samples: parsePowerTrace(powerText).value.samples } : {}),
+    ...(start ? { from: start } : {}),
+    ...(end ? { to: end } : {}),
+  });
+  if (energy) {
+    row.energy_j = Math.round(energy.joules * 10) / 10;
+    row.energy_method = energy.method;
+  }
+  row.bundleHash = b.hash;
+  row.eegen = EEGEN_VERSION;
+  return row;
+}
+
+function csvCell(v: Value | undefined): string {
+  if (v === undefined || v === null) return '';
+  const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Columns: id, parameters, run facts, then everything else in first-seen order. */
+export function toCsv(rows: readonly Row[], paramKeys: readonly string[]): string {
+  const fixed = ['id', ...paramKeys, 'host', 'jobId', 'state', 'exitCode', 'start', 'end', 'duration_s'];
+  const cols = [...fixed];
+  for (const r of rows) for (const k of Object.keys(r)) if (!cols.includes(k) && k !== 'history') cols.push(k);
+  return [cols.join(','), ...rows.map((r) => cols.map((c) => csvCell(r[c])).join(','))].join('\n') + '\n';
+}
+
+async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, file);
+}
+
+const FINISHED = new Set(['done', 'failed', 'cancelled', 'timeout', 'oom', 'lost']);
+
+/** Merge new rows into earlier ones: one row per bundle; a different finished job's result is a conflict. */
+export function mergeRows(previous: readonly Row[], fresh: readonly Row[]): { rows: Row[]; conflicts: CollectResult['conflicts'] } {
+  const byId = new Map(previous.map((r) => [String(r.id), r]));
+  const conflicts: CollectResult['conflicts'] = [];
+  for (const r of fresh) {
+    const old = byId.get(String(r.id));
+    const sameJob = old && old.host === r.host && old.jobId === r.jobId;
+    if (old && !sameJob && old.state === 'done' && r.state === 'done') {
+      const differs = ['accuracy', 'loss', 'result.accuracy'].some((k) => old[k] !== r[k]);
+      if (differs) conflicts.push({ id: String(r.id), kept: `${String(r.host)}:${String(r.jobId)}`, other: `${String(old.host)}:${String(old.jobId)}` });
+    }
+    // A row that says less (not collected, not on any host) never replaces one that says more.
+    if (old && FINISHED.has(String(old.state)) && !FINISHED.has(String(r.state)) && r.jobId === null) continue;
+    byId.set(String(r.id), r);
+  }
+  return { rows: [...byId.values()], conflicts };
+}
+
+export async function collect(opts: CollectOptions): Promise<CollectResult> {
+  const runner = opts.runner ?? realRunner;
+  const index = await readIndex(opts.out);
+  const selected = selectBundles(index.bundles, opts.only);
+  const ids = selected.map((b) => b.id);
+  const answers = await Promise.all(opts.hosts.map((h) => askHost(runner, h, opts.out, ids)));
+  const statuses = combine(selected, answers);
+  const hostErrors = answers.filter((a) => !a.ok).map((a) => ({ host: a.host.name, error: a.error ?? 'unreachable' }));
+
+  // Pull each bundle from the host whose run counts (the latest submission).
+  await Promise.all(
+    answers
+      .filter((a) => a.ok && needsCopy(a.host, opts.out))
+      .map(async (a) => {
+        const mine = statuses.filter((s) => s.host === a.host.name && s.jobId).map((s) => s.id);
+        if (!mine.length) return;
+        const listFile = path.join(opts.out, LAYOUT.stateDir, `pull-${a.host.name}.list`);
+        await mkdir(path.dirname(listFile), { recursive: true });
+        await writeFile(listFile, `${mine.join('\n')}\n`);
+        const res = await runner.run(pullCommand(a.host, opts.out, listFile, opts.exclude ?? []), { timeoutMs: 3_600_000 });
+        if (res.code !== 0 && res.code !== 23 && res.code !== 24) hostErrors.push({ host: a.host.name, error: `copying results failed: ${res.stderr.trim().split('\n').pop() ?? res.code}` });
+      }),
+  );
+
+  const problems: string[] = [];
+  const fresh = await Promise.all(selected.map((b, i) => bundleRow(opts.out, b, statuses[i]!, opts, problems)));
+  const jsonl = path.join(opts.out, 'results.jsonl');
+  const previous = ((await readText(jsonl)) ?? '')
+    .split('\n')
+    .filter((l) => l.trim())
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Row];
+      } catch {
+        return [];
+      }
+    });
+  const { rows, conflicts } = mergeRows(previous, fresh);
+  const order = new Map(index.bundles.map((b, i) => [b.id, i]));
+  rows.sort((a, b) => (order.get(String(a.id)) ?? 1e12) - (order.get(String(b.id)) ?? 1e12));
+  const paramKeys = [...new Set(index.bundles.flatMap((b) => Object.keys(b.params)))];
+  const csv = path.join(opts.out, 'results.csv');
+  await writeAtomic(jsonl, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  await writeAtomic(csv, toCsv(rows, paramKeys));
+  return { rows, conflicts, hostErrors, problems, files: { csv, jsonl } };
+}
+

@@ -1,0 +1,90 @@
+/**
+ * The host inventory (hosts.yaml). Each entry says how bundles reach a host and how
+ * they run there; the same entry is the host profile templates read. Nothing about a
+ * site is in code: a `local` host exists without any file, everything else is data.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { diag, hasErrors, nearest, type Diagnostic, type SourceSet } from '../diagnostics/index.js';
+import { loadYamlFile } from '../load/index.js';
+import type { DirectiveSet, HostProfile, Mapping } from '../types.js';
+import { validateDocument } from '../validate/index.js';
+
+export type HostKind = 'local' | 'ssh' | 'slurm' | 'lsf';
+
+export interface HostEntry extends HostProfile {
+  name: string;
+  kind: HostKind;
+  port?: number;
+  identity?: string;
+  ssh_config?: string;
+  ssh_options?: string[];
+  slots?: number;
+  array?: boolean;
+  max_array_size?: number;
+  profile?: string;
+}
+
+/** Always there: this machine, as many bundles at once as it has CPUs. */
+export const LOCAL_HOST: HostEntry = { name: 'local', kind: 'local', scheduler: 'bash', slots: Math.max(1, availableParallelism()) };
+
+/** Whether commands for this host run through ssh. */
+export function isRemote(h: HostEntry): boolean {
+  return h.kind === 'ssh' || ((h.kind === 'slurm' || h.kind === 'lsf') && h.hostname !== undefined);
+}
+
+/** Which inventory file applies: --hosts, else hosts.yaml in the working directory, else beside `near`. */
+export function findHostsFile(explicit: string | undefined, near?: string): string | undefined {
+  if (explicit) return explicit;
+  const candidates = ['hosts.yaml', 'hosts.yml'];
+  for (const dir of [process.cwd(), ...(near ? [path.dirname(path.resolve(near))] : [])]) {
+    for (const c of candidates) if (existsSync(path.join(dir, c))) return path.relative(process.cwd(), path.join(dir, c)) || c;
+  }
+  return undefined;
+}
+
+function normalize(name: string, raw: Mapping): HostEntry {
+  const h = { ...(raw as unknown as HostEntry), name };
+  // Top-level partition/account/qos are shorthand for scheduler defaults.
+  const defaults: DirectiveSet = { ...((raw.defaults as DirectiveSet | undefined) ?? {}) };
+  for (const k of ['partition', 'account', 'qos'] as const) if (typeof raw[k] === 'string' && defaults[k] === undefined) defaults[k] = raw[k] as string;
+  if (Object.keys(defaults).length) h.defaults = defaults;
+  h.scheduler ??= h.kind === 'slurm' ? 'slurm' : h.kind === 'lsf' ? 'lsf' : 'bash';
+  return h;
+}
+
+export interface Inventory {
+  file?: string;
+  hosts: Map<string, HostEntry>;
+}
+
+/** Load an inventory; without a file there is only `local`. */
+export async function loadInventory(file: string | undefined, sources?: SourceSet): Promise<{ inventory?: Inventory; diagnostics: Diagnostic[] }> {
+  const hosts = new Map<string, HostEntry>([['local', LOCAL_HOST]]);
+  if (!file) return { inventory: { hosts }, diagnostics: [] };
+  const { loaded, text, diagnostics } = await loadYamlFile(file);
+  if (text !== undefined) sources?.add(file, text);
+  if (!loaded || hasErrors(diagnostics)) return { diagnostics };
+  diagnostics.push(...validateDocument(loaded, 'hosts'));
+  if (hasErrors(diagnostics)) return { diagnostics };
+  for (const [name, raw] of Object.entries((loaded.data as Mapping).hosts as Mapping)) hosts.set(name, normalize(name, raw as Mapping));
+  return { inventory: { file, hosts }, diagnostics };
+}
+
+/** Look up hosts by name; an unknown name suggests the nearest. */
+export function pickHosts(inv: Inventory, names: readonly string[]): { hosts: HostEntry[]; diagnostics: Diagnostic[] } {
+  const hosts: HostEntry[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const n of names) {
+    const h = inv.hosts.get(n);
+    if (h) hosts.push(h);
+    else {
+      const near = nearest(n, inv.hosts.keys());
+      diagnostics.push(
+        diag('EG6001', `There is no host "${n}"${inv.file ? ` in ${inv.file}` : ' (no hosts.yaml found; only "local" exists)'}.`, inv.file ? { file: inv.file } : undefined, near ? `Did you mean "${near}"? Known hosts: ${[...inv.hosts.keys()].join(', ')}.` : `Known hosts: ${[...inv.hosts.keys()].join(', ')}. Add it to hosts.yaml or pass --hosts FILE.`),
+      );
+    }
+  }
+  return { hosts, diagnostics };
+}

@@ -1,0 +1,252 @@
+/**
+ * The bash scripts eegen sends to a host (stdin of `bash -s`, locally or over ssh).
+ * Each does all its work in one round trip and answers in a line protocol: every
+ * line starts with `@@TAG<TAB>`, so job output can never be mistaken for an answer.
+ * They need bash, coreutils and the scheduler's client commands; nothing else.
+ */
+import { quoteLiteral as q } from '../shell/quote.js';
+import type { HostEntry } from './hosts.js';
+import { LSF_FIELDS } from './lsf.js';
+import { RUN_LAYOUT } from './types.js';
+
+const PRELUDE = `set -u
+export LC_ALL=C
+tab=$(printf '\\t')
+emit() { local tag=$1; shift; local IFS="$tab"; printf '@@%s\\t%s\\n' "$tag" "$*"; }
+oneline() { tr '\\t\\n\\r' '   '; }
+`;
+
+function enterWorkdir(workdir: string): string {
+  return `mkdir -p ${q(workdir)} 2>/dev/null
+cd ${q(workdir)} || { emit FATAL "cannot enter workdir ${workdir.replace(/["$`\\]/g, '')}"; exit 90; }
+mkdir -p .eegen/slots
+emit HOST "$(hostname)"
+`;
+}
+
+/**
+ * Status: for each bundle, whether it is on the host, what submit recorded, its run
+ * events and the last status lines of its output; then the scheduler's view of every
+ * job id found, in the same round trip.
+ */
+export function statusScript(h: HostEntry, workdir: string, ids: readonly string[]): string {
+  const jobsQuery =
+    h.kind === 'slurm'
+      ? `if [ -s "$ids_file" ] && command -v scontrol >/dev/null 2>&1; then
+  emit SCHED slurm
+  scontrol -o show job 2>/dev/null | grep -E "^JobId=($(paste -sd'|' "$ids_file")) |ArrayJobId=($(paste -sd'|' "$ids_file")) " | sed 's/^/@@Q\\t/'
+  comp=$(scontrol show config 2>/dev/null | sed -n 's/^JobCompLoc *= *//p')
+  if [ -n "$comp" ] && [ -r "$comp" ]; then
+    grep -E "JobId=($(paste -sd'|' "$ids_file")) " "$comp" | sed 's/^/@@C\\t/'
+  fi
+fi`
+      : h.kind === 'lsf'
+        ? `if [ -s "$ids_file" ] && command -v bjobs >/dev/null 2>&1; then
+  emit SCHED lsf
+  bjobs -a -noheader -o "${LSF_FIELDS} delimiter='|'" $(cat "$ids_file") 2>/dev/null | sed 's/^/@@Q\\t/'
+fi`
+        : '';
+  return `${PRELUDE}${enterWorkdir(workdir)}
+ids_file=$(mktemp)
+trap 'rm -f "$ids_file"' EXIT
+check() {
+  local id=$1
+  if [ ! -d "$id" ]; then emit B "$id" 0; return; fi
+  emit B "$id" 1
+  if [ -s "$id/${RUN_LAYOUT.jobid}" ]; then
+    local jid; jid=$(head -n1 "$id/${RUN_LAYOUT.jobid}")
+    emit J "$id" "$jid"
+    case "$jid" in
+      slurm:*|lsf:*) printf '%s\\n' "\${jid#*:}" | sed 's/_.*//; s/\\[.*//' >> "$ids_file" ;;
+      local:*) if kill -0 "\${jid#local:}" 2>/dev/null; then emit P "$id" 1; else emit P "$id" 0; fi ;;
+    esac
+  fi
+  [ -s "$id/${RUN_LAYOUT.dir}/submitted" ] && emit S "$id" "$(oneline < "$id/${RUN_LAYOUT.dir}/submitted")"
+  if [ -s "$id/${RUN_LAYOUT.events}" ]; then
+    while IFS= read -r line || [ -n "$line" ]; do emit E "$id" "$line"; done < "$id/${RUN_LAYOUT.events}"
+  fi
+  for log in "$id/${RUN_LAYOUT.output}" "$id"/*.out "$id"/*.log; do
+    [ -f "$log" ] || continue
+    grep -a -E '^[[:space:]]*# (eegen|cloudmesh) ' "$log" 2>/dev/null | tail -n 5 | while IFS= read -r line; do emit L "$id" "$line"; done
+  done
+}
+${ids.map((id) => `check ${q(id)}`).join('\n')}
+sort -u "$ids_file" -o "$ids_file"
+${jobsQuery}
+emit END ok
+`;
+}
+
+export interface SubmitItem {
+  id: string;
+  script: string;
+  /** Bundle hash recorded on the host, so later status can spot changed content. */
+  hash: string;
+  /** Move an earlier attempt aside and submit again (--retry failed). */
+  retry?: boolean;
+}
+
+export interface ArraySubmit {
+  /** Driver script and list file, relative to the workdir. */
+  driver: string;
+  list: string;
+  /** Scheduler arguments, e.g. ['--array=0-99%4'] (slurm) — lsf carries them in the script. */
+  args: string[];
+  members: { id: string; index: number; hash: string }[];
+}
+
+/**
+ * Checksums of every bundle about to be submitted, in ONE sha256sum (or shasum) run:
+ * each bundle's SHA256SUMS is rewritten with its directory prefixed. A per-bundle
+ * checker would cost a process per bundle, which dominates large submissions.
+ */
+function verifyFunction(ids: readonly string[]): string {
+  return `if command -v sha256sum >/dev/null 2>&1; then sumcheck() { sha256sum -c --quiet "$@"; }
+elif command -v shasum >/dev/null 2>&1; then sumcheck() { shasum -a 256 -c --quiet "$@"; }
+else sumcheck() { echo "no sha256sum or shasum on this host"; return 1; }; fi
+bad=.eegen/submit/bad.$$
+all=.eegen/submit/sums.$$
+: > "$bad"
+cat > .eegen/submit/ids.$$ <<'EEGEN_IDS'
+${ids.join('\n')}
+EEGEN_IDS
+while IFS= read -r id; do [ -f "$id/SHA256SUMS" ] && printf '%s/SHA256SUMS\\0' "$id" || printf '%s\\n' "$id" >> "$bad"; done < .eegen/submit/ids.$$ |
+  xargs -0 awk 'FNR == 1 { d = FILENAME; sub(/\\/SHA256SUMS$/, "", d) } { print substr($0, 1, 64) "  " d "/" substr($0, 67) }' > "$all"
+if ! out=$(sumcheck "$all" 2>&1); then
+  printf '%s\\n' "$out" | sed -n 's|^\\([^/]*\\)/.*|\\1|p' | sort -u >> "$bad"
+fi
+badsum_detail() { printf '%s\\n' "$out" | grep -F "$1/" | head -n 3 | oneline; }
+verify() { if grep -qxF "$1" "$bad"; then emit BADSUM "$1" "$(badsum_detail "$1")"; return 1; fi; }
+rm -f "$all" .eegen/submit/ids.$$
+`;
+}
+
+function launchCommand(h: HostEntry, workdir: string): string {
+  const slots = h.slots ?? 1;
+  switch (h.kind) {
+    case 'slurm':
+      return `out=$(cd "$id" && sbatch --parsable "$script" 2>&1) || { emit FAIL "$id" "$(printf '%s' "$out" | oneline)"; return; }
+  jid="slurm:$(printf '%s' "$out" | tail -n1 | cut -d';' -f1)"`;
+    case 'lsf':
+      return `out=$(cd "$id" && bsub < "$script" 2>&1) || { emit FAIL "$id" "$(printf '%s' "$out" | oneline)"; return; }
+  n=$(printf '%s' "$out" | sed -n 's/^Job <\\([0-9]*\\)>.*/\\1/p' | head -n1)
+  [ -n "$n" ] || { emit FAIL "$id" "$(printf '%s' "$out" | oneline)"; return; }
+  jid="lsf:$n"`;
+    default:
+      // Detached from the ssh session (setsid, no stdin), run by bash whatever the login
+      // shell; the wrapper waits for one of the host's slots, so the limit holds after we leave.
+      // The redirections cover the whole background subshell: nothing may keep this
+      // script's stdout open, or the caller would wait for the job to finish.
+      return `(cd "$id" && EEGEN_SLOTS=${slots} EEGEN_SLOTS_DIR=${q(`${workdir}/.eegen/slots`)} exec setsid nohup bash ${RUN_LAYOUT.wrapper} "$script") > "$id/${RUN_LAYOUT.output}" 2>&1 < /dev/null &
+  jid="local:$!"`;
+  }
+}
+
+/** Record on the host what was submitted: the host, not the client, is the source of truth. */
+const RECORD = `record() { # id jid hash
+  mkdir -p "$1/${RUN_LAYOUT.dir}"
+  printf '%s\\n' "$2" > "$1/${RUN_LAYOUT.jobid}.tmp" && mv -f "$1/${RUN_LAYOUT.jobid}.tmp" "$1/${RUN_LAYOUT.jobid}"
+  printf '{"jobId":"%s","hash":"%s","ts":"%s"}\\n' "$2" "$3" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$1/${RUN_LAYOUT.dir}/submitted"
+}
+already() { # id: prints the recorded job id and succeeds if the bundle was submitted
+  [ -s "$1/${RUN_LAYOUT.jobid}" ] && head -n1 "$1/${RUN_LAYOUT.jobid}"
+}
+retire() { # id: keep an earlier attempt's records beside the new one
+  local n=1; while [ -e "$1/${RUN_LAYOUT.dir}.attempt-$n" ]; do n=$((n + 1)); done
+  [ -d "$1/${RUN_LAYOUT.dir}" ] && mv "$1/${RUN_LAYOUT.dir}" "$1/${RUN_LAYOUT.dir}.attempt-$n"
+}
+`;
+
+/**
+ * Submit: verify each bundle's checksums with standard tools, then hand it to the
+ * scheduler (or start it detached), recording the job id on the host first thing.
+ * Runs detached from the connection, so a dropped ssh session cannot stop it halfway;
+ * a rerun finds the recorded ids and submits nothing twice.
+ */
+export function submitScript(h: HostEntry, workdir: string, items: readonly SubmitItem[], arrays: readonly ArraySubmit[] = []): string {
+  const ids = [...items.map((i) => i.id), ...arrays.flatMap((a) => a.members.map((m) => m.id))];
+  const body = `${PRELUDE}cd ${q(workdir)} || exit 90
+mkdir -p .eegen/submit
+${verifyFunction(ids)}${RECORD}
+submit() { # id script hash retry
+  local id=$1 script=$2 hash=$3 jid prev
+  if prev=$(already "$id"); then
+    if [ "$4" = 1 ]; then retire "$id"; else emit SKIP "$id" "$prev"; return; fi
+  fi
+  verify "$id" || return
+  mkdir -p "$id/${RUN_LAYOUT.dir}"
+  ${launchCommand(h, workdir)}
+  record "$id" "$jid" "$hash"
+  emit OK "$id" "$jid"
+}
+${items.map((i) => `submit ${q(i.id)} ${q(i.script)} ${q(i.hash)} ${i.retry ? 1 : 0}`).join('\n')}
+${arrays.map((a) => arrayBlock(h, a)).join('\n')}
+emit END ok
+`;
+  // Write the real script to the host and run it in its own session; this shell only waits.
+  return `${PRELUDE}cd ${q(workdir)} || { emit FATAL "cannot enter workdir"; exit 90; }
+mkdir -p .eegen/submit
+f=.eegen/submit/$(date -u +%Y%m%dT%H%M%S)-$$
+cat > "$f.sh" <<'EEGEN_SUBMIT_SCRIPT'
+${body}EEGEN_SUBMIT_SCRIPT
+setsid bash "$f.sh" > "$f.out" 2>&1 < /dev/null &
+wait $!
+cat "$f.out"
+`;
+}
+
+function arrayBlock(h: HostEntry, a: ArraySubmit): string {
+  const ids = a.members.map((m) => q(m.id)).join(' ');
+  const submitCmd =
+    h.kind === 'lsf'
+      ? `out=$(bsub ${a.args.map(q).join(' ')} < ${q(a.driver)} 2>&1) && n=$(printf '%s' "$out" | sed -n 's/^Job <\\([0-9]*\\)>.*/\\1/p' | head -n1) && [ -n "$n" ]`
+      : `out=$(sbatch --parsable ${a.args.map(q).join(' ')} ${q(a.driver)} 2>&1) && n=$(printf '%s' "$out" | tail -n1 | cut -d';' -f1)`;
+  const records = a.members.map((m) => (h.kind === 'lsf' ? `record ${q(m.id)} "lsf:$n[${m.index}]" ${q(m.hash)}; emit OK ${q(m.id)} "lsf:$n[${m.index}]"` : `record ${q(m.id)} "slurm:\${n}_${m.index}" ${q(m.hash)}; emit OK ${q(m.id)} "slurm:\${n}_${m.index}"`));
+  return `# array ${a.driver}: ${a.members.length} bundles
+(
+  for id in ${ids}; do
+    if prev=$(already "$id"); then emit SKIP "$id" "$prev"; exit 0; fi
+    verify "$id" || exit 0
+  done
+  if ${submitCmd}; then
+${records.map((r) => `    ${r}`).join('\n')}
+  else
+    for id in ${ids}; do emit FAIL "$id" "$(printf '%s' "$out" | oneline)"; done
+  fi
+)`;
+}
+
+/** Cancel: scancel / bkill the recorded jobs, or signal the local process group. */
+export function cancelScript(h: HostEntry, workdir: string, ids: readonly string[]): string {
+  return `${PRELUDE}cd ${q(workdir)} || { emit FATAL "cannot enter workdir"; exit 90; }
+cancel() {
+  local id=$1 jid
+  [ -s "$id/${RUN_LAYOUT.jobid}" ] || { emit NONE "$id"; return; }
+  jid=$(head -n1 "$id/${RUN_LAYOUT.jobid}")
+  case "$jid" in
+    slurm:*) out=$(scancel "\${jid#slurm:}" 2>&1) ;;
+    lsf:*) out=$(bkill "\${jid#lsf:}" 2>&1) ;;
+    local:*) out=$(kill -TERM -- "-\${jid#local:}" 2>&1 || kill -TERM "\${jid#local:}" 2>&1) ;;
+  esac
+  if [ $? -eq 0 ]; then emit OK "$id" "$jid"; else emit FAIL "$id" "$(printf '%s' "$out" | oneline)"; fi
+}
+${ids.map((id) => `cancel ${q(id)}`).join('\n')}
+emit END ok
+`;
+}
+
+export interface Answer {
+  tag: string;
+  fields: string[];
+}
+
+/** Parse the line protocol; everything else (noise from login scripts) is ignored. */
+export function parseAnswers(stdout: string): Answer[] {
+  const out: Answer[] = [];
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('@@')) continue;
+    const [tag, ...fields] = line.slice(2).split('\t');
+    out.push({ tag: tag!, fields });
+  }
+  return out;
+}

@@ -1,0 +1,182 @@
+/**
+ * `eegen submit`: per host, three round trips whatever the number of bundles —
+ * ask what the host already has (status), copy what is missing (one rsync with an
+ * explicit file list), then verify checksums and submit in one detached script.
+ * Hosts proceed in parallel and independently: an unreachable host is reported and
+ * the others go on. The host records each job id before anything else, so a rerun
+ * (even with the ledger gone) submits nothing twice.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { LAYOUT } from '../types.js';
+import { planArrays, arrayDriverScript } from './arrays.js';
+import type { HostEntry } from './hosts.js';
+import { appendLedger, readLedger, type LedgerEntry } from './ledger.js';
+import { readIndex, selectBundles, type IndexedBundle } from './outdir.js';
+import { DryRunner, realRunner, type Command, type Runner } from './process.js';
+import { parseAnswers, submitScript, type ArraySubmit, type SubmitItem } from './remote.js';
+import { askHost, combine, type BundleStatus, type HostAnswer } from './status.js';
+import { maxArraySize } from './schedulers.js';
+import { execCommand, needsCopy, pushCommand, workdirOf } from './transport.js';
+
+export interface SubmitOptions {
+  out: string;
+  /** Where to submit; the sweep is split between them in sweep order. */
+  hosts: HostEntry[];
+  /** Other hosts to ask before submitting (e.g. from the inventory), so nothing runs twice. */
+  alsoAsk?: HostEntry[];
+  only?: string[];
+  /** Resubmit bundles that ended failed, cancelled, timeout, oom or lost. */
+  retryFailed?: boolean;
+  /** Submit as job arrays on slurm/lsf hosts (also per host: `array: true`). */
+  array?: boolean;
+  runner?: Runner;
+  /** Record the commands instead of running them. */
+  dryRun?: boolean;
+  onHostDone?: (host: string, summary: HostSubmitReport) => void;
+}
+
+export interface HostSubmitReport {
+  host: string;
+  ok: boolean;
+  error?: string;
+  submitted: { id: string; jobId: string }[];
+  skipped: { id: string; jobId: string }[];
+  failed: { id: string; error: string }[];
+}
+
+export interface SubmitResult {
+  hosts: HostSubmitReport[];
+  /** Already queued, running or done somewhere: not submitted again. */
+  alreadyThere: BundleStatus[];
+  /** Bundles whose content changed after they were submitted. */
+  changedSinceSubmit: string[];
+  commands: Command[];
+}
+
+const FAILED_STATES = new Set(['failed', 'cancelled', 'timeout', 'oom', 'lost']);
+
+async function bundleFiles(outDir: string, b: IndexedBundle): Promise<string[]> {
+  const manifest = JSON.parse(await readFile(path.join(outDir, b.dir, LAYOUT.manifest), 'utf8')) as { files: Record<string, string> };
+  return [...Object.keys(manifest.files), LAYOUT.manifest, LAYOUT.checksums].map((f) => `${b.dir}/${f}`);
+}
+
+interface Plan {
+  host: HostEntry;
+  items: (SubmitItem & { bundle: IndexedBundle })[];
+}
+
+function assign(statuses: BundleStatus[], index: Map<string, IndexedBundle>, hosts: HostEntry[], okHosts: Set<string>, retryFailed: boolean): { plans: Plan[]; alreadyThere: BundleStatus[] } {
+  const plans = hosts.map((host) => ({ host, items: [] as Plan['items'] }));
+  const usable = plans.filter((p) => okHosts.has(p.host.name));
+  const alreadyThere: BundleStatus[] = [];
+  let next = 0;
+  for (const st of statuses) {
+    const bundle = index.get(st.id)!;
+    const retry = retryFailed && FAILED_STATES.has(st.state);
+    if (st.jobId && !retry) {
+      alreadyThere.push(st);
+      continue;
+    }
+    // A retry goes back to the host that has the bundle's history, if we may use it.
+    const home = retry ? usable.find((p) => p.host.name === st.host) : undefined;
+    const target = home ?? usable[next++ % Math.max(1, usable.length)];
+    if (!target) continue;
+    target.items.push({ id: st.id, script: bundle.script, hash: bundle.hash, retry: retry && home !== undefined, bundle });
+  }
+  return { plans, alreadyThere };
+}
+
+async function prepareArrays(outDir: string, plan: Plan): Promise<{ arrays: ArraySubmit[]; files: string[]; single: Plan['items'] }> {
+  const h = plan.host;
+  const single = plan.items.filter((i) => i.retry);
+  const candidates = plan.items.filter((i) => !i.retry);
+  const bundles = await Promise.all(candidates.map(async (i) => ({ id: i.id, dir: i.bundle.dir, script: i.script, scriptText: await readFile(path.join(outDir, i.bundle.dir, i.script), 'utf8') })));
+  const scheduler = h.kind === 'lsf' ? 'lsf' : 'slurm';
+  const groups = planArrays(bundles, { maxArraySize: h.max_array_size ?? (await maxArraySize(h)) ?? 1001, scheduler, ...(h.slots ? { throttle: h.slots } : {}) });
+  const dir = path.join(LAYOUT.stateDir, 'arrays', h.name);
+  await mkdir(path.join(outDir, dir), { recursive: true });
+  const arrays: ArraySubmit[] = [];
+  const files: string[] = [];
+  const hashes = new Map(candidates.map((c) => [c.id, c.hash]));
+  for (const g of groups) {
+    const driver = `${dir}/${g.name}.sh`;
+    const list = `${dir}/${g.name}.list`;
+    await writeFile(path.join(outDir, list), g.members.map((m) => `${m.dir}\t${m.script}\n`).join(''));
+    await writeFile(path.join(outDir, driver), arrayDriverScript(g, { listFile: list }), { mode: 0o755 });
+    files.push(driver, list);
+    arrays.push({ driver, list, args: scheduler === 'slurm' ? [`--array=${g.spec}`] : [], members: g.members.map((m) => ({ id: m.id, index: m.index, hash: hashes.get(m.id) ?? '' })) });
+  }
+  return { arrays, files, single };
+}
+
+async function submitToHost(opts: SubmitOptions, runner: Runner, plan: Plan): Promise<HostSubmitReport> {
+  const h = plan.host;
+  const report: HostSubmitReport = { host: h.name, ok: true, submitted: [], skipped: [], failed: [] };
+  if (!plan.items.length) return report;
+  const useArrays = (opts.array || h.array) && (h.kind === 'slurm' || h.kind === 'lsf');
+  const { arrays, files: arrayFiles, single } = useArrays ? await prepareArrays(opts.out, plan) : { arrays: [], files: [], single: plan.items };
+
+  if (needsCopy(h, opts.out)) {
+    const files = (await Promise.all(plan.items.map((i) => bundleFiles(opts.out, i.bundle)))).flat().concat(arrayFiles);
+    const listFile = path.join(opts.out, LAYOUT.stateDir, `push-${h.name}.list`);
+    await mkdir(path.dirname(listFile), { recursive: true });
+    await writeFile(listFile, `${files.join('\n')}\n`);
+    const push = await runner.run(pushCommand(h, opts.out, listFile), { timeoutMs: 3_600_000 });
+    if (push.code !== 0) return { ...report, ok: false, error: `copying bundles failed: ${push.stderr.trim().split('\n').slice(-2).join(' ') || `rsync exit ${push.code}`}` };
+  }
+
+  const res = await runner.run(execCommand(h, submitScript(h, workdirOf(h, opts.out), single, arrays), `verify and submit ${plan.items.length} bundles on ${h.name}`), { timeoutMs: 3_600_000 });
+  const answers = parseAnswers(res.stdout);
+  const now = new Date().toISOString();
+  const ledger: LedgerEntry[] = [];
+  const retried = new Set(plan.items.filter((i) => i.retry).map((i) => i.id));
+  const hashOf = new Map(plan.items.map((i) => [i.id, i.hash]));
+  for (const a of answers) {
+    const [id = '', detail = ''] = a.fields;
+    if (a.tag === 'OK') {
+      report.submitted.push({ id, jobId: detail });
+      ledger.push({ id, host: h.name, bundleHash: hashOf.get(id) ?? '', jobId: detail, time: now, action: retried.has(id) ? 'retried' : 'submitted' });
+    } else if (a.tag === 'SKIP') report.skipped.push({ id, jobId: detail });
+    else if (a.tag === 'BADSUM') report.failed.push({ id, error: `checksums do not match on the host: ${detail}` });
+    else if (a.tag === 'FAIL') report.failed.push({ id, error: detail });
+  }
+  // The ledger records what the host confirmed, even when the connection broke afterwards.
+  if (!opts.dryRun) await appendLedger(opts.out, ledger);
+  if (!answers.some((a) => a.tag === 'END')) {
+    report.ok = false;
+    report.error = `the submission did not finish (${res.stderr.trim().split('\n').pop() || `exit ${res.code}`}); run submit again: bundles the host recorded are not submitted twice`;
+  }
+  return report;
+}
+
+export async function submit(opts: SubmitOptions): Promise<SubmitResult> {
+  const runner = opts.runner ?? realRunner;
+  const index = await readIndex(opts.out);
+  const selected = selectBundles(index.bundles, opts.only);
+  const byId = new Map(selected.map((b) => [b.id, b]));
+  const ledgerHosts = new Set((await readLedger(opts.out)).map((e) => e.host));
+  const ask = new Map<string, HostEntry>();
+  for (const h of [...opts.hosts, ...(opts.alsoAsk ?? []).filter((h) => ledgerHosts.has(h.name))]) ask.set(h.name, h);
+  const ids = selected.map((b) => b.id);
+  const answers: HostAnswer[] = await Promise.all([...ask.values()].map((h) => askHost(runner, h, opts.out, ids)));
+  const statuses = combine(selected, answers);
+  const okHosts = new Set(answers.filter((a) => a.ok).map((a) => a.host.name));
+  const { plans, alreadyThere } = assign(statuses, byId, opts.hosts, okHosts, opts.retryFailed ?? false);
+  const reports = await Promise.all(
+    plans.map(async (p) => {
+      const ans = answers.find((a) => a.host.name === p.host.name);
+      if (ans && !ans.ok) return { host: p.host.name, ok: false, error: `cannot reach ${p.host.name}: ${ans.error ?? 'unknown error'}`, submitted: [], skipped: [], failed: [] };
+      const r = await submitToHost(opts, runner, p).catch((e: unknown) => ({ host: p.host.name, ok: false, error: String((e as Error)?.message ?? e), submitted: [], skipped: [], failed: [] }) as HostSubmitReport);
+      opts.onHostDone?.(p.host.name, r);
+      return r;
+    }),
+  );
+  return {
+    hosts: reports,
+    alreadyThere,
+    changedSinceSubmit: statuses.filter((s) => s.changedSinceSubmit).map((s) => s.id),
+    commands: runner instanceof DryRunner ? runner.commands : [],
+  };
+}
+
