@@ -24,11 +24,9 @@ export interface BuildOptions extends CompileOptions {
   onWriteProgress?: (done: number, total: number) => void;
 }
 
-export interface Difference {
-  id: string;
-  file?: string;
-  kind: 'missing-bundle' | 'extra-bundle' | 'missing-file' | 'changed-file';
-}
+/** A difference found by --check; `id` is '' for a side file (index.json, jobs.sh). */
+export type { Difference } from './write/index.js';
+import type { Difference } from './write/index.js';
 
 export interface BuildResult {
   /** True when the build succeeded (and, for --check, nothing differs). */
@@ -61,9 +59,12 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   if (opts.dryRun) return { ok: true, outDir, plan, diagnostics, sources };
   if (opts.check) {
     const { report, differences } = await checkBuild(plan, outDir);
+    diagnostics.push(...report.warnings);
     return { ok: differences.length === 0, outDir, plan, report, differences, diagnostics, sources };
   }
   const report = await writeBuild(plan, outDir, { prune: opts.prune ?? false, ...(opts.onWriteProgress ? { onProgress: opts.onWriteProgress } : {}) });
+  // Recovered interrupted builds, stale bundles kept because runs wrote into them, ...
+  diagnostics.push(...report.warnings);
   if (opts.archive) await writeArchive(plan, opts.archive, archiveFormat(opts.archive)!);
   return { ok: true, outDir: path.normalize(outDir), plan, report, diagnostics, sources };
 }

@@ -178,6 +178,8 @@ interface BundleInputs {
   varying: string[];
   fixedInputs: Record<string, string>;
   schema: string;
+  /** The run wrapper, one Buffer shared by every bundle. */
+  wrapper: Buffer;
   /** Lower-cased ids seen so far (case-insensitive filesystems) -> their params. */
   seenIds: Map<string, Mapping>;
 }
@@ -228,7 +230,7 @@ function compileBundle(s: BundleInputs, combo: Combination, diagnostics: Diagnos
   // Every run goes through the wrapper, which records how it started and ended.
   const files: BundleFile[] = [
     { path: script, content: Buffer.from(insertHook(rendered.text)), mode: 0o755 },
-    { path: RUN_LAYOUT.wrapper, content: Buffer.from(wrapperText()), mode: 0o755 },
+    { path: RUN_LAYOUT.wrapper, content: s.wrapper, mode: 0o755 },
     { path: 'config.yaml', content: Buffer.from(frozen), mode: 0o644 },
     ...s.copied.map((f) => ({ path: f.to, content: f.content, mode: 0o644 })),
   ];
@@ -275,7 +277,7 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
   const fixedInputs: Record<string, string> = { template: sha256(template.text), profile: sha256(canonicalJson(profile as unknown as Mapping)), wrapper: sha256(wrapperText()) };
   for (const f of copied.files) fixedInputs[`file:${f.to}`] = sha256(f.content);
 
-  const shared: BundleInputs = { loaded, config, profile, template, copied: copied.files, varying, fixedInputs, schema, seenIds: new Map() };
+  const shared: BundleInputs = { loaded, config, profile, template, copied: copied.files, varying, fixedInputs, schema, wrapper: Buffer.from(wrapperText()), seenIds: new Map() };
   const bundles: BundlePlan[] = [];
   const evalErrors: Diagnostic[] = [];
   const total = Math.min(productSize(sweep), limit);

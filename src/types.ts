@@ -126,7 +126,7 @@ export const LAYOUT = {
   checksums: 'SHA256SUMS',
   index: 'index.json',
   jobs: 'jobs.sh',
-  /** eegen's own state beside the bundles (ledger, journals). */
+  /** eegen's own state beside the bundles: ledger, build lock, staging (tmp/), bundles.json, arrays/. */
   stateDir: '.eegen',
   ledger: '.eegen/ledger.jsonl',
 } as const;

@@ -61,7 +61,7 @@ export function formatCheck(result: BuildResult): string {
   const diffs = result.differences ?? [];
   if (!diffs.length) return `${result.outDir} is up to date: ${result.plan?.bundles.length ?? 0} bundles match the config.`;
   const lines = [`${result.outDir} differs from what the config produces (${diffs.length} difference${diffs.length === 1 ? '' : 's'}):`];
-  for (const d of diffs.slice(0, 200)) lines.push(`  ${d.kind}: ${d.id}${d.file ? `/${d.file}` : ''}`);
+  for (const d of diffs.slice(0, 200)) lines.push(`  ${d.kind}: ${d.id ? `${d.id}${d.file ? `/${d.file}` : ''}` : d.file ?? ''}`);
   if (diffs.length > 200) lines.push(`  ... ${diffs.length - 200} more`);
   lines.push('Run `eegen build` (with --prune to drop extra bundles) and commit the result.');
   return lines.join('\n');

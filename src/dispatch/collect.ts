@@ -9,7 +9,8 @@ import { readdir, readFile, rename, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { bestEnergy, energyCounters, mlResults, parseEvents, parseFingerprint, parseMlLog, parsePowerTrace, parseStopWatch, readResultJson } from '../results/index.js';
 import type { Fingerprint } from '../results/index.js';
-import { LAYOUT, type Value } from '../types.js';
+import { parseYaml } from '../load/index.js';
+import { LAYOUT, type Mapping, type Value } from '../types.js';
 import { EEGEN_VERSION } from '../version.js';
 import type { HostEntry } from './hosts.js';
 import { readIndex, selectBundles, type IndexedBundle } from './outdir.js';
@@ -74,6 +75,31 @@ function flattenFingerprint(fp: Fingerprint | undefined, row: Row): void {
   if (fp.os) row['fp.os'] = [fp.os.name, fp.os.kernel].filter(Boolean).join(' ');
 }
 
+const schemas = new Map<string, object | undefined>();
+
+/** The schema the bundle's frozen config names under results.schema (a file inside the bundle). */
+async function bundleResultSchema(dir: string, problems: string[]): Promise<object | undefined> {
+  const text = await readText(path.join(dir, 'config.yaml'));
+  const config = text ? (parseYaml('config.yaml', text).loaded?.data as Mapping | undefined) : undefined;
+  const ref = (config?.results as Mapping | undefined)?.schema;
+  if (typeof ref !== 'string') return undefined;
+  const file = path.join(dir, ref);
+  const schemaText = await readText(file);
+  if (schemaText === undefined) {
+    problems.push(`${path.basename(dir)}: results.schema ${ref} is not in the bundle (list it under files:)`);
+    return undefined;
+  }
+  if (!schemas.has(schemaText)) {
+    try {
+      schemas.set(schemaText, JSON.parse(schemaText) as object);
+    } catch {
+      problems.push(`${path.basename(dir)}: results.schema ${ref} is not valid JSON`);
+      schemas.set(schemaText, undefined);
+    }
+  }
+  return schemas.get(schemaText);
+}
+
 /** One bundle's row, from the files its run left in OUT/<bundle>. */
 export async function bundleRow(outDir: string, b: IndexedBundle, st: BundleStatus, opts: { resultSchema?: object }, problems: string[]): Promise<Row> {
   const dir = path.join(outDir, b.dir);
@@ -96,7 +122,7 @@ export async function bundleRow(outDir: string, b: IndexedBundle, st: BundleStat
 
   const resultText = await readText(path.join(dir, 'result.json'));
   if (resultText !== undefined) {
-    const r = readResultJson(resultText, opts.resultSchema);
+    const r = readResultJson(resultText, opts.resultSchema ?? (await bundleResultSchema(dir, problems)));
     for (const p of r.problems) problems.push(`${b.id}/result.json: ${p.message}`);
     for (const [k, v] of Object.entries(r.value ?? {})) if (v === null || typeof v !== 'object') row[`result.${k}`] = v;
   }

@@ -18,7 +18,19 @@
 import { diag, nearest, type Diagnostic, type Span } from '../diagnostics/index.js';
 import { substituteSlots } from '../shell/context.js';
 import { scalarText } from '../shell/quote.js';
-import { blockingProblems, scanShell } from '../shell/scan.js';
+import { blockingProblems, scanShell, type ShellScan } from '../shell/scan.js';
+
+/** Shell-text fields (run.command) are the same raw text in every bundle: scan each once. */
+const scanCache = new Map<string, ShellScan>();
+function scanCached(text: string): ShellScan {
+  let s = scanCache.get(text);
+  if (!s) {
+    if (scanCache.size > 1000) scanCache.clear();
+    s = scanShell(text);
+    scanCache.set(text, s);
+  }
+  return s;
+}
 import type { HostProfile, LoadedYaml, Mapping, PathSegment, Value } from '../types.js';
 import { RESOLVE_CODES as C } from './codes.js';
 import { deferredRef } from './deferred.js';
@@ -164,7 +176,7 @@ class Resolver {
   }
 
   private shellText(path: PathSegment[], text: string): Result {
-    const scan = scanShell(text);
+    const scan = scanCached(text);
     const problems = blockingProblems(scan);
     if (problems.length) {
       for (const p of problems) this.error(C.unbalancedShellText, `${display(path)} is a shell command, but ${p.message}.`, this.spanOf(path), 'Close the quote or substitution, so placeholders can be quoted safely.');

@@ -38,8 +38,17 @@ export interface ManifestData {
   files: Record<string, string>;
 }
 
+/** Files shared by every bundle (the wrapper, copied inputs) are one Buffer: hash each once. */
+const bufferHashes = new WeakMap<Buffer, string>();
+
 export function sha256(data: Buffer | string): string {
-  return createHash('sha256').update(data).digest('hex');
+  if (typeof data === 'string') return createHash('sha256').update(data).digest('hex');
+  let h = bufferHashes.get(data);
+  if (h === undefined) {
+    h = createHash('sha256').update(data).digest('hex');
+    bufferHashes.set(data, h);
+  }
+  return h;
 }
 
 export function finalizeBundle(d: BundleDraft): BundlePlan {

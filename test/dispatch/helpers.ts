@@ -6,10 +6,11 @@ import { FINAL_STATES } from '../../src/dispatch/types.js';
 import { tmpDir } from '../support/tree.js';
 
 /** A copy of the built-in example (tiny real training job) with config changes applied. */
-export async function buildExample(opts: { edit?: (yaml: string) => string; out?: string } = {}): Promise<{ dir: string; out: string; count: number }> {
+export async function buildExample(opts: { edit?: (yaml: string) => string; before?: (dir: string) => void; out?: string } = {}): Promise<{ dir: string; out: string; count: number }> {
   const dir = tmpDir('eegen-dispatch-');
   cpSync('fixtures/example', dir, { recursive: true });
   const config = path.join(dir, 'config.yaml');
+  opts.before?.(dir);
   if (opts.edit) {
     const { readFileSync } = await import('node:fs');
     writeFileSync(config, opts.edit(readFileSync(config, 'utf8')));
