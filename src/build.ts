@@ -2,11 +2,12 @@
  * The library API for `eegen build`: compile, then write (or check, or archive).
  * The CLI is a thin layer over these functions; so are later services.
  */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeArchive } from './archive/index.js';
 import { compile, type CompileOptions } from './compile.js';
 import { diag, hasErrors, type Diagnostic, type SourceSet } from './diagnostics/index.js';
-import type { BuildPlan, WriteReport } from './types.js';
+import { LAYOUT, type BuildPlan, type WriteReport } from './types.js';
 import { checkBuild, writeBuild } from './write/index.js';
 
 export interface BuildOptions extends CompileOptions {
@@ -48,9 +49,34 @@ function archiveFormat(file: string): 'tar.gz' | 'zip' | undefined {
   return undefined;
 }
 
+const KEYS_FILE = path.join(LAYOUT.stateDir, 'keys.json');
+
+/** Input keys of the last build in `outDir` (none: a first build, or an unreadable file). */
+async function readKeys(outDir: string): Promise<Map<string, { key: string; hash: string }>> {
+  try {
+    const data = JSON.parse(await readFile(path.join(outDir, KEYS_FILE), 'utf8')) as { bundles?: Record<string, { key: string; hash: string }> };
+    return new Map(Object.entries(data.bundles ?? {}));
+  } catch {
+    return new Map();
+  }
+}
+
+async function writeKeys(outDir: string, plan: BuildPlan): Promise<void> {
+  const bundles = Object.fromEntries(plan.bundles.filter((b) => b.inputKey).map((b) => [b.id, { key: b.inputKey!, hash: b.hash }]));
+  const file = path.join(outDir, KEYS_FILE);
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify({ version: 1, bundles })}\n`);
+  await rename(tmp, file);
+}
+
 export async function build(opts: BuildOptions): Promise<BuildResult> {
   const outDir = opts.out ?? DEFAULT_OUT;
-  const { plan, sources, diagnostics } = await compile(opts);
+  // A plain build skips rendering bundles whose inputs did not change; --check, --dry-run
+  // and --archive need every byte, so they always render everything.
+  const incremental = !opts.dryRun && !opts.check && !opts.archive;
+  const reuse = incremental ? { outDir, keys: await readKeys(outDir) } : undefined;
+  const { plan, sources, diagnostics } = await compile({ ...opts, ...(reuse ? { reuse } : {}) });
   if (!plan || hasErrors(diagnostics)) return { ok: false, outDir, diagnostics, sources };
   if (opts.archive && !archiveFormat(opts.archive)) {
     diagnostics.push(diag('EG5060', `Cannot tell the archive format of "${opts.archive}".`, undefined, 'Name the archive *.tar.gz, *.tgz or *.zip.'));
@@ -65,6 +91,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const report = await writeBuild(plan, outDir, { prune: opts.prune ?? false, ...(opts.onWriteProgress ? { onProgress: opts.onWriteProgress } : {}) });
   // Recovered interrupted builds, stale bundles kept because runs wrote into them, ...
   diagnostics.push(...report.warnings);
+  if (incremental) await writeKeys(outDir, plan);
   if (opts.archive) await writeArchive(plan, opts.archive, archiveFormat(opts.archive)!);
   return { ok: true, outDir: path.normalize(outDir), plan, report, diagnostics, sources };
 }

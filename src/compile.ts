@@ -5,6 +5,7 @@
  * prints for --dry-run). Stages stop at the first stage that reports errors, so the
  * user sees every problem of that stage at once and nothing derived from it.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { canonicalJson, bundleId, identifierId } from './bundle/id.js';
@@ -20,7 +21,7 @@ import { builtinTemplate, loadProfile, loadTemplate, type TemplateSource } from 
 import { renderTemplate } from './render/index.js';
 import { freezeValue } from './resolve/deferred.js';
 import { resolveConfig } from './resolve/index.js';
-import type { BuildPlan, BundleFile, BundlePlan, Combination, HostProfile, LoadedYaml, Mapping, Scheduler } from './types.js';
+import { LAYOUT, type BuildPlan, type BundleFile, type BundlePlan, type Combination, type HostProfile, type LoadedYaml, type Mapping, type Scheduler } from './types.js';
 import { validateDocument } from './validate/index.js';
 import { schemaVersion } from './validate/ajv.js';
 import { EEGEN_VERSION } from './version.js';
@@ -41,7 +42,15 @@ export interface CompileOptions {
   force?: boolean;
   /** Called as bundles are rendered (for progress bars). */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Skip rendering bundles whose inputs are unchanged since the last build of `outDir`
+   * (input keys recorded in OUT/.eegen/keys.json), as a static site generator does.
+   */
+  reuse?: { outDir: string; keys: Map<string, { key: string; hash: string }> };
 }
+
+/** Bump when the compiler's output for the same inputs changes, so old keys stop matching. */
+const KEY_VERSION = 1;
 
 export interface Inputs {
   loaded: LoadedYaml;
@@ -180,6 +189,10 @@ interface BundleInputs {
   schema: string;
   /** The run wrapper, one Buffer shared by every bundle. */
   wrapper: Buffer;
+  /** Input keys of the previous build, for skipping unchanged bundles. */
+  reuse?: CompileOptions['reuse'];
+  /** Everything every bundle shares, hashed into each input key. */
+  sharedKey: string;
   /** Lower-cased ids seen so far (case-insensitive filesystems) -> their params. */
   seenIds: Map<string, Mapping>;
 }
@@ -206,11 +219,33 @@ function nameBundle(s: BundleInputs, combo: Combination, raw: Mapping, diagnosti
   return id;
 }
 
+/**
+ * The previous build's bundle, if nothing that produces it changed: same config (with
+ * this combination), same template, profile, wrapper, copied files and eegen. The
+ * bundle on disk must still be what that build wrote (its SHA256SUMS hash).
+ */
+function reusedBundle(s: BundleInputs, combo: Combination, id: string, inputKey: string): BundlePlan | undefined {
+  const prev = s.reuse?.keys.get(id);
+  if (!prev || prev.key !== inputKey) return undefined;
+  let sums: Buffer;
+  try {
+    sums = readFileSync(path.join(s.reuse!.outDir, id, LAYOUT.checksums));
+  } catch {
+    return undefined;
+  }
+  if (sha256(sums) !== prev.hash) return undefined;
+  const script = s.template.outputName;
+  return { id, dir: id, index: combo.index, params: combo.params, script, scheduler: s.template.scheduler, files: [{ path: LAYOUT.checksums, content: sums, mode: 0o644 }], hash: prev.hash, inputKey, reused: true };
+}
+
 /** One combination -> one finalized bundle (resolve, render, freeze, hash), or diagnostics. */
 function compileBundle(s: BundleInputs, combo: Combination, diagnostics: Diagnostic[]): BundlePlan | undefined {
   const raw = bundleConfig(s.config, combo.params);
   const id = nameBundle(s, combo, raw, diagnostics);
   if (id === undefined) return undefined;
+  const inputKey = sha256(`${s.sharedKey}\n${id}\n${combo.index}\n${canonicalJson(raw)}`);
+  const reused = s.reuse ? reusedBundle(s, combo, id, inputKey) : undefined;
+  if (reused) return reused;
   const resolved = resolveConfig({ config: raw, host: s.profile, loaded: s.loaded, bundle: { id, index: combo.index } });
   diagnostics.push(...resolved.diagnostics);
   if (!resolved.config || hasErrors(resolved.diagnostics)) return undefined;
@@ -234,7 +269,7 @@ function compileBundle(s: BundleInputs, combo: Combination, diagnostics: Diagnos
     { path: 'config.yaml', content: Buffer.from(frozen), mode: 0o644 },
     ...s.copied.map((f) => ({ path: f.to, content: f.content, mode: 0o644 })),
   ];
-  return finalizeBundle({
+  const bundle = finalizeBundle({
     id,
     dir: id,
     index: combo.index,
@@ -247,6 +282,7 @@ function compileBundle(s: BundleInputs, combo: Combination, diagnostics: Diagnos
     eegenVersion: EEGEN_VERSION,
     schemaVersion: s.schema,
   });
+  return { ...bundle, inputKey };
 }
 
 /** Compile a config into a complete, in-memory BuildPlan. */
@@ -277,7 +313,10 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
   const fixedInputs: Record<string, string> = { template: sha256(template.text), profile: sha256(canonicalJson(profile as unknown as Mapping)), wrapper: sha256(wrapperText()) };
   for (const f of copied.files) fixedInputs[`file:${f.to}`] = sha256(f.content);
 
-  const shared: BundleInputs = { loaded, config, profile, template, copied: copied.files, varying, fixedInputs, schema, wrapper: Buffer.from(wrapperText()), seenIds: new Map() };
+  const shared: BundleInputs = { loaded, config, profile, template, copied: copied.files, varying, fixedInputs, schema, wrapper: Buffer.from(wrapperText()), seenIds: new Map(),
+    reuse: opts.reuse,
+    sharedKey: canonicalJson({ v: KEY_VERSION, eegen: EEGEN_VERSION, schema, fixedInputs, template: [template.outputName, template.kind, template.scheduler] } as unknown as Mapping),
+  };
   const bundles: BundlePlan[] = [];
   const evalErrors: Diagnostic[] = [];
   const total = Math.min(productSize(sweep), limit);

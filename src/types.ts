@@ -97,6 +97,14 @@ export interface BundlePlan {
   files: BundleFile[];
   /** sha256 hex of the SHA256SUMS file: one hash that covers the whole bundle. */
   hash: string;
+  /** Hash of everything that produced this bundle (see compile.ts, inputKey). */
+  inputKey?: string;
+  /**
+   * True when the bundle was not rendered because its inputs are unchanged since the
+   * last build: `files` then holds only SHA256SUMS (read from disk), enough for the
+   * writer to see that nothing changed.
+   */
+  reused?: boolean;
 }
 
 export interface BuildPlan {

@@ -82,7 +82,6 @@ function manifestText(d: BundleDraft, hashes: [string, string][]): string {
     ['eegen', d.eegenVersion],
     ['schema', d.schemaVersion],
     ['id', d.id],
-    ['index', d.index],
     ['params', canonical(d.params)],
     ['script', d.script],
     ['scheduler', d.scheduler],

@@ -24,7 +24,7 @@ describe('the seed paper example (fixtures/cloudmask)', () => {
     expect(index.bundles[1]!.params).toEqual({ epoch: 1, gpu: 'a100', repeat: 2 });
     expect(index.bundles[29]!.params).toEqual({ epoch: 60, gpu: 'v100', repeat: 5 });
     expect(index.bundles[0]!.id).toBe(FIRST);
-    expectBaseline('test/golden/cloudmask/tree.txt', `${treeFingerprint(out)}\n`);
+    expectBaseline('test/golden/cloudmask/tree.txt', `${treeFingerprint(out, (p) => !p.startsWith('.eegen/'))}\n`);
     for (const f of ['index.json', 'jobs.sh', `${FIRST}/cloudmask.slurm`, `${FIRST}/config.yaml`, `${FIRST}/manifest.json`, `${FIRST}/SHA256SUMS`]) {
       expectBaseline(`test/golden/cloudmask/${f}`, readFileSync(path.join(out, f), 'utf8'));
     }
@@ -73,11 +73,25 @@ describe('the seed paper example (fixtures/cloudmask)', () => {
     const firstCommand = lines.findIndex((l) => l.trim() && !l.startsWith('#'));
     const lastDirective = lines.map((l, i) => (l.startsWith('#SBATCH') ? i : -1)).reduce((a, b) => Math.max(a, b));
     expect(lastDirective).toBeLessThan(firstCommand);
-    expect(script).toContain('#SBATCH --gres=gpu:a100:1');
+    // The GPU directives come from the site profile ({slurm.sbatch}): none without --host.
+    expect(script).not.toContain('--gres');
     expect(script).toContain(`#SBATCH --job-name=cloudmask-${FIRST}`);
     expect(script).toContain(`awk -F, '{print "gpu:", $1, "driver:", $2}'`);
     expect(script).toContain('${SLURM_SUBMIT_DIR:-$(cd "$(dirname "$0")" && pwd)}');
     expect(spawnSync('bash', ['-n', path.join(out, FIRST, 'cloudmask.slurm')]).status).toBe(0);
+  });
+
+  it('takes partition, account and gres from the site profile with --host rivanna', () => {
+    const out = tmpDir();
+    const r = eegen(['build', CONFIG, '--template', TEMPLATE, '--out', out, '--host', 'rivanna']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const script = readFileSync(path.join(out, FIRST, 'cloudmask.slurm'), 'utf8');
+    expect(script).toContain('#SBATCH --partition=bii-gpu\n#SBATCH --account=bii_dsc_community\n#SBATCH --reservation=bi_fox_dgx\n#SBATCH --constraint=a100_80gb\n#SBATCH --gres=gpu:a100:1\n');
+    expect(readFileSync(path.join(out, 'epoch-1_gpu-v100_repeat-1', 'cloudmask.slurm'), 'utf8')).toContain('#SBATCH --gres=gpu:v100:1\n');
+    const lines = script.split('\n');
+    const firstCommand = lines.findIndex((l) => l.trim() && !l.startsWith('#'));
+    expect(lines.findLastIndex((l) => l.startsWith('#SBATCH'))).toBeLessThan(firstCommand);
   });
 
   it('each bundle verifies with plain sha256sum -c, and with eegen verify', () => {
@@ -115,6 +129,13 @@ describe('the seed paper example (fixtures/cloudmask)', () => {
     expect(third.report?.changed).toEqual([]);
     expect(third.report?.unchanged).toHaveLength(30);
     const after = mtimes(out);
+    // A value added to the LAST key shifts every bundle's position in the sweep; a
+    // bundle's content does not depend on its position, so nothing is rewritten.
+    writeFileSync(config, readFileSync(config, 'utf8').replace('repeat: "1,2,3,4,5"', 'repeat: "1,2,3,4,5,6"'));
+    const fourth = await build(opts);
+    expect(fourth.report?.added).toHaveLength(8);
+    expect(fourth.report?.changed).toEqual([]);
+    expect(fourth.report?.unchanged).toHaveLength(40);
     // Every bundle file keeps its mtime; only the side files and eegen's own state change.
     const bundleFiles = [...before.keys()].filter((f) => f.includes('/') && !f.startsWith('.eegen/'));
     expect(bundleFiles).toHaveLength(30 * 5);

@@ -42,7 +42,7 @@ describe('finalizeBundle', () => {
   it('writes keys in a fixed order, maps sorted, no timestamps or absolute paths', () => {
     const m = text(small(), 'manifest.json');
     const keys = [...m.matchAll(/^ {2}"([^"]+)":/gm)].map((x) => x[1]);
-    expect(keys).toEqual(['manifestVersion', 'eegen', 'schema', 'id', 'index', 'params', 'script', 'scheduler', 'inputs', 'env', 'files']);
+    expect(keys).toEqual(['manifestVersion', 'eegen', 'schema', 'id', 'params', 'script', 'scheduler', 'inputs', 'env', 'files']);
     expect(m.indexOf('"10"')).toBeLessThan(m.indexOf('"2"')); // byte order, not JSON.stringify's integer-first order
     expect(m.indexOf('"alpha"')).toBeLessThan(m.indexOf('"zeta"'));
     expect(m.endsWith('}\n')).toBe(true);

@@ -35,7 +35,7 @@ describe('verifyTree', () => {
     await writeBuild(makePlan(3), out);
     // b0000: manifest edited -> changed; b0001: manifest not listed; b0002: manifest not JSON.
     const m0 = join(out, 'b0000', 'manifest.json');
-    await writeFile(m0, (await readFile(m0, 'utf8')).replace('"index": 0', '"index": 9'));
+    await writeFile(m0, (await readFile(m0, 'utf8')).replace('"id": "b0000"', '"id": "b9999"'));
     const s1 = join(out, 'b0001', 'SHA256SUMS');
     await writeFile(s1, (await readFile(s1, 'utf8')).split('\n').filter((l) => !l.endsWith('manifest.json')).join('\n'));
     await writeFile(join(out, 'b0002', 'manifest.json'), '{oops');
