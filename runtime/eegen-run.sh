@@ -235,6 +235,7 @@ if [ -n "$eegen_slots" ] && [ "$eegen_slots" -gt 0 ]; then
   eegen_lock=flock
   if [ "${EEGEN_SLOTS_LOCK:-}" = mkdir ] || ! command -v flock >/dev/null 2>&1; then eegen_lock=mkdir; fi
   eegen_queued=''
+  eegen_in_queue=''
   eegen_seen=() # mkdir locks without a pid file: when first seen so (SECONDS)
   while [ -z "$eegen_slot" ]; do
     k=1
@@ -287,9 +288,16 @@ if [ -n "$eegen_slots" ] && [ "$eegen_slots" -gt 0 ]; then
       eegen_queued=1
       eegen__emit "{\"ts\":\"$(eegen__ts)\",\"event\":\"queued\",\"host\":$(eegen__json "$eegen_host"),\"jobId\":$(eegen__json "$eegen_jobid"),\"pid\":$$,\"slots\":$eegen_slots}"
     fi
+    if [ $eegen_lock = flock ] && [ -z "$eegen_in_queue" ]; then
+      # Queued runs wait in the kernel for their turn (a lock on DIR/queue), so only the
+      # run at the head of the queue polls the slots: a thousand queued runs cost no CPU.
+      if { exec 8>>"$EEGEN_SLOTS_DIR/queue"; } 2>/dev/null && flock 8; then eegen_in_queue=1; continue; fi
+    fi
     sleep 0.2
   done
 fi
+
+[ -n "${eegen_in_queue:-}" ] && exec 8>&- # next in the queue may look for a slot now
 
 # ---- start --------------------------------------------------------------------------------
 

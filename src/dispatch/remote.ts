@@ -46,31 +46,37 @@ fi`
   bjobs -a -noheader -o "${LSF_FIELDS} delimiter='|'" $(cat "$ids_file") 2>/dev/null | sed 's/^/@@Q\\t/'
 fi`
         : '';
+  // Per bundle only shell builtins run (no process per bundle); the files are then read by
+  // ONE awk (through xargs), so 1,000 bundles cost about as much as 10.
   return `${PRELUDE}${enterWorkdir(workdir)}
-ids_file=$(mktemp)
-trap 'rm -f "$ids_file"' EXIT
+ids_file=$(mktemp); files_file=$(mktemp)
+trap 'rm -f "$ids_file" "$files_file"' EXIT
 check() {
-  local id=$1
+  local id=$1 jid log
   if [ ! -d "$id" ]; then emit B "$id" 0; return; fi
   emit B "$id" 1
   if [ -s "$id/${RUN_LAYOUT.jobid}" ]; then
-    local jid; jid=$(head -n1 "$id/${RUN_LAYOUT.jobid}")
+    read -r jid < "$id/${RUN_LAYOUT.jobid}"
     emit J "$id" "$jid"
     case "$jid" in
-      slurm:*|lsf:*) printf '%s\\n' "\${jid#*:}" | sed 's/_.*//; s/\\[.*//' >> "$ids_file" ;;
+      slurm:*|lsf:*) jid=\${jid#*:}; jid=\${jid%%_*}; printf '%s\\n' "\${jid%%[*}" >> "$ids_file" ;;
       local:*) if kill -0 "\${jid#local:}" 2>/dev/null; then emit P "$id" 1; else emit P "$id" 0; fi ;;
     esac
   fi
-  [ -s "$id/${RUN_LAYOUT.dir}/submitted" ] && emit S "$id" "$(oneline < "$id/${RUN_LAYOUT.dir}/submitted")"
-  if [ -s "$id/${RUN_LAYOUT.events}" ]; then
-    while IFS= read -r line || [ -n "$line" ]; do emit E "$id" "$line"; done < "$id/${RUN_LAYOUT.events}"
-  fi
-  for log in "$id/${RUN_LAYOUT.output}" "$id"/*.out "$id"/*.log; do
-    [ -f "$log" ] || continue
-    grep -a -E '^[[:space:]]*# (eegen|cloudmesh) ' "$log" 2>/dev/null | tail -n 5 | while IFS= read -r line; do emit L "$id" "$line"; done
-  done
+  for log in "$id/${RUN_LAYOUT.dir}/submitted" "$id/${RUN_LAYOUT.events}" "$id/${RUN_LAYOUT.output}" "$id"/*.out "$id"/*.log; do
+    [ -f "$log" ] && printf '%s\\0' "$log"
+  done >> "$files_file"
 }
-${ids.map((id) => `check ${q(id)}`).join('\n')}
+while IFS= read -r id; do check "$id"; done <<'EEGEN_IDS'
+${ids.join('\n')}
+EEGEN_IDS
+[ -s "$files_file" ] && xargs -0 awk '
+  FNR == 1 { flush(); f = FILENAME; id = f; sub(/\\/.*/, "", id); n = 0
+             kind = f ~ /\\/${RUN_LAYOUT.dir}\\/submitted$/ ? "S" : f ~ /\\/events\\.jsonl$/ ? "E" : "L" }
+  kind == "S" || kind == "E" { gsub(/\\t/, " "); printf "@@%s\\t%s\\t%s\\n", kind, id, $0; next }
+  /^[ \\t]*# (eegen|cloudmesh) / { n++; ring[n % 5] = $0 }
+  function flush(  i) { if (kind == "L") for (i = (n > 5 ? n - 4 : 1); i <= n; i++) { line = ring[i % 5]; gsub(/\\t/, " ", line); printf "@@L\\t%s\\t%s\\n", id, line }; n = 0 }
+  END { flush() }' < "$files_file"
 sort -u "$ids_file" -o "$ids_file"
 ${jobsQuery}
 emit END ok
@@ -116,7 +122,11 @@ if ! out=$(sumcheck "$all" 2>&1); then
   printf '%s\\n' "$out" | sed -n 's|^\\([^/]*\\)/.*|\\1|p' | sort -u >> "$bad"
 fi
 badsum_detail() { printf '%s\\n' "$out" | grep -F "$1/" | head -n 3 | oneline; }
-verify() { if grep -qxF "$1" "$bad"; then emit BADSUM "$1" "$(badsum_detail "$1")"; return 1; fi; }
+# One string of the bad ids, so checking a bundle costs no process.
+badlist='|'; while IFS= read -r b; do badlist="$badlist$b|"; done < "$bad"
+verify() { case "$badlist" in *"|$1|"*) emit BADSUM "$1" "$(badsum_detail "$1")"; return 1 ;; esac; }
+# Every bundle's record directory, in one mkdir.
+sed 's|$|/${RUN_LAYOUT.dir}|' .eegen/submit/ids.$$ | xargs mkdir -p 2>/dev/null
 rm -f "$all" .eegen/submit/ids.$$
 `;
 }
@@ -143,17 +153,20 @@ function launchCommand(h: HostEntry, workdir: string): string {
 }
 
 /** Record on the host what was submitted: the host, not the client, is the source of truth. */
-const RECORD = `record() { # id jid hash
-  mkdir -p "$1/${RUN_LAYOUT.dir}"
-  printf '%s\\n' "$2" > "$1/${RUN_LAYOUT.jobid}.tmp" && mv -f "$1/${RUN_LAYOUT.jobid}.tmp" "$1/${RUN_LAYOUT.jobid}"
-  printf '{"jobId":"%s","hash":"%s","ts":"%s"}\\n' "$2" "$3" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$1/${RUN_LAYOUT.dir}/submitted"
+const RECORD = `now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+record() { # id jid hash (builtins only: this runs once per bundle)
+  printf '%s\\n' "$2" > "$1/${RUN_LAYOUT.jobid}"
+  printf '{"jobId":"%s","hash":"%s","ts":"%s"}\\n' "$2" "$3" "$now" > "$1/${RUN_LAYOUT.dir}/submitted"
 }
-already() { # id: prints the recorded job id and succeeds if the bundle was submitted
-  [ -s "$1/${RUN_LAYOUT.jobid}" ] && head -n1 "$1/${RUN_LAYOUT.jobid}"
+already() { # id: succeeds if the bundle was submitted, with its job id in $prev (no subshell)
+  prev=''
+  [ -s "$1/${RUN_LAYOUT.jobid}" ] && read -r prev < "$1/${RUN_LAYOUT.jobid}"
+  [ -n "$prev" ]
 }
 retire() { # id: keep an earlier attempt's records beside the new one
   local n=1; while [ -e "$1/${RUN_LAYOUT.dir}.attempt-$n" ]; do n=$((n + 1)); done
   [ -d "$1/${RUN_LAYOUT.dir}" ] && mv "$1/${RUN_LAYOUT.dir}" "$1/${RUN_LAYOUT.dir}.attempt-$n"
+  mkdir -p "$1/${RUN_LAYOUT.dir}"
 }
 `;
 
@@ -169,12 +182,11 @@ export function submitScript(h: HostEntry, workdir: string, items: readonly Subm
 mkdir -p .eegen/submit
 ${verifyFunction(ids)}${RECORD}
 submit() { # id script hash retry
-  local id=$1 script=$2 hash=$3 jid prev
-  if prev=$(already "$id"); then
+  local id=$1 script=$2 hash=$3 jid
+  if already "$id"; then
     if [ "$4" = 1 ]; then retire "$id"; else emit SKIP "$id" "$prev"; return; fi
   fi
   verify "$id" || return
-  mkdir -p "$id/${RUN_LAYOUT.dir}"
   ${launchCommand(h, workdir)}
   record "$id" "$jid" "$hash"
   emit OK "$id" "$jid"
@@ -205,7 +217,7 @@ function arrayBlock(h: HostEntry, a: ArraySubmit): string {
   return `# array ${a.driver}: ${a.members.length} bundles
 (
   for id in ${ids}; do
-    if prev=$(already "$id"); then emit SKIP "$id" "$prev"; exit 0; fi
+    if already "$id"; then emit SKIP "$id" "$prev"; exit 0; fi
     verify "$id" || exit 0
   done
   if ${submitCmd}; then
