@@ -11,41 +11,11 @@
 #   EEGEN_SLURM_WAIT=60   seconds to wait for the node to become usable
 set -euo pipefail
 
-if [ "$(id -u)" != 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then exec sudo -E bash "$0" "$@"; fi
-  echo "setup-slurm: must run as root (or with sudo available)" >&2
-  exit 1
-fi
-
-log() { echo "setup-slurm: $*" >&2; }
+SCRIPT_NAME=setup-slurm
+. "$(dirname "$0")/lib.sh"
+require_root "$@"
 
 # ---------------------------------------------------------------- packages --
-ensure_packages() {
-  local missing=() p
-  for p in "$@"; do
-    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-      missing+=("$p")
-    fi
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  log "installing ${missing[*]}"
-  # Keep package maintainer scripts from starting daemons (we start our own,
-  # with our configuration). Only add a policy if none exists, and remove it.
-  local policy_added=0
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
-    policy_added=1
-  fi
-  if [ "${EEGEN_APT_UPDATED:-}" != 1 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    export EEGEN_APT_UPDATED=1
-  fi
-  local rc=0
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || rc=$?
-  [ "$policy_added" = 1 ] && rm -f /usr/sbin/policy-rc.d
-  return "$rc"
-}
 
 ensure_packages munge slurm-wlm
 

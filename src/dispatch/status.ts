@@ -130,7 +130,8 @@ export function deriveStatus(id: string, b: RemoteBundle, host: HostEntry, jobs:
   if (summary.lastMsg !== undefined) st.msg = summary.lastMsg;
   if (summary.started) st.started = summary.started;
   if (summary.ended) st.ended = summary.ended;
-  const bare = b.jobId.replace(/^[a-z]+:/, '');
+  // `lsf:123[4]` is recorded as LSF writes it (bkill needs that form); adapters say `123_4`.
+  const bare = b.jobId.replace(/^[a-z]+:/, '').replace(/\[(\d+)\]$/, '_$1');
   const sched = findJob(jobs, bare);
   if (sched) {
     st.schedulerState = sched.rawState;

@@ -36,4 +36,18 @@ describe('LSF host (fake bsub/bjobs/bkill speaking recorded LSF output: LSF cann
     const st = await status({ out, hosts: [lsf] });
     expect(st.bundles.filter((b) => b.state === 'built')).toHaveLength(9); // never copied to the host
   });
+
+  it('submits a sweep as LSF job arrays (bsub -J "name[1-N]%K") and follows every element (fake LSF)', async () => {
+    const { dir, out } = await buildExample({ edit: (y) => y.replace('scheduler: bash', 'scheduler: lsf') });
+    const hosts = await inventory(dir, `hosts:\n  lsfbox: {kind: lsf, workdir: ${tmpDir('eegen-lsf-work-')}/w, array: true, slots: 3}\n`);
+    const lsf = hosts.get('lsfbox')!;
+    const r = await submit({ out, hosts: [lsf] });
+    const ids = r.hosts[0]!.submitted.map((s) => s.jobId);
+    expect(ids).toHaveLength(12);
+    expect(ids.every((j) => /^lsf:\d+\[\d+\]$/.test(j))).toBe(true);
+    expect(new Set(ids.map((j) => j.replace(/\[.*/, ''))).size).toBe(1);
+    const done = await waitFinished(out, [lsf]);
+    expect(done.map((b) => b.state)).toEqual(Array(12).fill('done'));
+    expect(done.every((b) => b.schedulerState === 'DONE' || b.schedulerState === 'RUN')).toBe(true);
+  });
 });

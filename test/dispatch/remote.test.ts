@@ -54,6 +54,22 @@ describe.skipIf(skipWithout('ssh', 'slurm', 'rsync'))('ssh and Slurm hosts (real
     expect(again.alreadyThere).toHaveLength(12);
   });
 
+  it('collect brings results back over rsync but leaves out files matching --exclude', async () => {
+    const { ssh } = testEnv();
+    const { dir, out } = await buildExample({ edit: (y) => y.replace('command: node', 'command: head -c 100000 /dev/zero > model.ckpt; node') });
+    const hosts = await inventory(dir, hostsYaml(ssh!.config, ssh!.host, tmpDir('eegen-remote-')));
+    const box = hosts.get('box')!;
+    await submit({ out, hosts: [box], only: ['lr-1_epochs-5_*'] });
+    await waitFinished(out, [box]);
+    const c = await collect({ out, hosts: [box], exclude: ['*.ckpt'] });
+    expect(c.hostErrors).toEqual([]);
+    for (const id of ['lr-1_epochs-5_repeat-1', 'lr-1_epochs-5_repeat-2']) {
+      expect(existsSync(path.join(out, id, 'result.json')), id).toBe(true);
+      expect(existsSync(path.join(out, id, 'model.ckpt')), id).toBe(false);
+    }
+    expect(c.rows.filter((r) => r.state === 'done')).toHaveLength(2);
+  });
+
   it('an unreachable host is reported and the others proceed', async () => {
     const { ssh } = testEnv();
     const { dir, out } = await buildExample();
