@@ -63,7 +63,7 @@ check() {
       local:*) if kill -0 "\${jid#local:}" 2>/dev/null; then emit P "$id" 1; else emit P "$id" 0; fi ;;
     esac
   fi
-  for log in "$id/${RUN_LAYOUT.dir}/submitted" "$id/${RUN_LAYOUT.events}" "$id/${RUN_LAYOUT.output}" "$id"/*.out "$id"/*.log; do
+  for log in "$id/${RUN_LAYOUT.jobid}" "$id/${RUN_LAYOUT.events}" "$id/${RUN_LAYOUT.output}" "$id"/*.out "$id"/*.log; do
     [ -f "$log" ] && printf '%s\\0' "$log"
   done >> "$files_file"
 }
@@ -72,7 +72,8 @@ ${ids.join('\n')}
 EEGEN_IDS
 [ -s "$files_file" ] && xargs -0 awk '
   FNR == 1 { flush(); f = FILENAME; id = f; sub(/\\/.*/, "", id); n = 0
-             kind = f ~ /\\/${RUN_LAYOUT.dir}\\/submitted$/ ? "S" : f ~ /\\/events\\.jsonl$/ ? "E" : "L" }
+             kind = f ~ /\\/${RUN_LAYOUT.dir}\\/jobid$/ ? "S" : f ~ /\\/events\\.jsonl$/ ? "E" : "L" }
+  kind == "S" && FNR != 2 { next }
   kind == "S" || kind == "E" { gsub(/\\t/, " "); printf "@@%s\\t%s\\t%s\\n", kind, id, $0; next }
   /^[ \\t]*# (eegen|cloudmesh) / { n++; ring[n % 5] = $0 }
   function flush(  i) { if (kind == "L") for (i = (n > 5 ? n - 4 : 1); i <= n; i++) { line = ring[i % 5]; gsub(/\\t/, " ", line); printf "@@L\\t%s\\t%s\\n", id, line }; n = 0 }
@@ -154,9 +155,8 @@ function launchCommand(h: HostEntry, workdir: string): string {
 
 /** Record on the host what was submitted: the host, not the client, is the source of truth. */
 const RECORD = `now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-record() { # id jid hash (builtins only: this runs once per bundle)
-  printf '%s\\n' "$2" > "$1/${RUN_LAYOUT.jobid}"
-  printf '{"jobId":"%s","hash":"%s","ts":"%s"}\\n' "$2" "$3" "$now" > "$1/${RUN_LAYOUT.dir}/submitted"
+record() { # id jid hash: line 1 the job id, line 2 what was submitted (one write per bundle)
+  printf '%s\\n{"jobId":"%s","hash":"%s","ts":"%s"}\\n' "$2" "$2" "$3" "$now" > "$1/${RUN_LAYOUT.jobid}"
 }
 already() { # id: succeeds if the bundle was submitted, with its job id in $prev (no subshell)
   prev=''

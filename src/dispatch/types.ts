@@ -39,7 +39,8 @@ export interface SchedulerJob {
  *   B/eegen-run.sh            the wrapper every run goes through (part of the bundle)
  *   B/eegen-run/events.jsonl  start / progress / end events (docs/formats.md)
  *   B/eegen-run/output.log    stdout+stderr when run by the local/ssh launcher
- *   B/eegen-run/jobid         `slurm:123`, `slurm:123_4`, `lsf:456`, `local:PID` (written at submit)
+ *   B/eegen-run/jobid         line 1: `slurm:123`, `slurm:123_4`, `lsf:456[2]`, `local:PID`;
+ *                             line 2: {"jobId","hash","ts"} of the submission (written at submit)
  *   B/eegen-run/fingerprint.json, B/eegen-run/power.csv
  */
 export const RUN_LAYOUT = {
