@@ -2,13 +2,14 @@
  * The library API for `eegen build`: compile, then write (or check, or archive).
  * The CLI is a thin layer over these functions; so are later services.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeArchive } from './archive/index.js';
 import { compile, type CompileOptions } from './compile.js';
 import { diag, hasErrors, type Diagnostic, type SourceSet } from './diagnostics/index.js';
 import { LAYOUT, type BuildPlan, type WriteReport } from './types.js';
-import { checkBuild, writeBuild } from './write/index.js';
+import { checkBuild, writeBuild, type Difference } from './write/index.js';
+import { writeFileAtomic } from './write/state.js';
 
 export interface BuildOptions extends CompileOptions {
   /** Output directory (default `out`). */
@@ -27,7 +28,6 @@ export interface BuildOptions extends CompileOptions {
 
 /** A difference found by --check; `id` is '' for a side file (index.json, jobs.sh). */
 export type { Difference } from './write/index.js';
-import type { Difference } from './write/index.js';
 
 export interface BuildResult {
   /** True when the build succeeded (and, for --check, nothing differs). */
@@ -63,11 +63,7 @@ async function readKeys(outDir: string): Promise<Map<string, { key: string; hash
 
 async function writeKeys(outDir: string, plan: BuildPlan): Promise<void> {
   const bundles = Object.fromEntries(plan.bundles.filter((b) => b.inputKey).map((b) => [b.id, { key: b.inputKey!, hash: b.hash }]));
-  const file = path.join(outDir, KEYS_FILE);
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify({ version: 1, bundles })}\n`);
-  await rename(tmp, file);
+  await writeFileAtomic(path.join(outDir, KEYS_FILE), `${JSON.stringify({ version: 1, bundles })}\n`);
 }
 
 export async function build(opts: BuildOptions): Promise<BuildResult> {

@@ -5,13 +5,14 @@
  * result.json, energy and provenance. Collecting again, or from more hosts, updates
  * rows in place; a bundle finished on two hosts with different results is reported.
  */
-import { readdir, readFile, rename, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bestEnergy, energyCounters, mlResults, parseEvents, parseFingerprint, parseMlLog, parsePowerTrace, parseStopWatch, readResultJson } from '../results/index.js';
 import type { Fingerprint } from '../results/index.js';
 import { parseYaml } from '../load/index.js';
 import { LAYOUT, type Mapping, type Value } from '../types.js';
 import { EEGEN_VERSION } from '../version.js';
+import { writeFileAtomic } from '../write/state.js';
 import type { HostEntry } from './hosts.js';
 import { readIndex, selectBundles, type IndexedBundle } from './outdir.js';
 import { realRunner, type Runner } from './process.js';
@@ -161,12 +162,6 @@ export function toCsv(rows: readonly Row[], paramKeys: readonly string[]): strin
   return [cols.join(','), ...rows.map((r) => cols.map((c) => csvCell(r[c])).join(','))].join('\n') + '\n';
 }
 
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
-}
-
 const FINISHED = new Set(['done', 'failed', 'cancelled', 'timeout', 'oom', 'lost']);
 
 /** Merge new rows into earlier ones: one row per bundle; a different finished job's result is a conflict. */
@@ -229,8 +224,8 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
   rows.sort((a, b) => (order.get(String(a.id)) ?? 1e12) - (order.get(String(b.id)) ?? 1e12));
   const paramKeys = [...new Set(index.bundles.flatMap((b) => Object.keys(b.params)))];
   const csv = path.join(opts.out, 'results.csv');
-  await writeAtomic(jsonl, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  await writeAtomic(csv, toCsv(rows, paramKeys));
+  await writeFileAtomic(jsonl, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  await writeFileAtomic(csv, toCsv(rows, paramKeys));
   return { rows, conflicts, hostErrors, problems, files: { csv, jsonl } };
 }
 

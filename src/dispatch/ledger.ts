@@ -3,9 +3,10 @@
  * not the source of truth — status and submit ask the hosts — so losing it loses
  * nothing. Every write replaces the file atomically (temp file + rename).
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LAYOUT } from '../types.js';
+import { writeFileAtomic } from '../write/state.js';
 
 export interface LedgerEntry {
   id: string;
@@ -41,13 +42,8 @@ let chain: Promise<unknown> = Promise.resolve();
 export function appendLedger(outDir: string, entries: readonly LedgerEntry[]): Promise<void> {
   const next = chain.then(async () => {
     if (!entries.length) return;
-    const file = path.join(outDir, LAYOUT.ledger);
-    await mkdir(path.dirname(file), { recursive: true });
     const old = await readLedger(outDir);
-    const text = [...old, ...entries].map((e) => JSON.stringify(e)).join('\n') + '\n';
-    const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, text);
-    await rename(tmp, file);
+    await writeFileAtomic(path.join(outDir, LAYOUT.ledger), [...old, ...entries].map((e) => JSON.stringify(e)).join('\n') + '\n');
   });
   chain = next.catch(() => undefined);
   return next;

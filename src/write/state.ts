@@ -7,7 +7,7 @@
  */
 import { hostname } from 'node:os';
 import { mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { LAYOUT } from '../types.js';
 import type { Diagnostic } from '../diagnostics/index.js';
 import { WRITE_CODES, WriteError, warning } from './codes.js';
@@ -49,6 +49,14 @@ export async function writeAtomic(target: string, data: string | Buffer, tmpDir:
   const tmp = join(tmpDir, `${freshToken()}.side`);
   await writeFile(tmp, data, { mode });
   await rename(tmp, target);
+}
+
+/** Replace `file` atomically (temp file beside it + rename), creating its folder. */
+export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.${freshToken()}.tmp`;
+  await writeFile(tmp, data);
+  await rename(tmp, file);
 }
 
 function alive(pid: number): boolean {

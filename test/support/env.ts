@@ -102,7 +102,9 @@ function probeSlurm(): string | null {
   if (!ping.ok || !/is UP/.test(ping.out)) return `scontrol ping: ${ping.out || 'failed'}`;
   const sinfo = run('sinfo', ['-h', '-o', '%T'], 5000);
   const states = sinfo.out.split('\n').map((s) => s.trim()).filter(Boolean);
-  const usable = states.some((s) => /^(idle|mixed|allocated|completing)$/.test(s));
+  // A busy node is fine (allocated, mixed, completing, planned: reserved for a pending job
+  // by the scheduler, as other test files' jobs queue up); only a broken one is not.
+  const usable = states.some((s) => !s.endsWith('*') && !/(down|drain|fail|future|unknown|inval|not_responding|maint|reboot|power)/.test(s));
   if (!sinfo.ok || !usable) return `no usable Slurm node (sinfo: ${sinfo.out || 'no output'})`;
   return null;
 }
