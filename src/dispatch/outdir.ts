@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { diag, DiagnosticError } from '../diagnostics/index.js';
+import { globToRegExp } from '../expand/exclude.js';
 import { LAYOUT, type Mapping, type Scheduler } from '../types.js';
 
 export interface IndexedBundle {
@@ -38,6 +39,6 @@ export async function readIndex(outDir: string): Promise<BuildIndex> {
 /** `--only` patterns: globs (`*`, `?`) over bundle ids; none means all. */
 export function selectBundles<T extends { id: string }>(bundles: readonly T[], only: readonly string[] | undefined): T[] {
   if (!only?.length) return [...bundles];
-  const res = only.map((p) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`));
+  const res = only.map(globToRegExp);
   return bundles.filter((b) => res.some((r) => r.test(b.id)));
 }

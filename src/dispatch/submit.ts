@@ -87,13 +87,13 @@ function assign(statuses: BundleStatus[], index: Map<string, IndexedBundle>, hos
   return { plans, alreadyThere };
 }
 
-async function prepareArrays(outDir: string, plan: Plan): Promise<{ arrays: ArraySubmit[]; files: string[]; single: Plan['items'] }> {
+async function prepareArrays(outDir: string, plan: Plan, runner: Runner): Promise<{ arrays: ArraySubmit[]; files: string[]; single: Plan['items'] }> {
   const h = plan.host;
   const single = plan.items.filter((i) => i.retry);
   const candidates = plan.items.filter((i) => !i.retry);
   const bundles = await Promise.all(candidates.map(async (i) => ({ id: i.id, dir: i.bundle.dir, script: i.script, scriptText: await readFile(path.join(outDir, i.bundle.dir, i.script), 'utf8') })));
   const scheduler = h.kind === 'lsf' ? 'lsf' : 'slurm';
-  const groups = planArrays(bundles, { maxArraySize: h.max_array_size ?? (await maxArraySize(h)) ?? 1001, scheduler, ...(h.slots ? { throttle: h.slots } : {}) });
+  const groups = planArrays(bundles, { maxArraySize: h.max_array_size ?? (await maxArraySize(h, runner)) ?? 1001, scheduler, ...(h.slots ? { throttle: h.slots } : {}) });
   const dir = path.join(LAYOUT.stateDir, 'arrays', h.name);
   await mkdir(path.join(outDir, dir), { recursive: true });
   const arrays: ArraySubmit[] = [];
@@ -115,7 +115,7 @@ async function submitToHost(opts: SubmitOptions, runner: Runner, plan: Plan): Pr
   const report: HostSubmitReport = { host: h.name, ok: true, submitted: [], skipped: [], failed: [] };
   if (!plan.items.length) return report;
   const useArrays = (opts.array || h.array) && (h.kind === 'slurm' || h.kind === 'lsf');
-  const { arrays, files: arrayFiles, single } = useArrays ? await prepareArrays(opts.out, plan) : { arrays: [], files: [], single: plan.items };
+  const { arrays, files: arrayFiles, single } = useArrays ? await prepareArrays(opts.out, plan, runner) : { arrays: [], files: [], single: plan.items };
 
   if (needsCopy(h, opts.out)) {
     const files = (await Promise.all(plan.items.map((i) => bundleFiles(opts.out, i.bundle)))).flat().concat(arrayFiles);

@@ -103,7 +103,8 @@ export function matcher(pattern: Value): (v: Value) => boolean {
   return (v) => looseEqual(v, pattern);
 }
 
-function globToRegExp(glob: string): RegExp {
+/** `*` any run of characters, `?` one character, everything else literal; whole-string match. */
+export function globToRegExp(glob: string): RegExp {
   let src = '';
   for (const c of glob) src += c === '*' ? '[\\s\\S]*' : c === '?' ? '[\\s\\S]' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`^${src}$`, 'u');
