@@ -13,6 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Mapping, Value } from '../types.js';
+import { jsonString } from '../write/json.js';
 
 export const MAX_ID_LENGTH = 100;
 const LOSSLESS = /^[a-z0-9+][a-z0-9.+-]*$/;
@@ -34,14 +35,58 @@ function sanitize(text: string): string {
   return s || 'x';
 }
 
+/** Keys in default sort order (UTF-16 code units); lists already in order are not re-sorted. */
+function sortedKeys(v: object): string[] {
+  const keys = Object.keys(v);
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return keys.sort();
+  return keys;
+}
+
+/** `JSON.stringify(v)` for a non-object, cheaper for strings and numbers (ToString when finite). */
+function scalarJson(v: Value): string {
+  if (typeof v === 'string') return jsonString(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
+  return JSON.stringify(v);
+}
+
 /** Canonical JSON: keys sorted, so the hash does not depend on key order. */
 export function canonicalJson(v: Value): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  return `{${Object.keys(v)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k]!)}`)
-    .join(',')}}`;
+  if (v === null || typeof v !== 'object') return scalarJson(v);
+  if (Array.isArray(v)) {
+    // As `[${v.map(canonicalJson).join(',')}]`: holes and undefined join as nothing.
+    let out = '[';
+    for (let i = 0; i < v.length; i++) {
+      if (i) out += ',';
+      const x = canonicalJson(v[i]!) as string | undefined;
+      if (x !== undefined) out += x;
+    }
+    return out + ']';
+  }
+  const keys = sortedKeys(v);
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    // A template literal, as before: an undefined value is written as `undefined`.
+    out += `${i ? ',' : ''}${jsonString(k)}:${canonicalJson(v[k]!)}`;
+  }
+  return out + '}';
+}
+
+/**
+ * `canonicalJson({ ...base, [key]: value })` for many values of one key, with the rest
+ * of `base` written once: `canonicalJsonWith(config, 'experiment')(params)` gives the
+ * same text as `canonicalJson` of the config with those params. `base` is read when this
+ * is called; later changes to it are not seen.
+ */
+export function canonicalJsonWith(base: Mapping, key: string): (value: Value) => string {
+  const keys = Object.keys(base);
+  if (!Object.hasOwn(base, key)) keys.push(key);
+  keys.sort();
+  const at = keys.indexOf(key);
+  const member = (k: string): string => `${JSON.stringify(k)}:${canonicalJson(base[k]!)}`;
+  const before = `{${keys.slice(0, at).map(member).join(',')}${at ? ',' : ''}${JSON.stringify(key)}:`;
+  const after = `${keys.slice(at + 1).map((k) => `,${member(k)}`).join('')}}`;
+  return (value) => `${before}${canonicalJson(value)}${after}`;
 }
 
 function shortHash(params: Mapping, keys: readonly string[]): string {

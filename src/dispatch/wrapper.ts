@@ -30,6 +30,20 @@ export function wrapperText(): string {
  * that already has the hook is returned unchanged.
  */
 export function insertHook(script: string): string {
+  // Common case, without splitting the whole script: `\n` line ends only and no hook
+  // text anywhere (so no line can be the hook). Same result as the general case below.
+  if (!script.includes('\r\n') && !script.includes(WRAPPER_HOOK)) {
+    for (let start = 0; start <= script.length; ) {
+      let end = script.indexOf('\n', start);
+      if (end < 0) end = script.length;
+      const t = script.slice(start, end).trim();
+      if (t !== '' && !t.startsWith('#')) return `${script.slice(0, start)}${WRAPPER_HOOK}\n${script.slice(start)}`;
+      start = end + 1;
+    }
+    // No command: append (keeping a final newline).
+    const body = script === '' || script.endsWith('\n') ? script : script + '\n';
+    return `${body}${WRAPPER_HOOK}\n`;
+  }
   const eol = script.includes('\r\n') ? '\r\n' : '\n';
   const lines = script.split(/\r?\n/);
   if (lines.some((l) => l.trim() === WRAPPER_HOOK)) return script;

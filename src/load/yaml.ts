@@ -6,6 +6,7 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, stringify, type Node } from 'yaml';
 import { diag, type Diagnostic, type Span } from '../diagnostics/index.js';
 import type { LoadedYaml, PathSegment, Value } from '../types.js';
+import { emitYaml } from './emit-yaml.js';
 
 const YAML_HINTS: Record<string, [string, string]> = {
   DUPLICATE_KEY: ['EG1002', 'Each key may appear once per mapping; remove or rename one of them.'],
@@ -83,10 +84,61 @@ function spanOf(file: string, range: [number, number, number]): Span {
   return { file, start: range[0], length: Math.max(1, range[1] - range[0]) };
 }
 
+/** The options that define the frozen config's text; emit-yaml.ts reproduces them. */
+const TO_YAML_OPTIONS = { lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false, version: '1.2' } as const;
+
 /**
  * Deterministic YAML text for frozen configs: keys in the order given, no line
  * wrapping (so long values never reflow), strings quoted only where needed.
+ * Written by the fast emitter in emit-yaml.ts (byte-identical, see there), with
+ * yaml's own stringify for whatever that emitter is not sure of.
  */
 export function toYaml(value: Value): string {
-  return stringify(value, { lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false, version: '1.2' });
+  return emitYaml(value, scalarText) ?? stringify(value, TO_YAML_OPTIONS);
+}
+
+/**
+ * Memo of `scalarText` for strings, per position; `null` = "unsure". Bounded: cleared
+ * when full, and long strings (rare, and costly to keep) are not kept.
+ */
+const SCALAR_MEMO = { key: new Map<string, string | null>(), value: new Map<string, string | null>() };
+const SCALAR_MEMO_LIMIT = 10_000;
+const SCALAR_MEMO_MAX_LENGTH = 1_000;
+
+/** `spellScalar`, memoized: a sweep repeats the same values in every bundle. */
+function scalarText(value: string | number, asKey: boolean): string | undefined {
+  if (typeof value === 'number' || value.length > SCALAR_MEMO_MAX_LENGTH) return spellScalar(value, asKey) ?? undefined;
+  const memo = asKey ? SCALAR_MEMO.key : SCALAR_MEMO.value;
+  let text = memo.get(value);
+  if (text === undefined) {
+    text = spellScalar(value, asKey);
+    if (memo.size >= SCALAR_MEMO_LIMIT) memo.clear();
+    memo.set(value, text);
+  }
+  return text ?? undefined;
+}
+
+/**
+ * yaml's own test for a line starting like a document marker or directive: it quotes
+ * such a plain key in the top-level mapping only, so the key's spelling depends on depth.
+ * (Values are not affected: yaml applies it to values only at indentation 0, i.e. to a
+ * top-level scalar, which emit-yaml.ts leaves to yaml.)
+ */
+const DOCUMENT_MARKER = /^(%|---|\.\.\.)/m;
+
+/**
+ * yaml's spelling of one scalar as a block mapping key or block sequence item, taken
+ * from stringifying it alone in that position; `null` when that spelling spans several
+ * lines (block scalars and folded quotes are indented, so they depend on depth) or is
+ * a key that could depend on depth otherwise (document markers). See emit-yaml.ts.
+ */
+function spellScalar(value: string | number, asKey: boolean): string | null {
+  if (asKey && typeof value === 'string' && DOCUMENT_MARKER.test(value)) return null;
+  // As a key: `KEY: 0\n`; as an item: `- ITEM\n`. An explicit key (`? KEY\n: 0`) or a
+  // block scalar leaves a newline in the middle and is refused below.
+  const doc = stringify(asKey ? { [value]: 0 } : [value], TO_YAML_OPTIONS);
+  const [before, after] = asKey ? ['', ': 0\n'] : ['- ', '\n'];
+  if (!doc.startsWith(before) || !doc.endsWith(after)) return null;
+  const text = doc.slice(before.length, doc.length - after.length);
+  return text.includes('\n') ? null : text;
 }

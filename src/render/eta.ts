@@ -62,7 +62,8 @@ const eta = new Eta({
   rmWhitespace: false,
 });
 
-type Compiled = { fn: TemplateFunction } | { error: Diagnostic };
+/** A compiled template; `soh`: its text contains U+0001 (checked once per template, not per render). */
+type Compiled = { fn: TemplateFunction; soh: boolean } | { error: Diagnostic };
 const compiled = new WeakMap<TemplateSource, Compiled>();
 
 /** The template line of a JS syntax error in template code, found by compiling the generated function with a file name. */
@@ -94,7 +95,7 @@ function compile(t: TemplateSource): Compiled {
   let c = compiled.get(t);
   if (c) return c;
   try {
-    c = { fn: eta.compile(t.text) };
+    c = { fn: eta.compile(t.text), soh: t.text.includes('\u0001') };
   } catch (e) {
     if (!(e instanceof EtaParseError)) throw e;
     const tag = /^(.*?) at line (\d+) col (\d+)/.exec(e.message);
@@ -111,7 +112,7 @@ function compile(t: TemplateSource): Compiled {
 export function renderEta(t: TemplateSource, it: Record<string, unknown>): { text?: string; diagnostics: Diagnostic[] } {
   const c = compile(t);
   if ('error' in c) return { diagnostics: [c.error] };
-  if (t.text.includes('\u0001')) return { diagnostics: [diag(C.unsafeValue, 'The template contains the control character U+0001.', { file: t.file }, 'Remove it; eegen uses it internally.')] };
+  if (c.soh) return { diagnostics: [diag(C.unsafeValue, 'The template contains the control character U+0001.', { file: t.file }, 'Remove it; eegen uses it internally.')] };
   let raw: string;
   const values: { value: unknown; line: number }[] = [];
   recorded = values;
@@ -129,6 +130,17 @@ export function renderEta(t: TemplateSource, it: Record<string, unknown>): { tex
   if (problems.length) {
     for (const p of problems)
       diagnostics.push(diag(C.unbalancedTemplate, `The rendered ${t.outputName}: ${p.message}, so eegen cannot tell how to quote the <%= %> values after it.`, { file: t.outputName, line: p.line }, `Close the quote, substitution or here-document in ${t.file}.`));
+    return { diagnostics };
+  }
+  if (scan.slots.length !== values.length) {
+    // A token the scanner did not see as a slot (a backslash right before `<%= %>` escapes
+    // its first character) would leave the value out of the script: refuse instead.
+    const seen = new Set(scan.slots.map((s) => Number(s.name)));
+    for (const [i, v] of values.entries()) {
+      if (seen.has(i)) continue;
+      const where = v.line ? { file: t.file, line: v.line } : { file: t.file };
+      diagnostics.push(diag(C.unsafeValue, `The <%= %> value on line ${v.line || '?'} cannot be placed: a backslash right before the tag would escape it.`, where, 'Remove the backslash before <%= %>; the value is quoted for its position anyway.'));
+    }
     return { diagnostics };
   }
   const { text, failures } = substituteSlots(raw, scan.slots, (slot) => {

@@ -32,6 +32,8 @@ export type DeferredPart = { text: string } | { env: string };
 
 /** Split a string into literal text and deferred environment references, in order. */
 export function splitDeferred(s: string): DeferredPart[] {
+  // Almost every value has no marker: skip the regex scan.
+  if (!s.includes(OPEN)) return [{ text: s }];
   const parts: DeferredPart[] = [];
   let last = 0;
   for (const m of s.matchAll(MARKER)) {
@@ -45,6 +47,7 @@ export function splitDeferred(s: string): DeferredPart[] {
 
 /** Names of the deferred variables in `s`, in order of appearance (may repeat). */
 export function deferredNames(s: string): string[] {
+  if (!s.includes(OPEN)) return [];
   return [...s.matchAll(MARKER)].map((m) => m[1]!);
 }
 
@@ -76,7 +79,11 @@ export function freezeValue(v: Value): Value {
   if (Array.isArray(v)) return v.map(freezeValue);
   if (v && typeof v === 'object') {
     const out: Mapping = {};
-    for (const [k, x] of Object.entries(v)) out[k] = freezeValue(x);
+    const keys = Object.keys(v);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      out[k] = freezeValue(v[k]!);
+    }
     return out;
   }
   return v;

@@ -65,8 +65,26 @@ function isShellField(path: readonly PathSegment[]): boolean {
   return (path.length === 2 && path[0] === 'run' && path[1] === 'command') || (path.length === 3 && path[0] === 'resources' && path[1] === 'setup');
 }
 
+/** An unambiguous memo key for a path (length-prefixed strings, `#` for indexes). */
+function pathKey(path: readonly PathSegment[]): string {
+  let key = '';
+  for (const p of path) key += typeof p === 'number' ? `#${p}|` : `${p.length}:${p}|`;
+  return key;
+}
+
 function display(path: readonly PathSegment[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${p}` : p)).join('') || '(top level)';
+}
+
+/** Every bundle's config has the same top-level keys: reuse the last roots set (never mutated). */
+let lastRoots: { keys: string[]; roots: Set<string> } | undefined;
+function rootsOf(config: Mapping): Set<string> {
+  const keys = Object.keys(config);
+  const last = lastRoots;
+  if (last && last.keys.length === keys.length && keys.every((k, i) => k === last.keys[i])) return last.roots;
+  const roots = placeholderRoots(config);
+  lastRoots = { keys, roots };
+  return roots;
 }
 
 const FAILED: unique symbol = Symbol('failed');
@@ -88,7 +106,7 @@ class Resolver {
   private readonly reported = new Set<string>();
 
   constructor(private readonly input: ResolveInput) {
-    this.roots = placeholderRoots(input.config);
+    this.roots = rootsOf(input.config);
     this.ns = { config: input.config, host: input.host, bundle: input.bundle };
   }
 
@@ -111,38 +129,53 @@ class Resolver {
     return idx < 0 ? span : { file: span.file, start: span.start + idx, length: match.name.length + 2 };
   }
 
-  /** Resolve the value at a config location, deeply. */
+  /**
+   * Resolve the value at a config location, deeply. `path` is a scratch array that this
+   * walk extends and restores; it is copied only for strings that hold a `{`, the only
+   * ones that need their location (memo key, shell fields, diagnostics).
+   */
   private location(path: PathSegment[], node: Value, site?: Site): Result {
-    if (typeof node === 'string') return this.string(path, node, site);
+    if (typeof node === 'string') return node.includes('{') ? this.string(path.slice(), node, site) : node;
+    if (typeof node !== 'object' || node === null) return node;
     if (Array.isArray(node)) {
-      const out = node.map((v, i) => this.location([...path, i], v, site));
-      return out.includes(FAILED) ? FAILED : (out as Value[]);
-    }
-    if (isMapping(node)) {
-      const out: Mapping = {};
+      const out: Value[] = [];
       let failed = false;
-      for (const [k, v] of Object.entries(node)) {
-        const r = this.location([...path, k], v, site);
+      for (let i = 0; i < node.length; i++) {
+        path.push(i);
+        const r = this.location(path, node[i]!, site);
+        path.pop();
         if (r === FAILED) failed = true;
-        else out[k] = r;
+        else out.push(r);
       }
       return failed ? FAILED : out;
     }
-    return node;
+    const out: Mapping = {};
+    let failed = false;
+    const keys = Object.keys(node);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      path.push(k);
+      const r = this.location(path, node[k]!, site);
+      path.pop();
+      if (r === FAILED) failed = true;
+      else out[k] = r;
+    }
+    return failed ? FAILED : out;
   }
 
   private string(path: PathSegment[], text: string, site?: Site): Result {
-    const key = JSON.stringify(path);
+    // Strings without `{` hold no placeholder: never memoised, never part of a cycle.
+    if (!text.includes('{')) return text;
+    const key = pathKey(path);
     const seen = this.memo.get(key);
     if (seen && !seen.active) return seen.value;
     if (seen?.active) {
-      const from = this.stack.findIndex((p) => JSON.stringify(p) === key);
+      const from = this.stack.findIndex((p) => pathKey(p) === key);
       const chain = [...this.stack.slice(from), path].map(display);
       const where = site ? this.spanOf(site.path, site.match) : this.spanOf(path);
       this.error(C.referenceCycle, `The references form a cycle: ${chain.join(' -> ')}.`, where, 'Break the cycle: one of these values must not refer back to the others.');
       return FAILED;
     }
-    if (!text.includes('{')) return text;
     this.memo.set(key, { active: true });
     this.stack.push(path);
     const value = isShellField(path) ? this.shellText(path, text) : this.text(path, text);
@@ -211,7 +244,6 @@ class Resolver {
 
   private reference(from: PathSegment[], m: PlaceholderMatch): Result {
     const ref = classifyReference(m.path, this.ns);
-    const site: Site = { path: from, match: m };
     switch (ref.kind) {
       case 'value':
         return ref.value;
@@ -227,7 +259,7 @@ class Resolver {
         this.unknown(from, m, ref.known, ref.missing, ref.candidates);
         return FAILED;
       case 'config':
-        return this.follow(ref.path, site);
+        return this.follow(ref.path, { path: from, match: m });
     }
   }
 
@@ -241,11 +273,12 @@ class Resolver {
 
   /** Walk a config path; strings met on the way are resolved first (`a: "{b}"`, `{a.c}`). */
   private follow(segments: string[], site: Site): Result {
-    const [root, ...rest] = segments as [string, ...string[]];
+    const root = segments[0]!;
     const locPath: PathSegment[] = [root];
     let node: Value = this.input.config[root]!;
     let resolved = false;
-    for (const seg of rest) {
+    for (let i = 1; i < segments.length; i++) {
+      const seg = segments[i]!;
       if (!resolved && typeof node === 'string') {
         const r = this.string([...locPath], node, site);
         if (r === FAILED) return FAILED;

@@ -57,7 +57,8 @@ function hostValue(host: HostProfile): Value {
 
 /** Classify the dotted name `path` (its first segment is a known root). */
 export function classifyReference(path: readonly string[], ns: NamespaceInput): Reference {
-  const [root, ...rest] = path as [string, ...string[]];
+  const root = path[0]!;
+  const rest = path.slice(1);
   const { config } = ns;
   const has = (k: string): boolean => Object.hasOwn(config, k);
   switch (root) {

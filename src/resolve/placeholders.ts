@@ -28,8 +28,19 @@
 
 export const PROVIDED_NAMESPACES = ['experiment', 'os', 'ee', 'sbatch', 'slurm', 'lsf', 'identifier', 'host', 'bundle'] as const;
 
-const SEGMENT = '[A-Za-z_][A-Za-z0-9_-]*';
-const PLACEHOLDER_AT = new RegExp(`\\{(${SEGMENT}(?:\\.${SEGMENT})*)\\}`, 'y');
+// Segments are SEGMENT = [A-Za-z_][A-Za-z0-9_-]*; a placeholder is \{SEGMENT(\.SEGMENT)*\}.
+// matchPlaceholderAt scans that by hand (no regex match, no split): this runs for every
+// `{` of every config string and template of every bundle.
+
+/** [A-Za-z_] */
+function segmentStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+}
+
+/** [A-Za-z0-9_-] */
+function segmentPart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 45;
+}
 
 export interface PlaceholderMatch {
   /** Offset of `{`. */
@@ -44,11 +55,20 @@ export interface PlaceholderMatch {
 /** The `{dotted.name}` starting at offset `i`, if there is one (first segment not yet checked). */
 export function matchPlaceholderAt(text: string, i: number): PlaceholderMatch | undefined {
   if (text.charCodeAt(i) !== 123 /* { */ || text[i - 1] === '$') return undefined;
-  PLACEHOLDER_AT.lastIndex = i;
-  const m = PLACEHOLDER_AT.exec(text);
-  if (!m) return undefined;
-  const name = m[1]!;
-  return { start: i, end: i + m[0].length, name, path: name.split('.') };
+  const path: string[] = [];
+  let j = i + 1;
+  for (;;) {
+    const from = j;
+    if (!segmentStart(text.charCodeAt(j))) return undefined;
+    j++;
+    while (segmentPart(text.charCodeAt(j))) j++;
+    path.push(text.slice(from, j));
+    const c = text.charCodeAt(j);
+    if (c === 125 /* } */) break;
+    if (c !== 46 /* . */) return undefined;
+    j++;
+  }
+  return { start: i, end: j + 1, name: path.length === 1 ? path[0]! : text.slice(i + 1, j), path };
 }
 
 /** Every `{dotted.name}` in `text`, in order, whatever its first segment. */

@@ -18,11 +18,13 @@
  * Deferred environment values become `"${NAME}"` / `${NAME}` where the shell expands
  * them, and are refused where nothing expands them (directives, quoted here-documents).
  */
-import { splitDeferred } from '../resolve/deferred.js';
+import { hasDeferred, splitDeferred } from '../resolve/deferred.js';
 import { checkText, isBareWord, shellQuote, ShellQuoteError } from './quote.js';
 import type { Slot } from './scan.js';
 
 function mapParts(value: string, env: (name: string) => string, text: (t: string) => string): string {
+  // Fast path: without markers the whole value is one literal part.
+  if (!hasDeferred(value)) return text(value);
   return splitDeferred(value)
     .map((p) => ('env' in p ? env(p.env) : text(p.text)))
     .join('');

@@ -42,6 +42,8 @@ export function checkText(text: string, singleLine = false): void {
 
 /** Check the literal parts of a string that may hold deferred markers. */
 export function checkValue(s: string, singleLine = false): void {
+  // Fast path: without markers the whole string is one literal part.
+  if (!hasDeferred(s)) return checkText(s, singleLine);
   for (const p of splitDeferred(s)) if ('text' in p) checkText(p.text, singleLine);
 }
 

@@ -4,10 +4,10 @@
  * including the manifest). Pure: no disk, no clock, no absolute paths, so the same
  * draft always yields the same bytes and the same `BundlePlan.hash`.
  */
-import { createHash } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 import { LAYOUT, type BundleFile, type BundlePlan, type Mapping, type Scheduler } from '../types.js';
 import { WRITE_CODES, WriteError } from './codes.js';
-import { canonical, Ordered, stringify } from './json.js';
+import { canonicalText, jsonString, type JsonLike } from './json.js';
 import { ancestors, assertRelPath, compareBytes, relPathProblem } from './paths.js';
 
 export const MANIFEST_VERSION = 1;
@@ -38,58 +38,131 @@ export interface ManifestData {
   files: Record<string, string>;
 }
 
-/** Files shared by every bundle (the wrapper, copied inputs) are one Buffer: hash each once. */
+/**
+ * Files shared by every bundle (the wrapper, copied inputs) are one Buffer: hash each
+ * once. Small buffers are cheaper to hash again than to remember in the WeakMap (most
+ * are one bundle's own script or config, hashed once), so only those of CACHE_MIN bytes
+ * or more are kept there; the last few buffers hashed are remembered whatever their
+ * size, so a caller that hashes a file before handing it to finalizeBundle pays once.
+ */
 const bufferHashes = new WeakMap<Buffer, string>();
+const CACHE_MIN = 1024;
+const RECENT = 4;
+const recentBuffers: (Buffer | undefined)[] = new Array<Buffer | undefined>(RECENT).fill(undefined);
+const recentHashes: string[] = new Array<string>(RECENT).fill('');
+let recentNext = 0;
+
+/** One-shot `crypto.hash` (Node >= 20.12) skips the Hash object; createHash elsewhere. */
+const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: Buffer | string, encoding: 'hex') => string }).hash;
+const hex = typeof oneShot === 'function' ? (data: Buffer | string): string => oneShot('sha256', data, 'hex') : (data: Buffer | string): string => nodeCrypto.createHash('sha256').update(data).digest('hex');
 
 export function sha256(data: Buffer | string): string {
-  if (typeof data === 'string') return createHash('sha256').update(data).digest('hex');
-  let h = bufferHashes.get(data);
+  if (typeof data === 'string') return hex(data);
+  for (let i = 0; i < RECENT; i++) if (recentBuffers[i] === data) return recentHashes[i]!;
+  const big = data.length >= CACHE_MIN;
+  let h = big ? bufferHashes.get(data) : undefined;
   if (h === undefined) {
-    h = createHash('sha256').update(data).digest('hex');
-    bufferHashes.set(data, h);
+    h = hex(data);
+    if (big) bufferHashes.set(data, h);
   }
+  recentBuffers[recentNext] = data;
+  recentHashes[recentNext] = h;
+  recentNext = (recentNext + 1) % RECENT;
   return h;
+}
+
+/** For strings without surrogates (ASCII ones, say) UTF-16 order is byte order (compareBytes). */
+const SURROGATE = /[\ud800-\udfff]/;
+const compareUnits = (a: string, b: string): number => (a === b ? 0 : a < b ? -1 : 1);
+
+/**
+ * A sorted copy of `files` (by path, byte order); already sorted lists are only copied.
+ * `ascii`: every path is ASCII, so UTF-16 order is byte order.
+ */
+function sortFiles(files: readonly BundleFile[], ascii: boolean): BundleFile[] {
+  const out = files.slice();
+  if (!ascii) return out.sort((a, b) => compareBytes(a.path, b.path));
+  for (let i = 1; i < out.length; i++) if (out[i - 1]!.path > out[i]!.path) return out.sort((a, b) => compareUnits(a.path, b.path));
+  return out;
+}
+
+/** Insert `x` into `list` (sorted by path, byte order, distinct paths) at its place. */
+function insertSorted<T extends { path: string }>(list: T[], x: T, ascii: boolean): void {
+  const cmp = ascii ? compareUnits : compareBytes;
+  let i = 0;
+  while (i < list.length && cmp(list[i]!.path, x.path) < 0) i++;
+  list.splice(i, 0, x);
 }
 
 export function finalizeBundle(d: BundleDraft): BundlePlan {
   checkId(d.id);
-  assertRelPath(d.dir, `directory of bundle ${d.id}`);
-  if (d.dir.split('/')[0] === LAYOUT.stateDir) {
+  if (!isPlainRelPath(d.dir)) assertRelPath(d.dir, `directory of bundle ${d.id}`);
+  const slash = d.dir.indexOf('/');
+  if ((slash < 0 ? d.dir : d.dir.slice(0, slash)) === LAYOUT.stateDir) {
     throw new WriteError(WRITE_CODES.badPath, `Bundle ${d.id} cannot live in ${LAYOUT.stateDir}/, eegen's state directory.`, { path: d.dir });
   }
-  const files = [...d.files].sort((a, b) => compareBytes(a.path, b.path));
-  checkFiles(d.id, files);
+  // Plain paths (the usual case) are ASCII and certainly valid: cheap checks and sorting.
+  const plain = d.files.every((f) => isPlainRelPath(f.path));
+  const files = sortFiles(d.files, plain);
+  checkFiles(d.id, files, plain);
   if (!files.some((f) => f.path === d.script)) {
     throw new WriteError(WRITE_CODES.scriptNotInBundle, `The script ${JSON.stringify(d.script)} of bundle ${d.id} is not one of its files.`, { path: d.script });
   }
 
-  const hashes = files.map((f) => [f.path, sha256(f.content)] as [string, string]);
-  const manifest = Buffer.from(manifestText(d, hashes));
-  const sums = checksumsText([...hashes, [LAYOUT.manifest, sha256(manifest)]]);
-  const all: BundleFile[] = [
-    ...files,
-    { path: LAYOUT.manifest, content: manifest, mode: 0o644 },
-    { path: LAYOUT.checksums, content: Buffer.from(sums), mode: 0o644 },
-  ].sort((a, b) => compareBytes(a.path, b.path));
+  const paths = files.map((f) => f.path);
+  const hashes = files.map((f) => sha256(f.content));
+  const manifest = Buffer.from(manifestText(d, paths, hashes));
+  // SHA256SUMS: the files and manifest.json, sorted by path (checksumsText, built in order).
+  const listed = files.map((f, i) => ({ path: f.path, hash: hashes[i]! }));
+  insertSorted(listed, { path: LAYOUT.manifest, hash: hex(manifest) }, plain);
+  let sums = '';
+  for (const x of listed) sums += `${x.hash}  ${x.path}\n`;
+  const sumsBytes = Buffer.from(sums);
+  const all = files.slice();
+  insertSorted(all, { path: LAYOUT.manifest, content: manifest, mode: 0o644 }, plain);
+  insertSorted(all, { path: LAYOUT.checksums, content: sumsBytes, mode: 0o644 }, plain);
 
-  return { id: d.id, dir: d.dir, index: d.index, params: d.params, script: d.script, scheduler: d.scheduler, files: all, hash: sha256(sums) };
+  return { id: d.id, dir: d.dir, index: d.index, params: d.params, script: d.script, scheduler: d.scheduler, files: all, hash: hex(sumsBytes) };
 }
 
-function manifestText(d: BundleDraft, hashes: [string, string][]): string {
-  const sortedSet = (xs: string[]) => [...new Set(xs)].sort(compareBytes);
-  const doc = new Ordered([
-    ['manifestVersion', MANIFEST_VERSION],
-    ['eegen', d.eegenVersion],
-    ['schema', d.schemaVersion],
-    ['id', d.id],
-    ['params', canonical(d.params)],
-    ['script', d.script],
-    ['scheduler', d.scheduler],
-    ['inputs', canonical(d.inputs)],
-    ['env', new Ordered([['used', sortedSet(d.env.used)], ['deferred', sortedSet(d.env.deferred)]])],
-    ['files', new Ordered(hashes)],
-  ]);
-  return stringify(doc) + '\n';
+/** The distinct values in byte order; a list that is already strictly sorted is used as is. */
+function sortedSet(xs: string[]): string[] {
+  for (let i = 0; i < xs.length; i++) if (typeof xs[i] !== 'string' || SURROGATE.test(xs[i]!) || (i > 0 && !(xs[i - 1]! < xs[i]!))) return [...new Set(xs)].sort(compareBytes);
+  return xs;
+}
+
+/** A JSON string array at nesting depth 2 (inside `env`), formatted as json.ts would. */
+function stringList(xs: string[]): string {
+  if (xs.length === 0) return '[]';
+  let out = '[\n';
+  for (let i = 0; i < xs.length; i++) out += `${i ? ',\n' : ''}      ${canonicalText(xs[i]!, '      ')}`;
+  return `${out}\n    ]`;
+}
+
+/**
+ * manifest.json: what `stringify` (json.ts) writes for the Ordered document
+ * { manifestVersion, eegen, schema, id, params (canonical), script, scheduler,
+ * inputs (canonical), env: { used, deferred }, files: path -> hash in the given order },
+ * built as text directly. test/write/manifest-text.test.ts pins the equivalence.
+ */
+function manifestText(d: BundleDraft, paths: string[], hashes: string[]): string {
+  const members: string[] = [];
+  const add = (key: string, v: unknown): void => {
+    if (v !== undefined) members.push(`  "${key}": ${canonicalText(v as JsonLike, '  ')}`);
+  };
+  add('manifestVersion', MANIFEST_VERSION);
+  add('eegen', d.eegenVersion);
+  add('schema', d.schemaVersion);
+  add('id', d.id);
+  add('params', d.params);
+  add('script', d.script);
+  add('scheduler', d.scheduler);
+  add('inputs', d.inputs);
+  members.push(`  "env": {\n    "used": ${stringList(sortedSet(d.env.used))},\n    "deferred": ${stringList(sortedSet(d.env.deferred))}\n  }`);
+  let files = '';
+  for (let i = 0; i < paths.length; i++) files += `${i ? ',\n' : ''}    ${jsonString(paths[i]!)}: "${hashes[i]!}"`;
+  members.push(`  "files": ${paths.length ? `{\n${files}\n  }` : '{}'}`);
+  return `{\n${members.join(',\n')}\n}\n`;
 }
 
 /** `<hex>  <path>` lines sorted by path: what `sha256sum` prints and `sha256sum -c` reads. */
@@ -143,18 +216,31 @@ function checkId(id: string): void {
   }
 }
 
-function checkFiles(id: string, files: BundleFile[]): void {
+/**
+ * A path relPathProblem certainly accepts: segments of common name characters, none
+ * empty and none starting with `.`. Anything else gets the full check.
+ */
+const PLAIN_REL_PATH = /^[A-Za-z0-9_+,=@~-][A-Za-z0-9_+,=@~.-]*(?:\/[A-Za-z0-9_+,=@~-][A-Za-z0-9_+,=@~.-]*)*$/;
+function isPlainRelPath(p: string): boolean {
+  return typeof p === 'string' && PLAIN_REL_PATH.test(p);
+}
+
+function checkFiles(id: string, files: BundleFile[], plain: boolean): void {
   const seen = new Set<string>();
+  let nested = false;
   for (const f of files) {
-    assertRelPath(f.path, `file of bundle ${id}`);
-    if (f.path === LAYOUT.manifest || f.path === LAYOUT.checksums || f.path.split('/').some((s) => s.startsWith(TEMP_PREFIX))) {
+    if (!plain) assertRelPath(f.path, `file of bundle ${id}`);
+    // Reserved: manifest.json, SHA256SUMS, and any segment starting with TEMP_PREFIX.
+    if (f.path === LAYOUT.manifest || f.path === LAYOUT.checksums || f.path.startsWith(TEMP_PREFIX) || f.path.includes(`/${TEMP_PREFIX}`)) {
       throw new WriteError(WRITE_CODES.reservedName, `Bundle ${id} has a file named ${f.path}, a name eegen reserves for itself.`, { path: f.path });
     }
     if (seen.has(f.path)) {
       throw new WriteError(WRITE_CODES.duplicateFile, `Bundle ${id} has two files at ${f.path}.`, { path: f.path });
     }
     seen.add(f.path);
+    if (f.path.includes('/')) nested = true;
   }
+  if (!nested) return;
   for (const f of files) {
     const clash = ancestors(f.path).find((a) => seen.has(a));
     if (clash) {

@@ -157,6 +157,14 @@ describe('Eta templates', () => {
     expect(r.diagnostics[0]).toMatchObject({ code: 'EG4007', line: 1 });
   });
 
+  it('a backslash right before <%= %> is refused, never a silently dropped value', () => {
+    for (const [text, line] of [['echo \\<%= it.params.v %>\n', 1], ['echo "\\<%= it.params.v %>"\n', 1], ['cat <<EOF\n\\<%= it.params.v %>\nEOF\n', 2]] as const) {
+      const r = renderTemplate(source('job.sh.eta', text), context({ v: 'x' }));
+      expect(r.text, text).toBeUndefined();
+      expect(r.diagnostics.map((d) => [d.code, d.line])).toEqual([['EG4004', line]]);
+    }
+  });
+
   it('newlines after tags are kept, -%> drops one, raw output is raw', () => {
     const r = renderTemplate(source('a.sh.eta', '<% if (true) { %>\na\n<% } -%>\nb <%~ it.config.cmd %>\n'), context({}, { config: { cmd: 'ls | wc -l' } }));
     expect(r.text).toBe('\na\nb ls | wc -l\n');
