@@ -5,10 +5,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeArchive } from './archive/index.js';
-import { compile, type CompileOptions } from './compile.js';
+import { compile, type CompileOptions, type CompileStats } from './compile.js';
+import { statSignature } from './write/disk.js';
 import { diag, hasErrors, type Diagnostic, type SourceSet } from './diagnostics/index.js';
 import { LAYOUT, type BuildPlan, type WriteReport } from './types.js';
-import { checkBuild, writeBuild, type Difference } from './write/index.js';
+import { checkBuild, openWrite, writeBuild, type Difference, type WriteSession } from './write/index.js';
 import { writeFileAtomic } from './write/state.js';
 
 export interface BuildOptions extends CompileOptions {
@@ -39,6 +40,8 @@ export interface BuildResult {
   differences?: Difference[];
   diagnostics: Diagnostic[];
   sources: SourceSet;
+  /** How the bundles were produced (workers, reused bundles). */
+  stats?: CompileStats;
 }
 
 export const DEFAULT_OUT = 'out';
@@ -50,20 +53,48 @@ function archiveFormat(file: string): 'tar.gz' | 'zip' | undefined {
 }
 
 const KEYS_FILE = path.join(LAYOUT.stateDir, 'keys.json');
+/**
+ * Signatures (inode, size, ctime) of each bundle's SHA256SUMS as last written: a cache of
+ * this machine's filesystem, kept apart from keys.json so that keys.json stays the same
+ * bytes for the same inputs everywhere.
+ */
+const SIGS_FILE = path.join(LAYOUT.stateDir, 'sigs.json');
+
+type Keys = Map<string, { key: string; hash: string; sig?: string }>;
 
 /** Input keys of the last build in `outDir` (none: a first build, or an unreadable file). */
-async function readKeys(outDir: string): Promise<Map<string, { key: string; hash: string }>> {
+async function readKeys(outDir: string): Promise<Keys> {
+  let keys: Keys;
   try {
     const data = JSON.parse(await readFile(path.join(outDir, KEYS_FILE), 'utf8')) as { bundles?: Record<string, { key: string; hash: string }> };
-    return new Map(Object.entries(data.bundles ?? {}));
+    keys = new Map(Object.entries(data.bundles ?? {}).map(([id, k]) => [id, { key: k.key, hash: k.hash }]));
   } catch {
     return new Map();
   }
+  try {
+    const sigs = JSON.parse(await readFile(path.join(outDir, SIGS_FILE), 'utf8')) as { bundles?: Record<string, string> };
+    for (const [id, sig] of Object.entries(sigs.bundles ?? {})) {
+      const k = keys.get(id);
+      if (k && typeof sig === 'string') k.sig = sig;
+    }
+  } catch {
+    // No signatures: every reused bundle's SHA256SUMS is read and hashed once.
+  }
+  return keys;
 }
 
-async function writeKeys(outDir: string, plan: BuildPlan): Promise<void> {
-  const bundles = Object.fromEntries(plan.bundles.filter((b) => b.inputKey).map((b) => [b.id, { key: b.inputKey!, hash: b.hash }]));
+/** Record each bundle's input key and hash, and the signature of its SHA256SUMS as written. */
+async function writeKeys(outDir: string, plan: BuildPlan, known: ReadonlyMap<string, string>): Promise<void> {
+  const bundles: Record<string, { key: string; hash: string }> = {};
+  const sigs: Record<string, string> = {};
+  for (const b of plan.bundles) {
+    if (!b.inputKey) continue;
+    bundles[b.id] = { key: b.inputKey, hash: b.hash };
+    const sig = b.sig ?? known.get(b.dir) ?? statSignature(path.join(outDir, b.dir, LAYOUT.checksums));
+    if (sig !== undefined) sigs[b.id] = sig;
+  }
   await writeFileAtomic(path.join(outDir, KEYS_FILE), `${JSON.stringify({ version: 1, bundles })}\n`);
+  await writeFileAtomic(path.join(outDir, SIGS_FILE), `${JSON.stringify({ version: 1, bundles: sigs })}\n`);
 }
 
 export async function build(opts: BuildOptions): Promise<BuildResult> {
@@ -72,7 +103,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   // and --archive need every byte, so they always render everything.
   const incremental = !opts.dryRun && !opts.check && !opts.archive;
   const reuse = incremental ? { outDir, keys: await readKeys(outDir) } : undefined;
-  const { plan, sources, diagnostics } = await compile({ ...opts, ...(reuse ? { reuse } : {}) });
+  if (incremental) return writeWhileCompiling(opts, outDir, reuse!);
+  const { plan, sources, diagnostics } = await compile(opts);
   if (!plan || hasErrors(diagnostics)) return { ok: false, outDir, diagnostics, sources };
   if (opts.archive && !archiveFormat(opts.archive)) {
     diagnostics.push(diag('EG5060', `Cannot tell the archive format of "${opts.archive}".`, undefined, 'Name the archive *.tar.gz, *.tgz or *.zip.'));
@@ -87,7 +119,40 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const report = await writeBuild(plan, outDir, { prune: opts.prune ?? false, ...(opts.onWriteProgress ? { onProgress: opts.onWriteProgress } : {}) });
   // Recovered interrupted builds, stale bundles kept because runs wrote into them, ...
   diagnostics.push(...report.warnings);
-  if (incremental) await writeKeys(outDir, plan);
-  if (opts.archive) await writeArchive(plan, opts.archive, archiveFormat(opts.archive)!);
+  await writeArchive(plan, opts.archive!, archiveFormat(opts.archive!)!);
   return { ok: true, outDir: path.normalize(outDir), plan, report, diagnostics, sources };
+}
+
+/**
+ * A plain build: each bundle is staged on disk as soon as it is compiled (while later
+ * ones are still rendering), and put in place only once the whole config compiled, so a
+ * config error still leaves the output directory as it was.
+ */
+async function writeWhileCompiling(opts: BuildOptions, outDir: string, reuse: NonNullable<CompileOptions['reuse']>): Promise<BuildResult> {
+  let session: WriteSession | undefined;
+  let result: Awaited<ReturnType<typeof compile>>;
+  try {
+    result = await compile({
+      ...opts,
+      reuse,
+      onStart: async () => {
+        // Progress is the compile's: a bundle counts once it is staged (onBundle).
+        session = await openWrite(outDir, { trustReused: true });
+      },
+      onBundle: (b) => session!.stage(b),
+    });
+  } catch (e) {
+    await session?.abort();
+    throw e;
+  }
+  const { plan, sources, diagnostics, stats } = result;
+  if (!plan || hasErrors(diagnostics) || !session) {
+    await session?.abort();
+    return { ok: false, outDir, diagnostics, sources, ...(stats ? { stats } : {}) };
+  }
+  const report = await session.commit(plan, { prune: opts.prune ?? false });
+  // Recovered interrupted builds, stale bundles kept because runs wrote into them, ...
+  diagnostics.push(...report.warnings);
+  await writeKeys(outDir, plan, report.signatures);
+  return { ok: true, outDir: path.normalize(outDir), plan, report, diagnostics, sources, ...(stats ? { stats } : {}) };
 }

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { canonicalJson, bundleId, identifierId } from './bundle/id.js';
+import { canonicalJson, canonicalJsonWith, bundleId, identifierId } from './bundle/id.js';
 import { mergeDirectives } from './bundle/directives.js';
 import { indexFile, jobsScript } from './bundle/side-files.js';
 import { findHostsFile, loadInventory } from './dispatch/hosts.js';
@@ -16,7 +16,8 @@ import { RUN_LAYOUT } from './dispatch/types.js';
 import { insertHook, wrapperText } from './dispatch/wrapper.js';
 import { dedupe, diag, hasErrors, SourceSet, type Diagnostic } from './diagnostics/index.js';
 import { compileSweep, iterateCombinations, planSweep, productSize, varyingKeys, type Sweep, type SweepPlan } from './expand/index.js';
-import { loadYamlFile, toYaml } from './load/index.js';
+import { loadYamlFile, parseYaml, toYaml } from './load/index.js';
+import { defaultWorkers, PARALLEL_MIN, RenderPool, workerScript, type RenderOutcome } from './render-pool.js';
 import { builtinTemplate, loadProfile, loadTemplate, type TemplateSource } from './render/index.js';
 import { renderTemplate } from './render/index.js';
 import { freezeValue } from './resolve/deferred.js';
@@ -26,6 +27,7 @@ import { validateDocument } from './validate/index.js';
 import { schemaVersion } from './validate/ajv.js';
 import { EEGEN_VERSION } from './version.js';
 import { finalizeBundle, sha256 } from './write/manifest.js';
+import { statSignature } from './write/disk.js';
 
 export interface CompileOptions {
   /** Path to the experiment config (YAML). */
@@ -46,7 +48,28 @@ export interface CompileOptions {
    * Skip rendering bundles whose inputs are unchanged since the last build of `outDir`
    * (input keys recorded in OUT/.eegen/keys.json), as a static site generator does.
    */
-  reuse?: { outDir: string; keys: Map<string, { key: string; hash: string }> };
+  reuse?: { outDir: string; keys: Map<string, { key: string; hash: string; sig?: string }> };
+  /**
+   * Called once the inputs are known to be good, before the first bundle is rendered
+   * (a build opens its output directory here).
+   */
+  onStart?: () => Promise<void>;
+  /**
+   * Called with each bundle, in sweep order, as soon as it is ready (a build writes it
+   * while later bundles are still being rendered). A rejection stops the compile.
+   */
+  onBundle?: (bundle: BundlePlan) => Promise<void>;
+  /**
+   * Report every placeholder-shaped text that is left as written (`{word}` whose first
+   * segment is no config key or namespace), and fail on any warning.
+   */
+  strict?: boolean;
+  /**
+   * Worker threads that render bundles in parallel: 0 renders on the calling thread.
+   * Default: one per CPU beyond the first (at most 4), for sweeps large enough to pay
+   * for starting them; `EEGEN_WORKERS` overrides it. The output is the same bytes either way.
+   */
+  workers?: number;
 }
 
 /** Bump when the compiler's output for the same inputs changes, so old keys stop matching. */
@@ -59,8 +82,20 @@ export interface Inputs {
   sources: SourceSet;
 }
 
+/** How the bundles were produced (benchmarks, tests, --verbose output). */
+export interface CompileStats {
+  /** Worker threads started (0: everything rendered on the calling thread). */
+  workers: number;
+  /** Bundles rendered on the calling thread and on workers. */
+  renderedHere: number;
+  renderedOnWorkers: number;
+  /** Bundles not rendered at all: their inputs were unchanged since the last build. */
+  reused: number;
+}
+
 export interface CompileResult {
   plan?: BuildPlan;
+  stats?: CompileStats;
   sources: SourceSet;
   diagnostics: Diagnostic[];
 }
@@ -177,31 +212,59 @@ function bundleConfig(config: Mapping, params: Mapping): Mapping {
 
 const MAX_FAILING_BUNDLES = 20;
 
-/** What every bundle of one build shares. */
-interface BundleInputs {
-  loaded: LoadedYaml;
-  config: Mapping;
+/**
+ * What every bundle of one build shares and a render worker needs: plain data, so it
+ * can be sent to a worker thread (which parses the config text again, without reading
+ * any file, so workers see exactly the inputs the main thread saw).
+ */
+export interface RenderSetup {
+  configFile: string;
+  configText: string;
   profile: HostProfile;
   template: TemplateSource;
-  copied: CopiedFile[];
-  varying: string[];
+  /** Buffers here; Uint8Arrays once a worker receives them. */
+  copied: { to: string; content: Uint8Array }[];
   fixedInputs: Record<string, string>;
   schema: string;
+  strict: boolean;
+}
+
+/** RenderSetup, ready to render with. */
+export interface BundleInputs extends RenderSetup {
+  copied: CopiedFile[];
+  loaded: LoadedYaml;
+  config: Mapping;
   /** The run wrapper, one Buffer shared by every bundle. */
   wrapper: Buffer;
+}
+
+/** The main thread's part: naming, collision check, input keys and reuse. */
+interface NamingInputs {
+  r: BundleInputs;
+  varying: string[];
   /** Input keys of the previous build, for skipping unchanged bundles. */
   reuse?: CompileOptions['reuse'];
   /** Everything every bundle shares, hashed into each input key. */
   sharedKey: string;
+  /** canonicalJson of the bundle's config (bundleConfig) for these params, the fixed part written once. */
+  configJson: (params: Mapping) => string;
   /** Lower-cased ids seen so far (case-insensitive filesystems) -> their params. */
   seenIds: Map<string, Mapping>;
 }
 
+/** A combination named and keyed, to be rendered (here or in a worker). */
+export interface BundleHead {
+  index: number;
+  params: Mapping;
+  id: string;
+  inputKey: string;
+}
+
 /** Name the bundle: eegen's id from the varying values, or the config's `identifier:` template. */
-function nameBundle(s: BundleInputs, combo: Combination, raw: Mapping, diagnostics: Diagnostic[]): string | undefined {
+function nameBundle(s: NamingInputs, combo: Combination, raw: Mapping, diagnostics: Diagnostic[]): string | undefined {
   let id = bundleId(combo.params, s.varying);
-  if (typeof s.config.identifier === 'string') {
-    const first = resolveConfig({ config: raw, host: s.profile, loaded: s.loaded, bundle: { id, index: combo.index } });
+  if (typeof s.r.config.identifier === 'string') {
+    const first = resolveConfig({ config: raw, host: s.r.profile, loaded: s.r.loaded, bundle: { id, index: combo.index } });
     if (!first.config || hasErrors(first.diagnostics)) {
       diagnostics.push(...first.diagnostics);
       return undefined;
@@ -211,7 +274,7 @@ function nameBundle(s: BundleInputs, combo: Combination, raw: Mapping, diagnosti
   const clash = s.seenIds.get(id.toLowerCase());
   if (clash) {
     diagnostics.push(
-      diag('EG3091', `Two combinations get the same bundle name "${id}": ${JSON.stringify(clash)} and ${JSON.stringify(combo.params)}.`, s.loaded.locate(['identifier']), `Include every swept key (${s.varying.join(', ')}) in identifier, or remove identifier to let eegen name the bundles.`),
+      diag('EG3091', `Two combinations get the same bundle name "${id}": ${JSON.stringify(clash)} and ${JSON.stringify(combo.params)}.`, s.r.loaded.locate(['identifier']), `Include every swept key (${s.varying.join(', ')}) in identifier, or remove identifier to let eegen name the bundles.`),
     );
     return undefined;
   }
@@ -224,56 +287,74 @@ function nameBundle(s: BundleInputs, combo: Combination, raw: Mapping, diagnosti
  * this combination), same template, profile, wrapper, copied files and eegen. The
  * bundle on disk must still be what that build wrote (its SHA256SUMS hash).
  */
-function reusedBundle(s: BundleInputs, combo: Combination, id: string, inputKey: string): BundlePlan | undefined {
-  const prev = s.reuse?.keys.get(id);
-  if (!prev || prev.key !== inputKey) return undefined;
+function reusedBundle(s: NamingInputs, head: BundleHead): BundlePlan | undefined {
+  const prev = s.reuse?.keys.get(head.id);
+  if (!prev || prev.key !== head.inputKey) return undefined;
+  const file = path.join(s.reuse!.outDir, head.id, LAYOUT.checksums);
+  const t = s.r.template;
+  const base = { id: head.id, dir: head.id, index: head.index, params: head.params, script: t.outputName, scheduler: t.scheduler, hash: prev.hash, inputKey: head.inputKey, reused: true } as const;
+  // The file as the last build left it (same inode, size and change time): no need to read it.
+  if (prev.sig !== undefined && statSignature(file) === prev.sig) return { ...base, files: [], sig: prev.sig };
   let sums: Buffer;
   try {
-    sums = readFileSync(path.join(s.reuse!.outDir, id, LAYOUT.checksums));
+    sums = readFileSync(file);
   } catch {
     return undefined;
   }
   if (sha256(sums) !== prev.hash) return undefined;
-  const script = s.template.outputName;
-  return { id, dir: id, index: combo.index, params: combo.params, script, scheduler: s.template.scheduler, files: [{ path: LAYOUT.checksums, content: sums, mode: 0o644 }], hash: prev.hash, inputKey, reused: true };
+  return { ...base, files: [{ path: LAYOUT.checksums, content: sums, mode: 0o644 }] };
 }
 
-/** One combination -> one finalized bundle (resolve, render, freeze, hash), or diagnostics. */
-function compileBundle(s: BundleInputs, combo: Combination, diagnostics: Diagnostic[]): BundlePlan | undefined {
-  const raw = bundleConfig(s.config, combo.params);
+
+/** Name and key one combination; a reused bundle when its inputs are unchanged. */
+function headOf(s: NamingInputs, combo: Combination, diagnostics: Diagnostic[]): BundleHead | BundlePlan | undefined {
+  const raw = bundleConfig(s.r.config, combo.params);
   const id = nameBundle(s, combo, raw, diagnostics);
   if (id === undefined) return undefined;
-  const inputKey = sha256(`${s.sharedKey}\n${id}\n${combo.index}\n${canonicalJson(raw)}`);
-  const reused = s.reuse ? reusedBundle(s, combo, id, inputKey) : undefined;
-  if (reused) return reused;
-  const resolved = resolveConfig({ config: raw, host: s.profile, loaded: s.loaded, bundle: { id, index: combo.index } });
+  const head: BundleHead = { index: combo.index, params: combo.params, id, inputKey: sha256(`${s.sharedKey}\n${id}\n${combo.index}\n${s.configJson(combo.params)}`) };
+  return (s.reuse && reusedBundle(s, head)) || head;
+}
+
+/** Rebuild the in-memory inputs from a RenderSetup (in a worker thread). */
+export function bundleInputs(setup: RenderSetup): BundleInputs {
+  const { loaded } = parseYaml(setup.configFile, setup.configText);
+  if (!loaded) throw new Error(`eegen: the config ${setup.configFile} no longer parses in a render worker`);
+  const copied = setup.copied.map((f) => ({ to: f.to, content: Buffer.isBuffer(f.content) ? f.content : Buffer.from(f.content.buffer, f.content.byteOffset, f.content.byteLength) }));
+  return { ...setup, copied, loaded, config: loaded.data as Mapping, wrapper: Buffer.from(wrapperText()) };
+}
+
+/** One named combination -> one finalized bundle (resolve, render, freeze, hash), or diagnostics. */
+export function renderBundle(s: BundleInputs, head: BundleHead, diagnostics: Diagnostic[]): BundlePlan | undefined {
+  const { id, index, params } = head;
+  const resolved = resolveConfig({ config: bundleConfig(s.config, params), host: s.profile, loaded: s.loaded, bundle: { id, index } });
   diagnostics.push(...resolved.diagnostics);
   if (!resolved.config || hasErrors(resolved.diagnostics)) return undefined;
   const script = s.template.outputName;
   const rendered = renderTemplate(s.template, {
-    params: combo.params,
+    params,
     config: resolved.config,
     host: s.profile,
-    directives: mergeDirectives(s.profile, combo.params, resolved.config.resources as Mapping | undefined),
-    bundle: { id, index: combo.index, script },
+    directives: mergeDirectives(s.profile, params, resolved.config.resources as Mapping | undefined),
+    bundle: { id, index, script },
     scheduler: s.template.scheduler,
+    strict: s.strict,
   });
   diagnostics.push(...rendered.diagnostics);
   if (rendered.text === undefined || hasErrors(rendered.diagnostics)) return undefined;
 
-  const frozen = toYaml(freezeValue(resolved.config));
+  const frozen = Buffer.from(toYaml(freezeValue(resolved.config)));
   // Every run goes through the wrapper, which records how it started and ended.
   const files: BundleFile[] = [
     { path: script, content: Buffer.from(insertHook(rendered.text)), mode: 0o755 },
     { path: RUN_LAYOUT.wrapper, content: s.wrapper, mode: 0o755 },
-    { path: 'config.yaml', content: Buffer.from(frozen), mode: 0o644 },
+    { path: 'config.yaml', content: frozen, mode: 0o644 },
     ...s.copied.map((f) => ({ path: f.to, content: f.content, mode: 0o644 })),
   ];
   const bundle = finalizeBundle({
     id,
     dir: id,
-    index: combo.index,
-    params: combo.params,
+    index,
+    params,
     script,
     scheduler: s.template.scheduler,
     files,
@@ -282,7 +363,131 @@ function compileBundle(s: BundleInputs, combo: Combination, diagnostics: Diagnos
     eegenVersion: EEGEN_VERSION,
     schemaVersion: s.schema,
   });
-  return { ...bundle, inputKey };
+  return { ...bundle, inputKey: head.inputKey };
+}
+
+/** One position of the sweep, once known: its bundle (if it compiled) and what it reported. */
+interface Outcome {
+  bundle?: BundlePlan;
+  diagnostics: Diagnostic[];
+  /** evalErrors.length when the combination was produced (a sequential compile stops there). */
+  evalCount: number;
+}
+
+/**
+ * Render every combination, here or on worker threads, and hand the bundles to
+ * `onBundle` in sweep order. The main thread names and keys each combination (the
+ * collision check needs to see them all, and reused bundles need no rendering) and
+ * renders locally until workers are up. Results are taken in sweep order, so the
+ * bundles, the diagnostics and where a failing compile stops are exactly those of a
+ * sequential compile.
+ */
+async function compileAll(opts: CompileOptions, naming: NamingInputs, combos: Iterable<Combination>, evalErrors: Diagnostic[], diagnostics: Diagnostic[], total: number, stats: CompileStats): Promise<BundlePlan[]> {
+  const bundles: BundlePlan[] = [];
+  const done = new Map<number, Outcome>();
+  let nextSeq = 0;
+  let emitted = 0;
+  // Most render errors repeat in every bundle: stop after a few failing bundles.
+  let failing = 0;
+  let stopped = false;
+  let stopEval = -1;
+
+  /** Take finished outcomes in sweep order. */
+  const emit = async (): Promise<void> => {
+    for (let o = done.get(emitted); o !== undefined && !stopped; o = done.get(emitted)) {
+      done.delete(emitted++);
+      diagnostics.push(...o.diagnostics);
+      if (o.bundle) {
+        bundles.push(o.bundle);
+        await opts.onBundle?.(o.bundle);
+      } else if (++failing >= MAX_FAILING_BUNDLES) {
+        stopped = true;
+        stopEval = o.evalCount;
+      }
+      opts.onProgress?.(bundles.length, total);
+    }
+  };
+
+  // An explicit worker count sends every render to the workers from the first one (tests
+  // rely on that); by default they start once a sweep shows enough work for them, and the
+  // main thread renders meanwhile.
+  const explicit = opts.workers !== undefined && opts.workers > 0;
+  const requested = opts.workers ?? defaultWorkers(total);
+  const script = requested > 0 ? workerScript() : undefined;
+  let pool: RenderPool | undefined;
+  /** Combinations that needed rendering so far; workers start once it is clear they pay. */
+  let toRender = 0;
+  const pending = new Map<number, number>(); // seq -> evalCount, for jobs on workers
+  let lastYield = performance.now();
+  const receive = async (outcomes: RenderOutcome[]): Promise<void> => {
+    for (const o of outcomes) {
+      done.set(o.seq, { ...(o.bundle ? { bundle: o.bundle } : {}), diagnostics: o.diagnostics, evalCount: pending.get(o.seq)! });
+      pending.delete(o.seq);
+    }
+    await emit();
+  };
+
+  try {
+    for (const combo of combos) {
+      if (stopped) break;
+      const seq = nextSeq++;
+      const evalCount = evalErrors.length;
+      const own: Diagnostic[] = [];
+      const head = headOf(naming, combo, own);
+      if (head && !('files' in head)) {
+        toRender++;
+        if (!pool && script && (explicit || (toRender === POOL_START && total - seq >= PARALLEL_MIN / 2))) {
+          pool = new RenderPool(script, setupOf(naming.r), requested, { wrapper: naming.r.wrapper, copied: naming.r.copied.map((f) => f.content) });
+          stats.workers = requested;
+        }
+        if (pool && performance.now() - lastYield > YIELD_MS) {
+          // Let the workers' messages in: they arrive as events, between our turns.
+          await new Promise((resolve) => setImmediate(resolve));
+          lastYield = performance.now();
+          await receive(pool.take());
+        }
+        if (pool && (explicit || (pool.ready && !pool.full))) {
+          pending.set(seq, evalCount);
+          pool.submit({ ...head, seq });
+          stats.renderedOnWorkers++;
+          if (pool.full && explicit) await receive(await pool.next());
+          continue;
+        }
+        // No workers, workers still starting, or all busy: render here rather than wait.
+        const bundle = renderBundle(naming.r, head, own);
+        stats.renderedHere++;
+        done.set(seq, { ...(bundle ? { bundle } : {}), diagnostics: own, evalCount });
+      } else {
+        if (head) stats.reused++;
+        done.set(seq, { ...(head ? { bundle: head } : {}), diagnostics: own, evalCount });
+      }
+      await emit();
+    }
+    if (pool) {
+      pool.flush();
+      while (!stopped && pool.outstanding > 0) await receive(await pool.next());
+    }
+    await emit();
+  } finally {
+    await pool?.close();
+  }
+  // A sequential compile stops producing combinations (and their evaluation errors) where it stopped.
+  if (stopped && stopEval >= 0) evalErrors.length = Math.min(evalErrors.length, stopEval);
+  return bundles;
+}
+
+/** --strict: every warning is an error. */
+function strictly(diagnostics: Diagnostic[]): void {
+  for (const [i, d] of diagnostics.entries()) if (d.severity === 'warning') diagnostics[i] = { ...d, severity: 'error', message: `${d.message} (an error with --strict)` };
+}
+
+/** Combinations that must need rendering before workers are started. */
+const POOL_START = 64;
+/** With workers, the main thread looks up for their results at least this often (ms). */
+const YIELD_MS = 2;
+
+function setupOf(r: BundleInputs): RenderSetup {
+  return { configFile: r.configFile, configText: r.configText, profile: r.profile, template: r.template, copied: r.copied, fixedInputs: r.fixedInputs, schema: r.schema, strict: r.strict };
 }
 
 /** Compile a config into a complete, in-memory BuildPlan. */
@@ -313,25 +518,28 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
   const fixedInputs: Record<string, string> = { template: sha256(template.text), profile: sha256(canonicalJson(profile as unknown as Mapping)), wrapper: sha256(wrapperText()) };
   for (const f of copied.files) fixedInputs[`file:${f.to}`] = sha256(f.content);
 
-  const shared: BundleInputs = { loaded, config, profile, template, copied: copied.files, varying, fixedInputs, schema, wrapper: Buffer.from(wrapperText()), seenIds: new Map(),
-    reuse: opts.reuse,
+  const setup: RenderSetup = { configFile: loaded.file, configText: loaded.text, profile, template, copied: copied.files, fixedInputs, schema, strict: opts.strict === true };
+  const r: BundleInputs = { ...setup, copied: copied.files, loaded, config, wrapper: Buffer.from(wrapperText()) };
+  const naming: NamingInputs = {
+    r,
+    varying,
+    seenIds: new Map(),
+    configJson: canonicalJsonWith(Object.fromEntries(Object.entries(config).filter(([k]) => k !== 'sweep')), 'experiment'),
+    ...(opts.reuse ? { reuse: opts.reuse } : {}),
     sharedKey: canonicalJson({ v: KEY_VERSION, eegen: EEGEN_VERSION, schema, fixedInputs, template: [template.outputName, template.kind, template.scheduler] } as unknown as Mapping),
   };
-  const bundles: BundlePlan[] = [];
+  const total = opts.force ? productSize(sweep) : Math.min(productSize(sweep), limit);
+  await opts.onStart?.();
   const evalErrors: Diagnostic[] = [];
-  const total = Math.min(productSize(sweep), limit);
-  // Most render errors repeat in every bundle: stop after a few failing bundles.
-  let failing = 0;
-  for (const combo of iterateCombinations(sweep, evalErrors)) {
-    const bundle = compileBundle(shared, combo, diagnostics);
-    if (bundle) bundles.push(bundle);
-    else if (++failing >= MAX_FAILING_BUNDLES) break;
-    opts.onProgress?.(bundles.length, total);
-  }
+  const stats: CompileStats = { workers: 0, renderedHere: 0, renderedOnWorkers: 0, reused: 0 };
+  const bundles = await compileAll(opts, naming, iterateCombinations(sweep, evalErrors), evalErrors, diagnostics, total, stats);
   diagnostics.push(...evalErrors);
-  if (hasErrors(diagnostics)) return { sources, diagnostics: dedupe(diagnostics) };
+  if (opts.strict) strictly(diagnostics);
+  if (hasErrors(diagnostics)) return { sources, diagnostics: dedupe(diagnostics), stats };
 
   const name = typeof config.name === 'string' ? config.name : typeof (config.application as Mapping | undefined)?.name === 'string' ? String((config.application as Mapping).name) : undefined;
   const sideFiles = [indexFile({ eegen: EEGEN_VERSION, schema, varying, ...(name !== undefined ? { name } : {}) }, bundles), jobsScript(bundles)];
-  return { plan: { bundles, sideFiles, diagnostics }, sources, diagnostics };
+  // A warning from the template repeats in every bundle: report it once.
+  const reported = dedupe(diagnostics);
+  return { plan: { bundles, sideFiles, diagnostics: reported }, sources, diagnostics: reported, stats };
 }

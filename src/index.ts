@@ -4,7 +4,7 @@
  *   import { build, plan, verify } from 'eegen';
  */
 export { build, DEFAULT_OUT, type BuildOptions, type BuildResult, type Difference } from './build.js';
-export { compile, loadInputs, planExperiment as plan, DEFAULT_LIMIT, type CompileOptions, type CompileResult } from './compile.js';
+export { compile, loadInputs, planExperiment as plan, DEFAULT_LIMIT, type CompileOptions, type CompileResult, type CompileStats } from './compile.js';
 export { verifyTree as verify, type VerifyProblem } from './verify/index.js';
 export { writeArchive } from './archive/index.js';
 export { formatDiagnostic, formatDiagnostics, DiagnosticError, SourceSet, type Diagnostic } from './diagnostics/index.js';

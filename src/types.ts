@@ -101,10 +101,15 @@ export interface BundlePlan {
   inputKey?: string;
   /**
    * True when the bundle was not rendered because its inputs are unchanged since the
-   * last build: `files` then holds only SHA256SUMS (read from disk), enough for the
-   * writer to see that nothing changed.
+   * last build: `files` then holds only SHA256SUMS (read from disk), or nothing (see
+   * `sig`); `hash` is what the writer compares with the bundle on disk.
    */
   reused?: boolean;
+  /**
+   * For a reused bundle whose SHA256SUMS was not even read (its inode, size and change
+   * time are those recorded by the last build): that signature. `files` is then empty.
+   */
+  sig?: string;
 }
 
 export interface BuildPlan {

@@ -3,7 +3,7 @@
  * code. Only this file calls process.exit. Exit codes: 0 success, 1 user error (bad
  * input, differences found by --check, a failed verify), 2 internal error (a bug).
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { build, type BuildResult } from '../build.js';
 import { planExperiment } from '../compile.js';
 import { formatDiagnostics, isDiagnosticError, type Diagnostic, type SourceSet } from '../diagnostics/index.js';
@@ -34,7 +34,14 @@ interface BuildFlags {
   prune?: boolean;
   archive?: string;
   force?: boolean;
+  strict?: boolean;
+  jobs?: number;
   quiet?: boolean;
+}
+
+function jobsFlag(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > 64) throw new InvalidArgumentError('a whole number from 0 to 64 is needed.');
+  return Number(text);
 }
 
 async function runBuild(config: string, flags: BuildFlags): Promise<number> {
@@ -52,6 +59,8 @@ async function runBuild(config: string, flags: BuildFlags): Promise<number> {
       check: flags.check ?? false,
       prune: flags.prune ?? false,
       force: flags.force ?? false,
+      strict: flags.strict ?? false,
+      ...(flags.jobs !== undefined ? { workers: flags.jobs } : {}),
       ...(flags.archive ? { archive: flags.archive } : {}),
       ...(progress ? { onProgress: progress.render, onWriteProgress: progress.write } : {}),
     });
@@ -127,12 +136,15 @@ Examples:
     .option('--prune', 'remove bundles the config no longer produces (never files a run wrote)')
     .option('--archive <file>', 'also write the bundles as one reproducible .tar.gz or .zip')
     .option('-f, --force', 'build even if the sweep is larger than sweep.limit')
+    .option('--strict', 'report every {word} left as written (not a config key or namespace) and fail on any warning')
+    .option('-j, --jobs <n>', 'worker threads rendering bundles (default: one per CPU beyond the first, for large sweeps; 0: none)', jobsFlag)
     .option('-q, --quiet', 'print errors only')
     .addHelpText(
       'after',
       `
 Examples:
   eegen build config.yaml --template cloudmask.in.slurm --out out
+  eegen build config.yaml --strict       # typos such as {experimnt.epoch} fail the build
   eegen build config.yaml --dry-run --json | jq '.bundles[].id'
   eegen build config.yaml --check        # in CI: are the checked-in bundles current?
   eegen build config.yaml --archive bundles.tar.gz`,

@@ -25,9 +25,9 @@ emit HOST "$(hostname)"
 }
 
 /**
- * Status: for each bundle, whether it is on the host, what submit recorded, its run
- * events and the last status lines of its output; then the scheduler's view of every
- * job id found, in the same round trip.
+ * Status: for each bundle, whether it is on the host and what submit recorded; then the
+ * scheduler's view of every job id found; then each bundle's run events and the last
+ * status lines of its output (in that order, see below), in the same round trip.
  */
 export function statusScript(h: HostEntry, workdir: string, ids: readonly string[]): string {
   const jobsQuery =
@@ -70,6 +70,11 @@ check() {
 while IFS= read -r id; do check "$id"; done <<'EEGEN_IDS'
 ${ids.join('\n')}
 EEGEN_IDS
+sort -u "$ids_file" -o "$ids_file"
+# The scheduler first, the run records after: a run writes its end event before its job
+# ends, so a job the scheduler reports finished always shows its end event below (asked
+# the other way round, a job ending in between would look finished without one: "lost").
+${jobsQuery}
 [ -s "$files_file" ] && xargs -0 awk '
   FNR == 1 { flush(); f = FILENAME; id = f; sub(/\\/.*/, "", id); n = 0
              kind = f ~ /\\/${RUN_LAYOUT.dir}\\/jobid$/ ? "S" : f ~ /\\/events\\.jsonl$/ ? "E" : "L" }
@@ -78,8 +83,6 @@ EEGEN_IDS
   /^[ \\t]*# (eegen|cloudmesh) / { n++; ring[n % 5] = $0 }
   function flush(  i) { if (kind == "L") for (i = (n > 5 ? n - 4 : 1); i <= n; i++) { line = ring[i % 5]; gsub(/\\t/, " ", line); printf "@@L\\t%s\\t%s\\n", id, line }; n = 0 }
   END { flush() }' < "$files_file"
-sort -u "$ids_file" -o "$ids_file"
-${jobsQuery}
 emit END ok
 `;
 }

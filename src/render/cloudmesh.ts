@@ -57,6 +57,14 @@ export function renderCloudmesh(t: TemplateSource, ctx: RenderContext): { text?:
   const valueOf = (slot: Slot): string | { raw: string } | undefined => {
     const root = slot.path[0]!;
     if (!roots.has(root)) {
+      if (ctx.strict) {
+        // `{epoch}` for a swept key most likely means `{experiment.epoch}`.
+        const near = Object.hasOwn(ctx.params, root) ? `experiment.${slot.name}` : nearest(root, roots) && [nearest(root, roots), ...slot.path.slice(1)].join('.');
+        diagnostics.push(
+          diag(C.leftAsText, `{${slot.name}} on line ${slot.line} is left as written: "${root}" is not a config key or namespace.`, at(slot), near ? `Did you mean {${near}}?` : `Placeholders start with a config key or one of: experiment, os, ee, identifier, host, bundle, slurm, lsf.`, 'warning'),
+        );
+        return undefined;
+      }
       // Only dotted names with a longish first segment: `{obj.attr}` in embedded Python is legitimate.
       const near = slot.path.length > 1 && root.length >= 5 ? nearest(root, roots) : undefined;
       if (near) diagnostics.push(diag(C.nearMissPlaceholder, `{${slot.name}} on line ${slot.line} is left as written: "${root}" is not a config key or namespace.`, at(slot), `Did you mean {${[near, ...slot.path.slice(1)].join('.')}}?`, 'warning'));

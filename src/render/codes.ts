@@ -24,6 +24,8 @@ export const RENDER_CODES = {
   unknownDirective: 'EG4010',
   /** A value that cannot be written into a #SBATCH/#BSUB directive (newline, control character). */
   badDirectiveValue: 'EG4011',
+  /** --strict: placeholder-shaped text (`{word}`, `{a.b}`) whose first segment is no key or namespace, left as written. */
+  leftAsText: 'EG4012',
   /** No profile of that name in any searched folder. */
   profileNotFound: 'EG4020',
   /** A profile name that is not a plain file name. */

@@ -29,6 +29,8 @@ export interface RenderContext {
   directives: DirectiveSet & Resources;
   bundle: { id: string; index: number; script: string };
   scheduler: Scheduler;
+  /** Warn about every placeholder-shaped text left as written, not just near misses. */
+  strict?: boolean;
 }
 
 /** Warn when the bundle names a directive (GPU type) the host profile does not list. */

@@ -43,9 +43,29 @@ async function writeFilesInto(hot: HotFs, root: string, files: readonly BundleFi
 }
 
 export async function writeNewBundle(hot: HotFs, outAbs: string, s: StatePaths, dir: string, files: readonly BundleFile[], madeParents: Set<string>): Promise<void> {
-  const staging = join(s.tmp, `${freshToken()}.new`);
+  await placeStaged(hot, outAbs, await stageNewBundle(hot, s, files), dir, madeParents);
+}
+
+/** Write a new bundle's files into a fresh staging dir under tmp/; returns its path. */
+export async function stageNewBundle(hot: HotFs, s: StatePaths, files: readonly BundleFile[]): Promise<string> {
+  const staging = stagingPath(s);
+  await stageInto(hot, staging, files);
+  return staging;
+}
+
+/** A fresh staging dir name under tmp/ (recovery empties tmp/, so a kill leaves nothing). */
+export function stagingPath(s: StatePaths): string {
+  return join(s.tmp, `${freshToken()}.new`);
+}
+
+/** Create `staging` and write the bundle's files into it (also on a staging thread). */
+export async function stageInto(hot: HotFs, staging: string, files: readonly BundleFile[]): Promise<void> {
   await hot.mkdir(staging);
   await writeFilesInto(hot, staging, files);
+}
+
+/** Put a staged bundle in place: one rename (its parent dirs made first, once each). */
+export async function placeStaged(hot: HotFs, outAbs: string, staging: string, dir: string, madeParents: Set<string>): Promise<void> {
   const parent = dirname(dir);
   if (parent !== '.' && !madeParents.has(parent)) {
     await hot.mkdir(join(outAbs, parent), true);

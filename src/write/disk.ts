@@ -1,4 +1,5 @@
 /** Small filesystem helpers shared by the writer, --check and verify. */
+import { statSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { WRITE_CODES, WriteError } from './codes.js';
@@ -78,4 +79,14 @@ export async function assertInside(abs: string, realOut: string, shown: string):
       hint: 'Remove the symlink, or choose an output directory that contains its target.',
     });
   }
+}
+
+/**
+ * Inode, size and change time of a file: any write, replacement or rename of the file
+ * changes it (unlike mtime, ctime cannot be set back by tools such as rsync or touch).
+ * A rebuild that finds a bundle's SHA256SUMS with the signature it recorded skips reading it.
+ */
+export function statSignature(file: string): string | undefined {
+  const st = statSync(file, { throwIfNoEntry: false });
+  return st?.isFile() ? `${st.ino}:${st.size}:${st.ctimeMs}` : undefined;
 }

@@ -87,3 +87,60 @@ export async function forEachAdaptive<T>(items: readonly T[], slowMs: number, fn
   }
   if (i < items.length) await forEachLimit(items.slice(i), CONCURRENCY, (x, k) => fn(x, i + k, asyncFs));
 }
+
+/**
+ * forEachAdaptive for items that arrive one at a time (a build that writes bundles while
+ * they are still being compiled). `run` does the work at once with sync calls while they
+ * are fast; once a window of items averages over `slowMs` it starts each item with async
+ * calls and returns while up to CONCURRENCY are in flight. `drain` waits for all of them
+ * and rethrows the first failure (which also stops new work).
+ */
+export class AdaptiveRunner {
+  private async_ = process.env.EEGEN_FS === 'async';
+  private readonly pinned = process.env.EEGEN_FS;
+  private windowSpent = 0;
+  private count = 0;
+  private sliceStart = performance.now();
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: { error: unknown } | undefined;
+
+  constructor(private readonly slowMs: number) {}
+
+  private rethrow(): void {
+    if (this.failure) throw this.failure.error;
+  }
+
+  async run(fn: (hot: HotFs) => Promise<void>): Promise<void> {
+    this.rethrow();
+    if (this.async_) {
+      while (this.inFlight.size >= CONCURRENCY) await Promise.race(this.inFlight);
+      this.rethrow();
+      const p: Promise<void> = fn(asyncFs).then(
+        () => void this.inFlight.delete(p),
+        (error: unknown) => {
+          this.inFlight.delete(p);
+          this.failure ??= { error };
+        },
+      );
+      this.inFlight.add(p);
+      return;
+    }
+    const t = performance.now();
+    await fn(syncFs);
+    const now = performance.now();
+    this.windowSpent += now - t;
+    if (++this.count % SAMPLE === 0) {
+      if (this.pinned !== 'sync' && this.windowSpent / SAMPLE > this.slowMs) this.async_ = true;
+      this.windowSpent = 0;
+    }
+    if (now - this.sliceStart > SLICE_MS) {
+      await new Promise((r) => setImmediate(r));
+      this.sliceStart = performance.now();
+    }
+  }
+
+  async drain(): Promise<void> {
+    while (this.inFlight.size) await Promise.race(this.inFlight);
+    this.rethrow();
+  }
+}

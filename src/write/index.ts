@@ -5,19 +5,20 @@
  * removed — unless a run left files in them. Files a run wrote into a bundle directory
  * (anything its manifest does not list) are never deleted.
  */
-import { mkdir, realpath, stat } from 'node:fs/promises';
+import { mkdir, realpath, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/index.js';
-import { LAYOUT, type BuildPlan, type BundleFile, type WriteReport } from '../types.js';
-import { WRITE_CODES, WriteError, warning } from './codes.js';
-import { beginUpdates, endUpdates, removeBundle, recover, updateBundle, writeNewBundle } from './commit.js';
-import { forEachAdaptive } from './fsx.js';
+import { LAYOUT, type BuildPlan, type BundleFile, type BundlePlan, type WriteReport } from '../types.js';
+import { WRITE_CODES, WriteError, isWriteError, warning } from './codes.js';
+import { beginUpdates, endUpdates, placeStaged, removeBundle, recover, stageInto, stagingPath, updateBundle } from './commit.js';
+import { stagerScript, StagingThread } from './stage-thread.js';
+import { AdaptiveRunner, forEachAdaptive } from './fsx.js';
 import { errnoOf, listTree, readIfExists } from './disk.js';
 import { compareBytes } from './paths.js';
 import { CONCURRENCY, forEachLimit } from './pool.js';
 import { acquireLock, ensureStateDirs, readKnownDirs, readLedger, statePaths, writeAtomic, writeKnownDirs, type StatePaths } from './state.js';
-import { checkEscapes, findStale, listTop, managedFiles, surveyBundles, unlisted, type BundleState, type StaleBundle } from './survey.js';
-import { validatePlan } from './validate.js';
+import { checkEscapes, EscapeChecker, findStale, listTop, managedFiles, surveyBundle, surveyBundles, unlisted, type BundleState, type StaleBundle } from './survey.js';
+import { PlanValidator, validatePlan } from './validate.js';
 
 export { finalizeBundle, sha256, type BundleDraft } from './manifest.js';
 export { WRITE_CODES, WriteError, isWriteError } from './codes.js';
@@ -30,6 +31,8 @@ export interface WriteOptions {
 /** WriteReport plus warnings (kept stale bundles, recovered interruptions, taken-over locks). */
 export interface WriteOutcome extends WriteReport {
   warnings: Diagnostic[];
+  /** Bundle dir -> statSignature of the SHA256SUMS written, where known without another stat. */
+  signatures: Map<string, string>;
 }
 
 export type DifferenceKind = 'missing-bundle' | 'extra-bundle' | 'missing-file' | 'changed-file';
@@ -40,44 +43,164 @@ export interface Difference {
   kind: DifferenceKind;
 }
 
-export async function writeBuild(plan: BuildPlan, outDir: string, opts: WriteOptions = {}): Promise<WriteOutcome> {
-  validatePlan(plan);
+/**
+ * A write in progress, for builds that write bundles while they are still being compiled:
+ * `stage` each bundle in plan order (a new one is written into `.eegen/tmp` at once, the
+ * expensive part), then `commit` puts everything in place, or `abort` throws it away.
+ * Until `commit`, the output directory itself is untouched: a compile error or a kill
+ * leaves the previous build as it was.
+ */
+export interface WriteSession {
+  stage(b: BundlePlan): Promise<void>;
+  /** `plan` must hold exactly the staged bundles, in the same order, plus the side files. */
+  commit(plan: BuildPlan, opts?: { prune?: boolean }): Promise<WriteOutcome>;
+  abort(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Called as bundles are staged: done so far, and `total` when given. */
+  onProgress?: (done: number, total: number) => void;
+  total?: number;
+  /** The caller ran validatePlan on the whole plan already. */
+  validated?: boolean;
+  /**
+   * Bundles marked `reused` were read from this output directory by the compile that
+   * produced them, after this session took the lock: take them as unchanged unread.
+   */
+  trustReused?: boolean;
+  /** false: write staged bundles on the calling thread (default: a staging thread for big builds). */
+  thread?: boolean;
+}
+
+/** New bundles staged on the calling thread before a staging thread takes over. */
+const THREAD_AFTER = 256;
+const REUSED: BundleState = { status: 'unchanged', exists: true, deletes: [], outputs: [] };
+
+export async function openWrite(outDir: string, opts: OpenOptions = {}): Promise<WriteSession> {
   const outAbs = resolve(outDir);
   await ensureOutDir(outAbs);
   const realOut = await realpath(outAbs);
   const top = await listTop(outAbs);
-  await checkEscapes(plan, outAbs, realOut, top);
-
   const warnings: Diagnostic[] = [];
   const s = statePaths(outAbs);
   await ensureStateDirs(s);
   const lock = await acquireLock(s, warnings);
+  let known: string[];
   try {
     await recover(outAbs, s, warnings);
-    const states = await surveyBundles(plan, outAbs, realOut, top);
-    const known = await readKnownDirs(s);
-    const stale = await findStale(plan, outAbs, top, known);
-    // Record the new dirs before writing them, so a kill mid-build cannot hide a bundle from the next stale scan.
-    const recorded = await writeKnownDirs(s, [...known, ...plan.bundles.map((b) => b.dir)], [...known].sort());
+    known = await readKnownDirs(s);
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
+  const validator = opts.validated ? undefined : new PlanValidator();
+  const escapes = new EscapeChecker(outAbs, realOut, top);
+  const runner = new AdaptiveRunner(SLOW_WRITE_MS);
+  const script = opts.thread === false ? undefined : stagerScript();
+  let thread: StagingThread | undefined;
+  let newCount = 0;
+  const states: BundleState[] = [];
+  /** Staging dir of each new bundle, by position. */
+  const staged: (string | undefined)[] = [];
+  let count = 0;
+  let done = 0;
+  let closed = false;
 
-    const report = await reportFor(plan, states, s);
+  const stage = async (b: BundlePlan): Promise<void> => {
+    if (closed) throw new Error('eegen: stage() after commit() or abort()');
+    validator?.add(b);
+    const i = count++;
+    await runner.run(async (hot) => {
+      try {
+        await escapes.check(b.dir, false, hot);
+        const st = opts.trustReused && b.reused ? REUSED : await surveyBundle(b, outAbs, realOut, top, hot);
+        states[i] = st;
+        if (st.status !== 'unchanged' && !st.exists) {
+          // Past the first few hundred new bundles, a thread of its own writes them.
+          if (!thread && script && ++newCount > THREAD_AFTER) thread = new StagingThread(script);
+          const staging = stagingPath(s);
+          if (thread) thread.stage(staging, b.files);
+          else await stageInto(hot, staging, b.files);
+          staged[i] = staging;
+        }
+      } catch (e) {
+        if (isWriteError(e)) throw e;
+        throw new WriteError(WRITE_CODES.writeFailed, `Having trouble writing bundle ${b.id} to ${join(outAbs, b.dir)}: ${(e as Error).message}`, { path: b.dir, cause: e });
+      }
+      opts.onProgress?.(++done, opts.total ?? count);
+    });
+  };
+
+  const abort = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
     try {
-      await applyBundles(plan, states, outAbs, s, opts.onProgress);
-      await writeSideFiles(plan.sideFiles, outAbs, s);
-    } catch (e) {
-      // Leave no half-staged bundle behind: commit what was committed, drop the rest.
+      await runner.drain().catch(() => undefined);
+      await thread?.close();
+      // Staged bundles live in tmp/, which recovery empties; nothing was put in place.
       await recover(outAbs, s, []).catch(() => undefined);
+      // A state dir this write created holds nothing else yet: leave the directory as it was.
+      if (!top.has(LAYOUT.stateDir)) {
+        await lock.release();
+        await rm(s.root, { recursive: true, force: true }).catch(() => undefined);
+      }
+    } finally {
+      await lock.release();
+    }
+  };
+
+  const commit = async (plan: BuildPlan, copts: { prune?: boolean } = {}): Promise<WriteOutcome> => {
+    if (closed) throw new Error('eegen: commit() after commit() or abort()');
+    try {
+      await runner.drain();
+      await thread?.finish();
+      if (plan.bundles.length !== count) throw new Error(`eegen: commit() got ${plan.bundles.length} bundles, ${count} were staged`);
+      validator?.finish(plan.sideFiles);
+      for (const f of plan.sideFiles) await escapes.check(f.path, true);
+      const stale = await findStale(plan, outAbs, top, known);
+      // Record the new dirs before putting them in place, so a kill cannot hide a bundle from the next stale scan.
+      const recorded = await writeKnownDirs(s, [...known, ...plan.bundles.map((b) => b.dir)], [...known].sort());
+      const report = await reportFor(plan, states, s);
+      try {
+        await applyBundles(plan, states, staged, outAbs, s);
+        await writeSideFiles(plan.sideFiles, outAbs, s);
+      } catch (e) {
+        // Leave no half-staged bundle behind: commit what was committed, drop the rest.
+        await recover(outAbs, s, []).catch(() => undefined);
+        throw e;
+      }
+      const kept = await settleStale(stale, outAbs, s, copts.prune === true, warnings);
+      report.stale = sortedIds(kept);
+      report.removed = sortedIds(stale.filter((b) => !kept.includes(b)));
+      await writeKnownDirs(s, [...plan.bundles.map((b) => b.dir), ...kept.map((b) => b.dir)], recorded);
+      closed = true;
+      await lock.release();
+      const signatures = new Map<string, string>();
+      if (thread) for (const [i, staging] of staged.entries()) {
+        const sig = staging === undefined ? undefined : thread.signatures.get(staging);
+        if (sig !== undefined) signatures.set(plan.bundles[i]!.dir, sig);
+      }
+      return { ...report, warnings, signatures };
+    } catch (e) {
+      await abort();
       throw e;
     }
+  };
 
-    const kept = await settleStale(stale, outAbs, s, opts.prune === true, warnings);
-    report.stale = sortedIds(kept);
-    report.removed = sortedIds(stale.filter((b) => !kept.includes(b)));
-    await writeKnownDirs(s, [...plan.bundles.map((b) => b.dir), ...kept.map((b) => b.dir)], recorded);
-    return { ...report, warnings };
-  } finally {
-    await lock.release();
+  return { stage, commit, abort };
+}
+
+export async function writeBuild(plan: BuildPlan, outDir: string, opts: WriteOptions = {}): Promise<WriteOutcome> {
+  validatePlan(plan);
+  // The whole plan is in memory already: nothing to overlap with, so no staging thread.
+  const session = await openWrite(outDir, { validated: true, thread: false, total: plan.bundles.length, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+  try {
+    for (const b of plan.bundles) await session.stage(b);
+  } catch (e) {
+    await session.abort();
+    throw e;
   }
+  return session.commit(plan, { prune: opts.prune === true });
 }
 
 /** What writeBuild would do, and which files differ; writes nothing (beyond recovering an interrupted build). */
@@ -119,7 +242,7 @@ export async function checkBuild(plan: BuildPlan, outDir: string): Promise<{ rep
     else if (!onDisk.equals(f.content)) differences.push({ id: '', file: f.path, kind: 'changed-file' });
   }
   differences.sort((a, b) => compareBytes(a.id, b.id) || compareBytes(a.file ?? '', b.file ?? ''));
-  return { report: { ...report, warnings }, differences };
+  return { report: { ...report, warnings, signatures: new Map() }, differences };
 }
 
 async function ensureOutDir(outAbs: string): Promise<void> {
@@ -148,23 +271,19 @@ async function reportFor(plan: BuildPlan, states: BundleState[], s: StatePaths):
 /** Average time per bundle above which writing goes async (a network filesystem). */
 const SLOW_WRITE_MS = 4;
 
-async function applyBundles(plan: BuildPlan, states: BundleState[], outAbs: string, s: StatePaths, onProgress?: (done: number, total: number) => void): Promise<void> {
-  const total = plan.bundles.length;
+async function applyBundles(plan: BuildPlan, states: BundleState[], staged: (string | undefined)[], outAbs: string, s: StatePaths): Promise<void> {
   const inPlace = plan.bundles.filter((_, i) => states[i]!.status !== 'unchanged' && states[i]!.exists).map((b) => b.dir);
   const token = inPlace.length ? await beginUpdates(s, inPlace) : '';
-  let done = 0;
   const madeParents = new Set<string>();
   await forEachAdaptive(plan.bundles, SLOW_WRITE_MS, async (b, i, hot) => {
     const st = states[i]!;
     try {
-      if (st.status !== 'unchanged') {
-        if (st.exists) await updateBundle(hot, outAbs, token, b.dir, b.files, st.deletes);
-        else await writeNewBundle(hot, outAbs, s, b.dir, b.files, madeParents);
-      }
+      const staging = staged[i];
+      if (staging !== undefined) await placeStaged(hot, outAbs, staging, b.dir, madeParents);
+      else if (st.status !== 'unchanged') await updateBundle(hot, outAbs, token, b.dir, b.files, st.deletes);
     } catch (e) {
       throw new WriteError(WRITE_CODES.writeFailed, `Having trouble writing bundle ${b.id} to ${join(outAbs, b.dir)}: ${(e as Error).message}`, { path: b.dir, cause: e });
     }
-    onProgress?.(++done, total);
   });
   if (token) await endUpdates(s, token);
 }

@@ -13,8 +13,8 @@ import { basename, join } from 'node:path';
 import { LAYOUT, type BuildPlan, type BundlePlan } from '../types.js';
 import { WRITE_CODES, WriteError } from './codes.js';
 import { assertInside, errnoOf, kindOf, listTree, readIfExists, type EntryKind } from './disk.js';
-import { parseChecksums, parseManifest, TEMP_PREFIX } from './manifest.js';
-import { forEachAdaptive, type HotFs } from './fsx.js';
+import { parseChecksums, parseManifest, sha256, TEMP_PREFIX } from './manifest.js';
+import { asyncFs, forEachAdaptive, type HotFs } from './fsx.js';
 import { forEachLimit, CONCURRENCY } from './pool.js';
 import { ancestors } from './paths.js';
 
@@ -54,26 +54,38 @@ export async function listTop(outAbs: string): Promise<Map<string, EntryKind>> {
  * must go. Only the first path segment comes from the one readdir; deeper ones are
  * lstat'ed once each.
  */
-export async function checkEscapes(plan: BuildPlan, outAbs: string, realOut: string, top: Map<string, EntryKind>): Promise<void> {
-  const kinds = new Map<string, Promise<EntryKind | undefined>>();
-  const kind = (rel: string): Promise<EntryKind | undefined> => {
-    if (!rel.includes('/')) return Promise.resolve(top.get(rel));
-    let k = kinds.get(rel);
-    if (!k) kinds.set(rel, (k = kindOf(join(outAbs, rel))));
+export class EscapeChecker {
+  private readonly kinds = new Map<string, Promise<EntryKind | undefined>>();
+  constructor(
+    private readonly outAbs: string,
+    private readonly realOut: string,
+    private readonly top: Map<string, EntryKind>,
+  ) {}
+
+  private kind(rel: string, hot: HotFs): Promise<EntryKind | undefined> {
+    if (!rel.includes('/')) return Promise.resolve(this.top.get(rel));
+    let k = this.kinds.get(rel);
+    if (!k) this.kinds.set(rel, (k = kindOf(join(this.outAbs, rel), hot)));
     return k;
-  };
-  const checkChain = async (rel: string, lastMayBeFile: boolean): Promise<void> => {
+  }
+
+  async check(rel: string, lastMayBeFile: boolean, hot: HotFs = asyncFs): Promise<void> {
+    if (!rel.includes('/') && !this.top.has(rel)) return; // the common case: nothing there yet
     for (const part of [...ancestors(rel), rel]) {
-      const k = await kind(part);
+      const k = await this.kind(part, hot);
       if (k === undefined) return;
-      if (k === 'symlink') await assertInside(join(outAbs, part), realOut, part);
+      if (k === 'symlink') await assertInside(join(this.outAbs, part), this.realOut, part);
       else if (k !== 'dir' && !(lastMayBeFile && part === rel)) {
         throw new WriteError(WRITE_CODES.pathOccupied, `${part} is a file, but the build needs a directory there.`, { path: part });
       }
     }
-  };
-  await forEachLimit(plan.bundles, CONCURRENCY, (b) => checkChain(b.dir, false));
-  for (const f of plan.sideFiles) await checkChain(f.path, true);
+  }
+}
+
+export async function checkEscapes(plan: BuildPlan, outAbs: string, realOut: string, top: Map<string, EntryKind>): Promise<void> {
+  const checker = new EscapeChecker(outAbs, realOut, top);
+  await forEachLimit(plan.bundles, CONCURRENCY, (b) => checker.check(b.dir, false));
+  for (const f of plan.sideFiles) await checker.check(f.path, true);
 }
 
 /** Classify every planned bundle; for those that exist, work out deletes and run outputs. */
@@ -91,11 +103,16 @@ const UNCHANGED: BundleState = { status: 'unchanged', exists: true, deletes: [],
 /** Average survey time per bundle above which reads go async (a network filesystem). */
 const SLOW_READ_MS = 1;
 
-async function surveyBundle(b: BundlePlan, outAbs: string, realOut: string, top: Map<string, EntryKind>, hot: HotFs): Promise<BundleState> {
+export async function surveyBundle(b: BundlePlan, outAbs: string, realOut: string, top: Map<string, EntryKind>, hot: HotFs): Promise<BundleState> {
   const topLevel = !b.dir.includes('/');
   if (topLevel && !top.has(b.dir)) return ADDED;
   const base = join(outAbs, b.dir);
   const sums = await readIfExists(join(base, LAYOUT.checksums), hot);
+  if (b.reused) {
+    // Not rendered: the compile saw this bundle unchanged on disk; only its hash is known.
+    if (sums && sha256(sums) === b.hash) return UNCHANGED;
+    throw new WriteError(WRITE_CODES.writeFailed, `Bundle ${b.id} changed on disk after it was compiled as unchanged.`, { path: b.dir, hint: 'Build again.' });
+  }
   if (sums && sums.equals(plannedFile(b, LAYOUT.checksums))) return UNCHANGED;
   if (!topLevel && (await kindOf(base, hot)) === undefined) return ADDED;
 

@@ -1,0 +1,111 @@
+/**
+ * Write staged bundles on a worker thread (stage-worker.ts), so the file-system calls of
+ * a build run on one core while the main thread compiles on the other. On a 2-core
+ * machine this overlaps the two halves of a build almost completely.
+ *
+ * The main thread picks each staging path and keeps every decision (survey, commit,
+ * recovery); the thread only creates the staging dir and writes the files into it, in
+ * order, with the writer's sync-or-async adaptation. Large buffers shared by many
+ * bundles (the run wrapper, copied input files) cross once and are then named by id.
+ */
+import { existsSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import type { BundleFile } from '../types.js';
+import { WRITE_CODES, WriteError } from './codes.js';
+
+/** A file on the wire: bytes, or the id of a buffer sent before. */
+export interface WireFile {
+  path: string;
+  mode: number;
+  content: Uint8Array | number;
+}
+export type ToStager =
+  | { type: 'share'; id: number; content: Uint8Array }
+  | { type: 'stage'; items: { staging: string; files: WireFile[] }[] }
+  | { type: 'finish' };
+export type FromStager = { type: 'finished'; sigs: [string, string][] } | { type: 'error'; staging: string; message: string; code?: string };
+
+/** Buffers at least this large are sent once and named by id afterwards. */
+const SHARE_MIN = 4096;
+/** Bundles per message. */
+const BATCH = 32;
+
+/** The compiled worker script; from the TypeScript sources (tests) the one in dist/, if built. */
+export function stagerScript(): URL | undefined {
+  if (import.meta.url.endsWith('.js')) return new URL('./stage-worker.js', import.meta.url);
+  const built = new URL('../../dist/write/stage-worker.js', import.meta.url);
+  return existsSync(built) ? built : undefined;
+}
+
+export class StagingThread {
+  private readonly worker: Worker;
+  private readonly ids = new WeakMap<Buffer, number>();
+  private nextId = 0;
+  private batch: { staging: string; files: WireFile[] }[] = [];
+  private failure: Error | undefined;
+  private finished: (() => void) | undefined;
+  private closed = false;
+  /** Staging dir -> statSignature of its SHA256SUMS, as the thread wrote it. */
+  readonly signatures = new Map<string, string>();
+
+  constructor(script: URL) {
+    this.worker = new Worker(script);
+    this.worker.on('message', (m: FromStager) => {
+      if (m.type === 'finished') for (const [staging, sig] of m.sigs) this.signatures.set(staging, sig);
+      if (m.type === 'error') {
+        this.failure ??= new WriteError(WRITE_CODES.writeFailed, `Having trouble writing a bundle to ${m.staging}: ${m.message}`, { path: m.staging });
+      }
+      this.finished?.();
+    });
+    this.worker.on('error', (e) => {
+      this.failure ??= e;
+      this.finished?.();
+    });
+    this.worker.on('exit', (code) => {
+      if (!this.closed) this.failure ??= new Error(`eegen: the staging thread exited (code ${code}) before the build finished`);
+      this.finished?.();
+    });
+  }
+
+  /** Queue a bundle's files for `staging`; throws a failure seen so far. */
+  stage(staging: string, files: readonly BundleFile[]): void {
+    if (this.failure) throw this.failure;
+    this.batch.push({ staging, files: files.map((f) => ({ path: f.path, mode: f.mode, content: this.wire(f.content) })) });
+    if (this.batch.length >= BATCH) this.flush();
+  }
+
+  /** Wait until every queued bundle is written; rethrows the first failure. */
+  async finish(): Promise<void> {
+    this.flush();
+    if (!this.failure) {
+      const done = new Promise<void>((resolve) => (this.finished = resolve));
+      this.worker.postMessage({ type: 'finish' } satisfies ToStager);
+      await done;
+    }
+    await this.close();
+    if (this.failure) throw this.failure;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.worker.terminate();
+  }
+
+  private flush(): void {
+    if (!this.batch.length) return;
+    this.worker.postMessage({ type: 'stage', items: this.batch } satisfies ToStager);
+    this.batch = [];
+  }
+
+  private wire(content: Buffer): Uint8Array | number {
+    if (content.length < SHARE_MIN) return content;
+    let id = this.ids.get(content);
+    if (id === undefined) {
+      id = this.nextId++;
+      this.ids.set(content, id);
+      this.worker.postMessage({ type: 'share', id, content } satisfies ToStager);
+    }
+    return id;
+  }
+}

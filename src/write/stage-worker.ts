@@ -1,0 +1,57 @@
+/**
+ * The staging thread (see stage-thread.ts): writes each bundle's files into the staging
+ * dir the main thread chose, in order, and reports the first failure. It decides
+ * nothing else; everything it writes lives under `.eegen/tmp`, which recovery empties.
+ */
+import { parentPort } from 'node:worker_threads';
+import { join } from 'node:path';
+import { LAYOUT, type BundleFile } from '../types.js';
+import { stageInto } from './commit.js';
+import { statSignature } from './disk.js';
+import { AdaptiveRunner } from './fsx.js';
+import type { FromStager, ToStager } from './stage-thread.js';
+
+const port = parentPort;
+if (!port) throw new Error('eegen: stage-worker.js runs as a worker thread only');
+
+/** Average time per bundle above which writing goes async (a network filesystem). */
+const SLOW_WRITE_MS = 4;
+const shared = new Map<number, Buffer>();
+const runner = new AdaptiveRunner(SLOW_WRITE_MS);
+const asBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+let failed = false;
+/** Staging dir -> signature of its SHA256SUMS as written (the rename into place keeps it). */
+const sigs: [string, string][] = [];
+/** Messages are handled one after another, so bundles are written in the order sent. */
+let queue: Promise<void> = Promise.resolve();
+
+function fail(staging: string, e: unknown): void {
+  if (failed) return;
+  failed = true;
+  const err = e as NodeJS.ErrnoException;
+  port!.postMessage({ type: 'error', staging, message: err?.message ?? String(e), ...(err?.code ? { code: err.code } : {}) } satisfies FromStager);
+}
+
+port.on('message', (m: ToStager) => {
+  queue = queue.then(async () => {
+    if (m.type === 'share') shared.set(m.id, asBuffer(m.content));
+    else if (m.type === 'stage') {
+      for (const item of m.items) {
+        if (failed) return;
+        const files: BundleFile[] = item.files.map((f) => ({ path: f.path, mode: f.mode, content: typeof f.content === 'number' ? shared.get(f.content)! : asBuffer(f.content) }));
+        await runner
+          .run(async (hot) => {
+            await stageInto(hot, item.staging, files);
+            if (hot.sync) {
+              const sig = statSignature(join(item.staging, LAYOUT.checksums));
+              if (sig) sigs.push([item.staging, sig]);
+            }
+          })
+          .catch((e: unknown) => fail(item.staging, e));
+      }
+    } else {
+      await runner.drain().catch((e: unknown) => fail('(staging)', e));
+      if (!failed) port!.postMessage({ type: 'finished', sigs } satisfies FromStager);
+    }
+  });
+});
