@@ -11,6 +11,7 @@ import { parse, stringify } from 'yaml';
 import { emitYaml, type ScalarText } from '../../src/load/emit-yaml.js';
 import { parseYaml, toYaml } from '../../src/load/yaml.js';
 import type { Mapping, Value } from '../../src/types.js';
+import { mulberry32 } from '../../src/expand/sample.js';
 
 const OPTIONS = { lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false, version: '1.2' } as const;
 /** What toYaml wrote before the fast emitter, and must still write. */
@@ -26,17 +27,8 @@ const naiveScalar: ScalarText = (value, asKey) => {
   return text.includes('\n') || (asKey && /^(%|---|\.\.\.)/m.test(String(value))) ? undefined : text;
 };
 
-/** mulberry32: small, seeded, good enough to spread a corpus. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator eegen samples sweeps with: the same sequence on every run for a given seed. */
+const rng = mulberry32;
 
 /** Pieces strings are made of: YAML indicators, type look-alikes, whitespace, unicode. */
 const NASTY = [

@@ -17,20 +17,12 @@ import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { scanShell, type ShellScan } from '../../src/shell/scan.js';
 import { scanShell as referenceScan } from '../support/scan-reference.js';
+import { mulberry32 } from '../../src/expand/sample.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** mulberry32: small, fast, and the same sequence on every run for a given seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator eegen samples sweeps with: the same sequence on every run for a given seed. */
+const rng = mulberry32;
 
 /** Building blocks: everything the scanner gives a meaning to, and plain text around it. */
 const PIECES: readonly string[] = [
