@@ -142,6 +142,9 @@ export function deriveStatus(id: string, b: RemoteBundle, host: HostEntry, jobs:
     st.signal = summary.signal ?? null;
     if (sched && (sched.state === 'cancelled' || sched.state === 'timeout' || sched.state === 'oom')) st.state = sched.state;
     else if (summary.exitCode === 0) st.state = 'done';
+    // The run ended badly but the scheduler has not settled (Slurm COMPLETING while it kills
+    // a job at its time limit): why it stopped (timeout, cancel, oom) is not known yet.
+    else if (sched && (sched.state === 'running' || sched.state === 'queued')) st.state = 'running';
     else if (!sched && summary.signal && SIGNAL_CANCEL.has(summary.signal)) st.state = 'cancelled';
     else st.state = 'failed';
     return st;
