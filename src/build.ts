@@ -102,8 +102,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   // A plain build skips rendering bundles whose inputs did not change; --check, --dry-run
   // and --archive need every byte, so they always render everything.
   const incremental = !opts.dryRun && !opts.check && !opts.archive;
-  const reuse = incremental ? { outDir, keys: await readKeys(outDir) } : undefined;
-  if (incremental) return writeWhileCompiling(opts, outDir, reuse!);
+  if (incremental) return writeWhileCompiling(opts, outDir, { outDir, keys: await readKeys(outDir) });
   const { plan, sources, diagnostics } = await compile(opts);
   if (!plan || hasErrors(diagnostics)) return { ok: false, outDir, diagnostics, sources };
   if (opts.archive && !archiveFormat(opts.archive)) {

@@ -66,8 +66,8 @@ export interface CompileOptions {
   strict?: boolean;
   /**
    * Worker threads that render bundles in parallel: 0 renders on the calling thread.
-   * Default: one per CPU beyond the first (at most 4), for sweeps large enough to pay
-   * for starting them; `EEGEN_WORKERS` overrides it. The output is the same bytes either way.
+   * Default: one per CPU beyond two (at most 4), for sweeps large enough to pay for
+   * starting them (see render-pool.ts defaultWorkers); `EEGEN_WORKERS` overrides it. The output is the same bytes either way.
    */
   workers?: number;
 }
@@ -261,10 +261,10 @@ export interface BundleHead {
 }
 
 /** Name the bundle: eegen's id from the varying values, or the config's `identifier:` template. */
-function nameBundle(s: NamingInputs, combo: Combination, raw: Mapping, diagnostics: Diagnostic[]): string | undefined {
+function nameBundle(s: NamingInputs, combo: Combination, diagnostics: Diagnostic[]): string | undefined {
   let id = bundleId(combo.params, s.varying);
   if (typeof s.r.config.identifier === 'string') {
-    const first = resolveConfig({ config: raw, host: s.r.profile, loaded: s.r.loaded, bundle: { id, index: combo.index } });
+    const first = resolveConfig({ config: bundleConfig(s.r.config, combo.params), host: s.r.profile, loaded: s.r.loaded, bundle: { id, index: combo.index } });
     if (!first.config || hasErrors(first.diagnostics)) {
       diagnostics.push(...first.diagnostics);
       return undefined;
@@ -305,11 +305,9 @@ function reusedBundle(s: NamingInputs, head: BundleHead): BundlePlan | undefined
   return { ...base, files: [{ path: LAYOUT.checksums, content: sums, mode: 0o644 }] };
 }
 
-
 /** Name and key one combination; a reused bundle when its inputs are unchanged. */
 function headOf(s: NamingInputs, combo: Combination, diagnostics: Diagnostic[]): BundleHead | BundlePlan | undefined {
-  const raw = bundleConfig(s.r.config, combo.params);
-  const id = nameBundle(s, combo, raw, diagnostics);
+  const id = nameBundle(s, combo, diagnostics);
   if (id === undefined) return undefined;
   const head: BundleHead = { index: combo.index, params: combo.params, id, inputKey: sha256(`${s.sharedKey}\n${id}\n${combo.index}\n${s.configJson(combo.params)}`) };
   return (s.reuse && reusedBundle(s, head)) || head;

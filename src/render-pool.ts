@@ -10,12 +10,12 @@
  * travel: the worker names them and the main thread puts its own Buffer in their place.
  */
 import { availableParallelism } from 'node:os';
-import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { DiagnosticError, type Diagnostic } from './diagnostics/index.js';
 import type { BundleFile, BundlePlan } from './types.js';
 import { WriteError } from './write/codes.js';
 import type { BundleHead, RenderSetup } from './compile.js';
+import { compiledWorker } from './worker-url.js';
 
 export interface RenderJob extends BundleHead {
   seq: number;
@@ -61,15 +61,9 @@ export function defaultWorkers(total: number): number {
   return Math.max(0, Math.min(4, availableParallelism() - 2));
 }
 
-/**
- * The compiled worker script. Running from the TypeScript sources (the test runner), the
- * compiled copy in dist/ is used when there is one; without it rendering stays on the
- * calling thread.
- */
+/** The compiled render worker (see worker-url.ts); undefined: render on the calling thread. */
 export function workerScript(): URL | undefined {
-  if (import.meta.url.endsWith('.js')) return new URL('./render-worker.js', import.meta.url);
-  const built = new URL('../dist/render-worker.js', import.meta.url);
-  return existsSync(built) ? built : undefined;
+  return compiledWorker(import.meta.url, './render-worker.js');
 }
 
 interface Slot {

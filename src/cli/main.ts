@@ -137,7 +137,7 @@ Examples:
     .option('--archive <file>', 'also write the bundles as one reproducible .tar.gz or .zip')
     .option('-f, --force', 'build even if the sweep is larger than sweep.limit')
     .option('--strict', 'report every {word} left as written (not a config key or namespace) and fail on any warning')
-    .option('-j, --jobs <n>', 'worker threads rendering bundles (default: one per CPU beyond the first, for large sweeps; 0: none)', jobsFlag)
+    .option('-j, --jobs <n>', 'worker threads rendering bundles (default: one per CPU beyond two, at most 4, for sweeps of 500+ bundles; 0: none)', jobsFlag)
     .option('-q, --quiet', 'print errors only')
     .addHelpText(
       'after',

@@ -59,7 +59,9 @@ export function renderCloudmesh(t: TemplateSource, ctx: RenderContext): { text?:
     if (!roots.has(root)) {
       if (ctx.strict) {
         // `{epoch}` for a swept key most likely means `{experiment.epoch}`.
-        const near = Object.hasOwn(ctx.params, root) ? `experiment.${slot.name}` : nearest(root, roots) && [nearest(root, roots), ...slot.path.slice(1)].join('.');
+        const swept = Object.hasOwn(ctx.params, root);
+        const close = swept ? 'experiment' : nearest(root, roots);
+        const near = close && [close, ...slot.path.slice(swept ? 0 : 1)].join('.');
         diagnostics.push(
           diag(C.leftAsText, `{${slot.name}} on line ${slot.line} is left as written: "${root}" is not a config key or namespace.`, at(slot), near ? `Did you mean {${near}}?` : `Placeholders start with a config key or one of: experiment, os, ee, identifier, host, bundle, slurm, lsf.`, 'warning'),
         );

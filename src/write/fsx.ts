@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import { CONCURRENCY, forEachLimit } from './pool.js';
+import { CONCURRENCY } from './pool.js';
 
 export interface HotFs {
   readonly sync: boolean;
@@ -55,45 +55,28 @@ const SLICE_MS = 20;
 /** Bundles per timing window. */
 const SAMPLE = 24;
 
+/** Average time per bundle write above which writing goes async (a network filesystem). */
+export const SLOW_WRITE_MS = 4;
+
 /**
  * Run `fn` for every item: sync and one at a time while the average item takes less than
  * `slowMs`, then (for good) async with CONCURRENCY in flight. `EEGEN_FS=sync|async`
  * pins the flavour (benchmarks, tests).
  */
 export async function forEachAdaptive<T>(items: readonly T[], slowMs: number, fn: (item: T, i: number, hot: HotFs) => Promise<void>): Promise<void> {
-  const pinned = process.env.EEGEN_FS;
-  let i = 0;
-  if (pinned !== 'async') {
-    let windowSpent = 0;
-    let sliceStart = performance.now();
-    for (; i < items.length; i++) {
-      const t = performance.now();
-      await fn(items[i] as T, i, syncFs);
-      const now = performance.now();
-      windowSpent += now - t;
-      if ((i + 1) % SAMPLE === 0) {
-        // Judged per window, so a disk that slows down mid-build (dirty-page throttling) is noticed.
-        if (pinned !== 'sync' && windowSpent / SAMPLE > slowMs) {
-          i++;
-          break;
-        }
-        windowSpent = 0;
-      }
-      if (now - sliceStart > SLICE_MS) {
-        await new Promise((r) => setImmediate(r));
-        sliceStart = performance.now();
-      }
-    }
-  }
-  if (i < items.length) await forEachLimit(items.slice(i), CONCURRENCY, (x, k) => fn(x, i + k, asyncFs));
+  const runner = new AdaptiveRunner(slowMs);
+  for (let i = 0; i < items.length; i++) await runner.run((hot) => fn(items[i] as T, i, hot));
+  await runner.drain();
 }
 
 /**
- * forEachAdaptive for items that arrive one at a time (a build that writes bundles while
- * they are still being compiled). `run` does the work at once with sync calls while they
- * are fast; once a window of items averages over `slowMs` it starts each item with async
- * calls and returns while up to CONCURRENCY are in flight. `drain` waits for all of them
- * and rethrows the first failure (which also stops new work).
+ * The engine of forEachAdaptive, for items that may arrive one at a time (a build that
+ * writes bundles while they are still being compiled). `run` does the work at once with
+ * sync calls while they are fast; once a window of items averages over `slowMs` (judged
+ * per window, so a disk that slows down mid-build is noticed) it starts each item with
+ * async calls and returns while up to CONCURRENCY are in flight. The first failure stops
+ * new work; it is rethrown (by `run` or `drain`) only after the calls already running
+ * have finished, so nothing keeps writing after the caller has returned.
  */
 export class AdaptiveRunner {
   private async_ = process.env.EEGEN_FS === 'async';
@@ -106,15 +89,16 @@ export class AdaptiveRunner {
 
   constructor(private readonly slowMs: number) {}
 
-  private rethrow(): void {
-    if (this.failure) throw this.failure.error;
+  /** After a failure: wait for the calls in flight, then throw it. */
+  private async stopIfFailed(): Promise<void> {
+    if (this.failure) await this.drain();
   }
 
   async run(fn: (hot: HotFs) => Promise<void>): Promise<void> {
-    this.rethrow();
+    await this.stopIfFailed();
     if (this.async_) {
       while (this.inFlight.size >= CONCURRENCY) await Promise.race(this.inFlight);
-      this.rethrow();
+      await this.stopIfFailed();
       const p: Promise<void> = fn(asyncFs).then(
         () => void this.inFlight.delete(p),
         (error: unknown) => {
@@ -141,6 +125,6 @@ export class AdaptiveRunner {
 
   async drain(): Promise<void> {
     while (this.inFlight.size) await Promise.race(this.inFlight);
-    this.rethrow();
+    if (this.failure) throw this.failure.error;
   }
 }

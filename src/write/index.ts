@@ -12,12 +12,12 @@ import { LAYOUT, type BuildPlan, type BundleFile, type BundlePlan, type WriteRep
 import { WRITE_CODES, WriteError, isWriteError, warning } from './codes.js';
 import { beginUpdates, endUpdates, placeStaged, removeBundle, recover, stageInto, stagingPath, updateBundle } from './commit.js';
 import { stagerScript, StagingThread } from './stage-thread.js';
-import { AdaptiveRunner, forEachAdaptive } from './fsx.js';
+import { AdaptiveRunner, forEachAdaptive, SLOW_WRITE_MS } from './fsx.js';
 import { errnoOf, listTree, readIfExists } from './disk.js';
 import { compareBytes } from './paths.js';
 import { CONCURRENCY, forEachLimit } from './pool.js';
 import { acquireLock, ensureStateDirs, readKnownDirs, readLedger, statePaths, writeAtomic, writeKnownDirs, type StatePaths } from './state.js';
-import { checkEscapes, EscapeChecker, findStale, listTop, managedFiles, surveyBundle, surveyBundles, unlisted, type BundleState, type StaleBundle } from './survey.js';
+import { checkEscapes, EscapeChecker, findStale, listTop, managedFiles, surveyBundle, surveyBundles, UNCHANGED, unlisted, type BundleState, type StaleBundle } from './survey.js';
 import { PlanValidator, validatePlan } from './validate.js';
 
 export { finalizeBundle, sha256, type BundleDraft } from './manifest.js';
@@ -74,7 +74,6 @@ export interface OpenOptions {
 
 /** New bundles staged on the calling thread before a staging thread takes over. */
 const THREAD_AFTER = 256;
-const REUSED: BundleState = { status: 'unchanged', exists: true, deletes: [], outputs: [] };
 
 export async function openWrite(outDir: string, opts: OpenOptions = {}): Promise<WriteSession> {
   const outAbs = resolve(outDir);
@@ -113,7 +112,7 @@ export async function openWrite(outDir: string, opts: OpenOptions = {}): Promise
     await runner.run(async (hot) => {
       try {
         await escapes.check(b.dir, false, hot);
-        const st = opts.trustReused && b.reused ? REUSED : await surveyBundle(b, outAbs, realOut, top, hot);
+        const st = opts.trustReused && b.reused ? UNCHANGED : await surveyBundle(b, outAbs, realOut, top, hot);
         states[i] = st;
         if (st.status !== 'unchanged' && !st.exists) {
           // Past the first few hundred new bundles, a thread of its own writes them.
@@ -140,10 +139,7 @@ export async function openWrite(outDir: string, opts: OpenOptions = {}): Promise
       // Staged bundles live in tmp/, which recovery empties; nothing was put in place.
       await recover(outAbs, s, []).catch(() => undefined);
       // A state dir this write created holds nothing else yet: leave the directory as it was.
-      if (!top.has(LAYOUT.stateDir)) {
-        await lock.release();
-        await rm(s.root, { recursive: true, force: true }).catch(() => undefined);
-      }
+      if (!top.has(LAYOUT.stateDir)) await rm(s.root, { recursive: true, force: true }).catch(() => undefined);
     } finally {
       await lock.release();
     }
@@ -267,9 +263,6 @@ async function reportFor(plan: BuildPlan, states: BundleState[], s: StatePaths):
   });
   return { added: by('added'), changed: by('changed'), unchanged: by('unchanged'), removed: [], stale: [], changedAfterSubmit: sortedIds(afterSubmit) };
 }
-
-/** Average time per bundle above which writing goes async (a network filesystem). */
-const SLOW_WRITE_MS = 4;
 
 async function applyBundles(plan: BuildPlan, states: BundleState[], staged: (string | undefined)[], outAbs: string, s: StatePaths): Promise<void> {
   const inPlace = plan.bundles.filter((_, i) => states[i]!.status !== 'unchanged' && states[i]!.exists).map((b) => b.dir);

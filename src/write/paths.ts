@@ -54,7 +54,3 @@ export function ancestors(p: string): string[] {
   return out;
 }
 
-/** True when `inner` equals `outer` or lies below it (both relative POSIX). */
-export function isWithin(inner: string, outer: string): boolean {
-  return inner === outer || inner.startsWith(outer + '/');
-}

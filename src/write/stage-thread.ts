@@ -8,9 +8,9 @@
  * order, with the writer's sync-or-async adaptation. Large buffers shared by many
  * bundles (the run wrapper, copied input files) cross once and are then named by id.
  */
-import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { BundleFile } from '../types.js';
+import { compiledWorker } from '../worker-url.js';
 import { WRITE_CODES, WriteError } from './codes.js';
 
 /** A file on the wire: bytes, or the id of a buffer sent before. */
@@ -30,11 +30,9 @@ const SHARE_MIN = 4096;
 /** Bundles per message. */
 const BATCH = 32;
 
-/** The compiled worker script; from the TypeScript sources (tests) the one in dist/, if built. */
+/** The compiled staging worker (see worker-url.ts); undefined: stage on the calling thread. */
 export function stagerScript(): URL | undefined {
-  if (import.meta.url.endsWith('.js')) return new URL('./stage-worker.js', import.meta.url);
-  const built = new URL('../../dist/write/stage-worker.js', import.meta.url);
-  return existsSync(built) ? built : undefined;
+  return compiledWorker(import.meta.url, './stage-worker.js');
 }
 
 export class StagingThread {

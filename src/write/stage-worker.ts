@@ -8,14 +8,12 @@ import { join } from 'node:path';
 import { LAYOUT, type BundleFile } from '../types.js';
 import { stageInto } from './commit.js';
 import { statSignature } from './disk.js';
-import { AdaptiveRunner } from './fsx.js';
+import { AdaptiveRunner, SLOW_WRITE_MS } from './fsx.js';
 import type { FromStager, ToStager } from './stage-thread.js';
 
 const port = parentPort;
 if (!port) throw new Error('eegen: stage-worker.js runs as a worker thread only');
 
-/** Average time per bundle above which writing goes async (a network filesystem). */
-const SLOW_WRITE_MS = 4;
 const shared = new Map<number, Buffer>();
 const runner = new AdaptiveRunner(SLOW_WRITE_MS);
 const asBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);

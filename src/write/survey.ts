@@ -98,7 +98,7 @@ export async function surveyBundles(plan: BuildPlan, outAbs: string, realOut: st
 }
 
 const ADDED: BundleState = { status: 'added', exists: false, deletes: [], outputs: [] };
-const UNCHANGED: BundleState = { status: 'unchanged', exists: true, deletes: [], outputs: [] };
+export const UNCHANGED: BundleState = { status: 'unchanged', exists: true, deletes: [], outputs: [] };
 
 /** Average survey time per bundle above which reads go async (a network filesystem). */
 const SLOW_READ_MS = 1;
