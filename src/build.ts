@@ -6,7 +6,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeArchive } from './archive/index.js';
 import { compile, type CompileOptions, type CompileStats } from './compile.js';
-import { statSignature } from './write/disk.js';
+import { bundleSignature } from './write/disk.js';
+import { parseChecksums } from './write/manifest.js';
 import { diag, hasErrors, type Diagnostic, type SourceSet } from './diagnostics/index.js';
 import { LAYOUT, type BuildPlan, type WriteReport } from './types.js';
 import { checkBuild, openWrite, writeBuild, type Difference, type WriteSession } from './write/index.js';
@@ -54,7 +55,7 @@ function archiveFormat(file: string): 'tar.gz' | 'zip' | undefined {
 
 const KEYS_FILE = path.join(LAYOUT.stateDir, 'keys.json');
 /**
- * Signatures (inode, size, ctime) of each bundle's SHA256SUMS as last written: a cache of
+ * Signatures (inode, size, ctime) of every file of each bundle as last written: a cache of
  * this machine's filesystem, kept apart from keys.json so that keys.json stays the same
  * bytes for the same inputs everywhere.
  */
@@ -83,6 +84,12 @@ async function readKeys(outDir: string): Promise<Keys> {
   return keys;
 }
 
+/** The files a bundle consists of; a bundle reused unrendered knows them from its SHA256SUMS. */
+function bundleFileNames(b: BuildPlan['bundles'][number]): string[] {
+  if (b.files.length !== 1 || b.files[0]!.path !== LAYOUT.checksums) return b.files.map((f) => f.path);
+  return [LAYOUT.checksums, ...(parseChecksums(b.files[0]!.content.toString('utf8'))?.keys() ?? [])];
+}
+
 /** Record each bundle's input key and hash, and the signature of its SHA256SUMS as written. */
 async function writeKeys(outDir: string, plan: BuildPlan, known: ReadonlyMap<string, string>): Promise<void> {
   const bundles: Record<string, { key: string; hash: string }> = {};
@@ -90,7 +97,7 @@ async function writeKeys(outDir: string, plan: BuildPlan, known: ReadonlyMap<str
   for (const b of plan.bundles) {
     if (!b.inputKey) continue;
     bundles[b.id] = { key: b.inputKey, hash: b.hash };
-    const sig = b.sig ?? known.get(b.dir) ?? statSignature(path.join(outDir, b.dir, LAYOUT.checksums));
+    const sig = b.sig ?? known.get(b.dir) ?? bundleSignature(path.join(outDir, b.dir), bundleFileNames(b));
     if (sig !== undefined) sigs[b.id] = sig;
   }
   await writeFileAtomic(path.join(outDir, KEYS_FILE), `${JSON.stringify({ version: 1, bundles })}\n`);

@@ -5,7 +5,7 @@
  * prints for --dry-run). Stages stop at the first stage that reports errors, so the
  * user sees every problem of that stage at once and nothing derived from it.
  */
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { canonicalJson, canonicalJsonWith, bundleId, identifierId } from './bundle/id.js';
@@ -26,8 +26,8 @@ import { LAYOUT, type BuildPlan, type BundleFile, type BundlePlan, type Combinat
 import { validateDocument } from './validate/index.js';
 import { schemaVersion } from './validate/ajv.js';
 import { EEGEN_VERSION } from './version.js';
-import { finalizeBundle, sha256 } from './write/manifest.js';
-import { statSignature } from './write/disk.js';
+import { finalizeBundle, parseChecksums, sha256 } from './write/manifest.js';
+import { bundleSignatureHolds } from './write/disk.js';
 
 export interface CompileOptions {
   /** Path to the experiment config (YAML). */
@@ -290,19 +290,37 @@ function nameBundle(s: NamingInputs, combo: Combination, diagnostics: Diagnostic
 function reusedBundle(s: NamingInputs, head: BundleHead): BundlePlan | undefined {
   const prev = s.reuse?.keys.get(head.id);
   if (!prev || prev.key !== head.inputKey) return undefined;
-  const file = path.join(s.reuse!.outDir, head.id, LAYOUT.checksums);
+  const dir = path.join(s.reuse!.outDir, head.id);
   const t = s.r.template;
   const base = { id: head.id, dir: head.id, index: head.index, params: head.params, script: t.outputName, scheduler: t.scheduler, hash: prev.hash, inputKey: head.inputKey, reused: true } as const;
-  // The file as the last build left it (same inode, size and change time): no need to read it.
-  if (prev.sig !== undefined && statSignature(file) === prev.sig) return { ...base, files: [], sig: prev.sig };
+  // Every file as the last build left it (same inode, size and change time): no need to read them.
+  if (prev.sig !== undefined && bundleSignatureHolds(dir, prev.sig)) return { ...base, files: [], sig: prev.sig };
+  // Otherwise (another machine, a fresh clone, a touched file) each file is read and hashed.
   let sums: Buffer;
   try {
-    sums = readFileSync(file);
+    sums = readFileSync(path.join(dir, LAYOUT.checksums));
   } catch {
     return undefined;
   }
-  if (sha256(sums) !== prev.hash) return undefined;
+  if (sha256(sums) !== prev.hash || !filesHashAsListed(dir, sums)) return undefined;
   return { ...base, files: [{ path: LAYOUT.checksums, content: sums, mode: 0o644 }] };
+}
+
+/** Every file SHA256SUMS lists is a regular file with that hash. */
+function filesHashAsListed(dir: string, sums: Buffer): boolean {
+  const listed = parseChecksums(sums.toString('utf8'));
+  if (!listed?.size) return false;
+  for (const [name, hash] of listed) {
+    let content: Buffer;
+    try {
+      if (!lstatSync(path.join(dir, name)).isFile()) return false;
+      content = readFileSync(path.join(dir, name));
+    } catch {
+      return false;
+    }
+    if (sha256(content) !== hash) return false;
+  }
+  return true;
 }
 
 /** Name and key one combination; a reused bundle when its inputs are unchanged. */

@@ -98,7 +98,7 @@ async function runVerify(dir: string, flags: { json?: boolean }): Promise<number
   if (flags.json) printJson(result);
   else if (result.ok) process.stdout.write(`${dir}: ${result.bundles} bundle${result.bundles === 1 ? '' : 's'} intact.\n`);
   else {
-    const lines = result.problems.map((p) => `  ${p.kind}: ${p.bundle}/${p.file}`);
+    const lines = result.problems.map((p) => `  ${p.kind}: ${p.file ? `${p.bundle}/${p.file}` : p.bundle}`);
     process.stderr.write(`${dir}: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${result.bundles} bundle${result.bundles === 1 ? '' : 's'}:\n${lines.join('\n')}\n`);
   }
   return result.ok ? 0 : 1;

@@ -6,7 +6,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import type { Diagnostic } from '../diagnostics/index.js';
+import { diag, DiagnosticError, type Diagnostic } from '../diagnostics/index.js';
 import { LAYOUT } from '../types.js';
 import { recover } from '../write/commit.js';
 import { errnoOf, kindOf, readIfExists } from '../write/disk.js';
@@ -19,7 +19,8 @@ export interface VerifyProblem {
   /** The bundle's directory relative to the verified dir ('.' when that dir is the bundle). */
   bundle: string;
   file: string;
-  kind: 'missing' | 'changed' | 'unlisted-manifest' | 'bad-manifest';
+  /** `missing-bundle`: index.json lists a bundle whose directory is gone (`file` is ''). */
+  kind: 'missing' | 'changed' | 'unlisted-manifest' | 'bad-manifest' | 'missing-bundle';
 }
 
 export interface VerifyResult {
@@ -33,12 +34,29 @@ export interface VerifyResult {
 /** Average time per bundle above which reads go async (a network filesystem). */
 const SLOW_VERIFY_MS = 3;
 
+/** Codes of verify's refusals (EG5050–EG5059). */
+export const VERIFY_CODES = { notADirectory: 'EG5050', noBundles: 'EG5051' } as const;
+
+/**
+ * Verify every bundle at or below `dir`. A directory that does not exist, or that holds no
+ * bundle at all, is a refusal (DiagnosticError), never "0 bundles intact".
+ */
 export async function verifyTree(dir: string): Promise<VerifyResult> {
   const root = resolve(dir);
+  const kind = await kindOf(root);
+  if (kind !== 'dir') {
+    throw new DiagnosticError(
+      diag(VERIFY_CODES.notADirectory, `${dir} ${kind === undefined ? 'does not exist' : 'is not a directory'}.`, undefined, 'Give the output directory of a build (eegen build ... --out DIR) or one bundle directory.'),
+    );
+  }
   const warnings: Diagnostic[] = [];
   await recoverNearest(root, warnings);
   const bundles = await findBundles(root);
   const problems: VerifyProblem[] = [];
+  for (const missing of await indexedButAbsent(root, bundles)) problems.push({ bundle: missing, file: '', kind: 'missing-bundle' });
+  if (bundles.length === 0 && problems.length === 0) {
+    throw new DiagnosticError(diag(VERIFY_CODES.noBundles, `${dir} holds no bundle (no directory with manifest.json or SHA256SUMS).`, undefined, 'Check the path; build first with eegen build ... --out DIR.'));
+  }
   await forEachAdaptive(bundles, SLOW_VERIFY_MS, async (abs, _i, hot) => {
     const name = relative(root, abs).split(sep).join('/') || '.';
     problems.push(...(await verifyBundle(abs, name, hot)));
@@ -60,7 +78,25 @@ async function recoverNearest(root: string, warnings: Diagnostic[]): Promise<voi
   }
 }
 
-/** Directories holding manifest.json at or below `root`; dot-directories are eegen's or hidden. */
+/** Bundle dirs that `root/index.json` lists but that are not on disk as bundles. */
+async function indexedButAbsent(root: string, found: readonly string[]): Promise<string[]> {
+  const text = await readIfExists(join(root, LAYOUT.index)).catch(() => undefined);
+  if (!text) return [];
+  let dirs: unknown[];
+  try {
+    const index = JSON.parse(text.toString('utf8')) as { bundles?: { dir?: unknown }[] };
+    dirs = Array.isArray(index.bundles) ? index.bundles.map((b) => b?.dir) : [];
+  } catch {
+    return [];
+  }
+  const have = new Set(found.map((abs) => relative(root, abs).split(sep).join('/')));
+  return dirs.filter((d): d is string => typeof d === 'string' && !d.split('/').includes('..') && !have.has(d)).sort(compareBytes);
+}
+
+/**
+ * Directories holding manifest.json or SHA256SUMS at or below `root` (a bundle that lost
+ * one of them is still found, and reported); dot-directories are eegen's or hidden.
+ */
 async function findBundles(root: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (abs: string): Promise<void> => {
@@ -71,7 +107,7 @@ async function findBundles(root: string): Promise<string[]> {
       if (errnoOf(e) === 'ENOENT' || errnoOf(e) === 'ENOTDIR') return;
       throw e;
     }
-    if (entries.some((e) => e.name === LAYOUT.manifest && !e.isDirectory())) return void out.push(abs);
+    if (entries.some((e) => (e.name === LAYOUT.manifest || e.name === LAYOUT.checksums) && !e.isDirectory())) return void out.push(abs);
     for (const e of entries) if (e.isDirectory() && !e.name.startsWith('.')) await walk(join(abs, e.name));
   };
   await walk(root);

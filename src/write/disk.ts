@@ -90,3 +90,28 @@ export function statSignature(file: string): string | undefined {
   const st = statSync(file, { throwIfNoEntry: false });
   return st?.isFile() ? `${st.ino}:${st.size}:${st.ctimeMs}` : undefined;
 }
+
+/**
+ * The signature of a whole bundle: every file it consists of (names sorted), so an edit,
+ * replacement or deletion of any of them, not only of SHA256SUMS, is seen by one stat each.
+ * Undefined when a file is missing or is not a regular file.
+ */
+export function bundleSignature(dir: string, files: readonly string[]): string | undefined {
+  const parts: string[] = [];
+  for (const f of [...files].sort()) {
+    const sig = statSignature(join(dir, f));
+    if (sig === undefined) return undefined;
+    parts.push(`${f}=${sig}`);
+  }
+  return parts.join('|');
+}
+
+/** True when every file named in a bundleSignature still has the recorded signature. */
+export function bundleSignatureHolds(dir: string, sig: string): boolean {
+  if (!sig.includes('=')) return false; // an older, SHA256SUMS-only signature: check the files
+  for (const part of sig.split('|')) {
+    const eq = part.lastIndexOf('=');
+    if (statSignature(join(dir, part.slice(0, eq))) !== part.slice(eq + 1)) return false;
+  }
+  return true;
+}

@@ -4,10 +4,9 @@
  * nothing else; everything it writes lives under `.eegen/tmp`, which recovery empties.
  */
 import { parentPort } from 'node:worker_threads';
-import { join } from 'node:path';
-import { LAYOUT, type BundleFile } from '../types.js';
+import type { BundleFile } from '../types.js';
 import { stageInto } from './commit.js';
-import { statSignature } from './disk.js';
+import { bundleSignature } from './disk.js';
 import { AdaptiveRunner, SLOW_WRITE_MS } from './fsx.js';
 import type { FromStager, ToStager } from './stage-thread.js';
 
@@ -41,7 +40,7 @@ port.on('message', (m: ToStager) => {
           .run(async (hot) => {
             await stageInto(hot, item.staging, files);
             if (hot.sync) {
-              const sig = statSignature(join(item.staging, LAYOUT.checksums));
+              const sig = bundleSignature(item.staging, files.map((f) => f.path));
               if (sig) sigs.push([item.staging, sig]);
             }
           })

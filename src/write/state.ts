@@ -4,6 +4,9 @@
  *   tmp/            staging dirs, update intents and trash of builds in progress (commit.ts)
  *   bundles.json    the bundle dirs eegen wrote, so stale nested bundles can be found
  *   ledger.jsonl    submissions (written by dispatch; read here)
+ *   keys.json       input keys of the last build (build.ts): the same bytes on every machine
+ *   sigs.json       file signatures of this machine's copies (build.ts): machine-local
+ *   .gitignore      keeps everything machine-local out of git, so OUT can be checked in
  */
 import { hostname } from 'node:os';
 import { mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
@@ -35,7 +38,26 @@ export function statePaths(outAbs: string): StatePaths {
 
 export async function ensureStateDirs(s: StatePaths): Promise<void> {
   await mkdir(s.tmp, { recursive: true });
+  const ignore = join(s.root, '.gitignore');
+  if (!(await readIfExists(ignore))?.equals(GITIGNORE)) await writeAtomic(ignore, GITIGNORE, s.tmp);
 }
+
+/**
+ * What of .eegen may be committed with checked-in bundles: only files that are the same
+ * bytes for the same inputs on every machine. Locks, staging, the ledger of this user's
+ * submissions and the stat signatures of this machine's files stay out.
+ */
+const GITIGNORE = Buffer.from(
+  [
+    '# Written by eegen. Everything here is machine-local except keys.json and bundles.json,',
+    '# which are the same bytes for the same inputs everywhere and may be committed with the bundles.',
+    '*',
+    '!.gitignore',
+    '!keys.json',
+    '!bundles.json',
+    '',
+  ].join('\n'),
+);
 
 let tokenCounter = 0;
 const runTag = `${process.pid.toString(36)}-${Date.now().toString(36)}`;
@@ -54,6 +76,9 @@ export async function writeAtomic(target: string, data: string | Buffer, tmpDir:
 /** Replace `file` atomically (temp file beside it + rename), creating its folder. */
 export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
+  // The same bytes are not written again: a no-op rebuild leaves checked-in state untouched.
+  const old = await readIfExists(file);
+  if (old?.equals(typeof data === 'string' ? Buffer.from(data) : data)) return;
   const tmp = `${file}.${freshToken()}.tmp`;
   await writeFile(tmp, data);
   await rename(tmp, file);

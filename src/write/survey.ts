@@ -4,9 +4,9 @@
  * whether any path would lead outside the output directory. Shared by writeBuild and
  * checkBuild, so --check reports exactly what a build would do.
  *
- * A bundle is unchanged when its SHA256SUMS on disk equals the planned one byte for byte;
- * that is the only file read for it, so a rebuild costs one small read per bundle.
- * (Files edited by hand behind an intact SHA256SUMS are verify's business, not build's.)
+ * A bundle is unchanged when every planned file on disk equals the planned one byte for
+ * byte. Bundles the compile did not even render (their inputs and on-disk signature were
+ * unchanged, see compile.ts reusedBundle) are taken as they are.
  */
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -113,16 +113,29 @@ export async function surveyBundle(b: BundlePlan, outAbs: string, realOut: strin
     if (sums && sha256(sums) === b.hash) return UNCHANGED;
     throw new WriteError(WRITE_CODES.writeFailed, `Bundle ${b.id} changed on disk after it was compiled as unchanged.`, { path: b.dir, hint: 'Build again.' });
   }
-  if (sums && sums.equals(plannedFile(b, LAYOUT.checksums))) return UNCHANGED;
+  const ours = sums !== undefined && sums.equals(plannedFile(b, LAYOUT.checksums));
+  // SHA256SUMS alone proves nothing about the files beside it: each one is compared.
+  if (ours && (await filesMatch(b, base, hot))) return UNCHANGED;
   if (!topLevel && (await kindOf(base, hot)) === undefined) return ADDED;
 
   const oldManifest = await readIfExists(join(base, LAYOUT.manifest), hot);
-  const managed = managedFiles(oldManifest, sums);
+  // A planned SHA256SUMS on disk makes the files it lists ours even where manifest.json was deleted.
+  const managed = managedFiles(oldManifest ?? (ours ? plannedFile(b, LAYOUT.manifest) : undefined), sums);
   const listing = await listTree(base, hot);
   const planned = new Set(b.files.map((f) => f.path));
   const deletes = [...managed].filter((p) => !planned.has(p) && listing.has(p) && listing.get(p) !== 'dir');
   await checkInsideBundle(b, base, realOut, listing, new Set(deletes));
-  return { status: oldManifest ? 'changed' : 'added', exists: true, deletes, outputs: unlisted(listing, managed) };
+  return { status: oldManifest || ours ? 'changed' : 'added', exists: true, deletes, outputs: unlisted(listing, managed) };
+}
+
+/** Every planned file is on disk, a regular file, byte for byte. */
+async function filesMatch(b: BundlePlan, base: string, hot: HotFs): Promise<boolean> {
+  for (const f of b.files) {
+    if (f.path === LAYOUT.checksums) continue;
+    const onDisk = await readIfExists(join(base, f.path), hot).catch(() => undefined);
+    if (!onDisk?.equals(f.content)) return false;
+  }
+  return true;
 }
 
 /**

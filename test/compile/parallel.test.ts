@@ -129,14 +129,16 @@ describe('parallel rendering (worker threads)', () => {
 });
 
 describe('rebuilds skip unchanged bundles without reading them', () => {
-  it('trusts SHA256SUMS only while its inode, size and change time are as recorded', async () => {
+  it('trusts a bundle only while every file\'s inode, size and change time are as recorded', async () => {
     const file = await config('sig', [], '#!/bin/bash\necho <%= it.params.i %>\n');
     const out = join(dir, 'sig-out');
     expect((await build({ config: file, out })).ok).toBe(true);
     const keys = () => JSON.parse(readFileSync(join(out, '.eegen', 'sigs.json'), 'utf8')).bundles as Record<string, string>;
     const first = keys();
     expect(Object.keys(first)).toHaveLength(N);
-    expect(Object.values(first).every((sig) => /^\d+:\d+:[\d.]+$/.test(sig))).toBe(true);
+    // One signature per file of the bundle, SHA256SUMS and the script included.
+    const SIG = /^[^=|]+=\d+:\d+:[\d.]+$/;
+    expect(Object.values(first).every((sig) => sig.split('|').every((p) => SIG.test(p)) && sig.includes('SHA256SUMS=') && sig.includes('manifest.json='))).toBe(true);
 
     const again = await build({ config: file, out });
     expect(again.report!.unchanged).toHaveLength(N);
@@ -156,5 +158,14 @@ describe('rebuilds skip unchanged bundles without reading them', () => {
     expect(third.plan!.bundles[0]!.files.map((f) => f.path)).toEqual(['SHA256SUMS']);
     expect(keys()[a!.id]).not.toBe(first[a!.id]);
     expect((await verifyTree(out)).problems).toEqual([]);
+
+    // Touching any other file of a bundle (here its script, same bytes) also costs a read and a hash, not a render.
+    const c = third.plan!.bundles[2]!;
+    const script = join(out, c.dir, c.script);
+    writeFileSync(script, readFileSync(script));
+    const fourth = await build({ config: file, out });
+    expect(fourth.report!.unchanged).toHaveLength(N);
+    expect(fourth.plan!.bundles[2]!.files.map((f) => f.path)).toEqual(['SHA256SUMS']);
+    expect(fourth.plan!.bundles[3]!.files).toEqual([]);
   });
 });
