@@ -303,6 +303,16 @@ fi
 
 eegen_extra=''
 [ -n "$eegen_slot" ] && eegen_extra=",\"slot\":$eegen_slot"
+# Which content runs: sha256 of SHA256SUMS (the bundle hash eegen records), so that results
+# are never taken for a bundle of other content that happens to have the same id.
+eegen_content=''
+if [ -r SHA256SUMS ]; then
+  eegen_content=$( (sha256sum SHA256SUMS || shasum -a 256 SHA256SUMS) 2>/dev/null | head -n 1)
+  eegen_content=${eegen_content%% *}
+  case $eegen_content in *[!0-9a-f]*) eegen_content='' ;; esac
+  [ ${#eegen_content} -eq 64 ] || eegen_content=''
+fi
+[ -n "$eegen_content" ] && eegen_extra="$eegen_extra,\"content\":\"$eegen_content\""
 eegen__emit "{\"ts\":\"$(eegen__ts)\",\"event\":\"start\",\"host\":$(eegen__json "$eegen_host"),\"jobId\":$(eegen__json "$eegen_jobid"),\"pid\":$$,\"scheduler\":\"$eegen_sched\",\"bundle\":$(eegen__json "$EEGEN_BUNDLE_ID")$eegen_extra}"
 
 # Hardware/software fingerprint (same JSON as fingerprintScript() in src/results), in the

@@ -6,7 +6,8 @@ import { cancel, collect, findHostsFile, hostsToAsk, loadInventory, pickHosts, s
 import { commandLine, DryRunner } from '../dispatch/process.js';
 import { FINAL_STATES } from '../dispatch/types.js';
 import { Exit } from './exit.js';
-import { formatStatus, formatSubmit, formatTable, stateCounts } from './format-dispatch.js';
+import { formatPending, formatStatus, formatSubmit, formatTable, stateCounts } from './format-dispatch.js';
+import { quoteLiteral } from '../shell/quote.js';
 
 
 interface HostFlags {
@@ -54,6 +55,16 @@ async function watchStatus(out: string, hosts: HostEntry[], flags: HostFlags & {
     if (until(r.bundles)) return r.bundles;
     await new Promise((res) => setTimeout(res, interval));
   }
+}
+
+/** The command that collects again with the same selection (shell-quoted). */
+function collectAgain(out: string, flags: HostFlags & { exclude?: string[] }): string {
+  const words = ['eegen', 'collect', out];
+  if (flags.host?.length) words.push('--host', flags.host.join(','));
+  if (flags.hosts) words.push('--hosts', flags.hosts);
+  for (const o of flags.only ?? []) words.push('--only', o);
+  for (const e of flags.exclude ?? []) words.push('--exclude', e);
+  return words.map(quoteLiteral).join(' ');
 }
 
 const allFinal = (bs: BundleStatus[]): boolean => bs.every((b) => FINAL_STATES.has(b.state) || b.state === 'built' || b.state === 'synced');
@@ -123,12 +134,14 @@ export function addDispatchCommands(cmd: Program): void {
     .action(async (out: string, flags: HostFlags & { exclude?: string[] }) => {
       const { inv, named } = await inventoryFor(out, flags);
       const r = await collect({ out, hosts: await hostsToAsk(out, inv, named), ...(flags.only ? { only: flags.only } : {}), ...(flags.exclude ? { exclude: flags.exclude } : {}) });
-      if (flags.json) printJson(r);
-      else process.stdout.write(`${formatTable(r.rows)}\nWrote ${r.files.csv} and ${r.files.jsonl} (${r.rows.length} rows).\n`);
+      const again = collectAgain(out, flags);
+      if (flags.json) printJson({ ...r, ...(r.pending.ids.length ? { again } : {}) });
+      else process.stdout.write(`${formatTable(r.rows, r.paramColumns)}\nWrote ${r.files.csv} and ${r.files.jsonl} (${r.rows.length} rows).\n${formatPending(r.pending, out, again)}`);
       for (const c of r.conflicts) process.stderr.write(`warning: ${c.id} finished on ${c.kept} and on ${c.other} with different results; kept ${c.kept}\n`);
       for (const p of r.problems) process.stderr.write(`warning: ${p}\n`);
       for (const e of r.hostErrors) process.stderr.write(`warning: ${e.host}: ${e.error}\n`);
-      throw new Exit(r.hostErrors.length ? 1 : 0);
+      // 3: collected what there is, but bundles are still queued or running (collect again).
+      throw new Exit(r.hostErrors.length ? 1 : r.pending.ids.length ? 3 : 0);
     });
 
   cmd
@@ -152,7 +165,7 @@ export function addDispatchCommands(cmd: Program): void {
       if (!sub.hosts.every((h) => h.ok)) throw new Exit(1);
       await watchStatus(flags.out, hosts, { interval: flags.interval ?? '1' }, allFinal);
       const r = await collect({ out: flags.out, hosts });
-      process.stdout.write(`\n${formatTable(r.rows)}\nWrote ${r.files.csv} and ${r.files.jsonl}.\n`);
+      process.stdout.write(`\n${formatTable(r.rows, r.paramColumns)}\nWrote ${r.files.csv} and ${r.files.jsonl}.\n`);
       throw new Exit(r.rows.every((row) => row.state === 'done') ? 0 : 1);
     });
 }

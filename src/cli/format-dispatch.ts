@@ -1,8 +1,10 @@
 /** Text for the dispatcher commands, separate from printing. */
 import type { BundleStatus, Row, SubmitResult } from '../dispatch/index.js';
+import type { Pending } from '../dispatch/collect.js';
+import { quoteLiteral } from '../shell/quote.js';
 import type { Value } from '../types.js';
 
-const ORDER = ['built', 'synced', 'submitted', 'queued', 'running', 'done', 'failed', 'cancelled', 'timeout', 'oom', 'lost'];
+const ORDER = ['built', 'synced', 'submitted', 'queued', 'running', 'done', 'failed', 'killed', 'cancelled', 'timeout', 'oom', 'lost'];
 
 export function stateCounts(bundles: readonly BundleStatus[]): string {
   const counts = new Map<string, number>();
@@ -27,7 +29,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
 }
 
 export function formatStatus(bundles: readonly BundleStatus[], hostErrors: readonly { host: string; error: string }[]): string {
-  const rows = bundles.map((b) => [b.id, b.host ?? '', b.state + (b.changedSinceSubmit ? ' (changed since submit)' : ''), b.jobId ?? '', b.exitCode === undefined || b.exitCode === null ? '' : String(b.exitCode), b.progress === undefined ? '' : `${b.progress}%`, b.msg ?? b.reason ?? '']);
+  const rows = bundles.map((b) => [b.id, b.host ?? '', b.state + (b.changedSinceSubmit ? ' (changed since submit)' : ''), b.jobId ?? '', b.exitCode === undefined || b.exitCode === null ? '' : String(b.exitCode), b.progress === undefined ? '' : `${b.progress}%`, b.why ?? b.msg ?? b.reason ?? '']);
   const lines = [table(['bundle', 'host', 'state', 'job', 'exit', 'progress', 'message'], rows), '', stateCounts(bundles)];
   for (const e of hostErrors) lines.push(`! ${e.host}: ${e.error}`);
   return lines.join('\n');
@@ -46,13 +48,21 @@ export function formatSubmit(r: SubmitResult): string {
 }
 
 /** The merged results as a terminal table: parameters, how it ran, the headline figures. */
-export function formatTable(rows: readonly Row[]): string {
+export function formatTable(rows: readonly Row[], paramColumns?: readonly string[]): string {
   if (!rows.length) return '(no bundles)';
   const headline = ['host', 'state', 'exitCode', 'duration_s', 'timer.total', 'accuracy', 'loss', 'energy_j'];
-  const run = new Set([...headline, 'jobId', 'start', 'end', 'bundleHash', 'eegen', 'history', 'energy_method']);
-  const params = Object.keys(rows[0]!).filter((k) => k !== 'id' && !run.has(k) && !k.includes('.'));
-  const cols = ['id', ...params, ...headline.filter((k) => rows.some((r) => r[k] !== null && r[k] !== undefined))];
-  const body = rows.map((r) => cols.map((c) => cell(r[c])));
+  const run = new Set([...headline, 'jobId', 'start', 'end', 'bundleHash', 'runHash', 'eegen', 'history', 'energy_method', 'signal', 'note']);
+  const params = paramColumns ? [...paramColumns] : Object.keys(rows[0]!).filter((k) => k !== 'id' && !run.has(k) && !k.includes('.'));
+  const cols = [...new Set(['id', ...params, ...headline.filter((k) => rows.some((r) => r[k] !== null && r[k] !== undefined))])];
+  const body = rows.map((r) => cols.map((c) => cell(Object.prototype.hasOwnProperty.call(r, c) ? r[c] : undefined)));
   const idWidth = Math.max(...rows.map((r) => String(r.id).length));
   return `${table(cols, body, Math.max(24, idWidth))}\n(every column, timers and provenance included, is in results.csv)`;
+}
+
+/** After a collect while bundles still run: how many, and the command that collects again. */
+export function formatPending(p: Pending, out: string, again: string): string {
+  if (!p.ids.length) return '';
+  const parts = (['running', 'queued', 'submitted'] as const).filter((k) => p[k] > 0).map((k) => `${p[k]} ${k}`);
+  const n = p.ids.length;
+  return `${n} bundle${n === 1 ? ' has' : 's have'} not finished (${parts.join(', ')}): ${n === 1 ? 'its row is' : 'their rows are'} partial. When they have (eegen status ${quoteLiteral(out)} --watch), collect again:\n  ${again}\n`;
 }

@@ -7,7 +7,7 @@
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { bestEnergy, energyCounters, mlResults, parseEvents, parseFingerprint, parseMlLog, parsePowerTrace, parseStopWatch, readResultJson } from '../results/index.js';
+import { bestEnergy, energyCounters, mlResults, parseEvents, parseFingerprint, parseMlLog, parsePowerTrace, parseStopWatch, readResultJson, summarizeRun } from '../results/index.js';
 import type { Fingerprint } from '../results/index.js';
 import { parseYaml } from '../load/index.js';
 import { LAYOUT, type Mapping, type Value } from '../types.js';
@@ -35,7 +35,12 @@ export interface CollectOptions {
 export type Row = Record<string, Value>;
 
 export interface CollectResult {
+  /** One row per bundle, keyed by bundle id; as written to results.jsonl. */
   rows: Row[];
+  /** The column of each parameter, in index order (see paramColumn). */
+  paramColumns: string[];
+  /** Bundles still submitted, queued or running: their rows are partial. */
+  pending: Pending;
   /** Bundles that finished on more than one host/job with different results. */
   conflicts: { id: string; kept: string; other: string }[];
   hostErrors: { host: string; error: string }[];
@@ -101,18 +106,74 @@ async function bundleResultSchema(dir: string, problems: string[]): Promise<obje
   return schemas.get(schemaText);
 }
 
+/**
+ * Column names. eegen's own columns have fixed names (RESERVED_COLUMNS) or live under
+ * reserved prefixes (`timer.`, `result.`, `fp.`); a parameter keeps its own name as its
+ * column unless that name is one of them (compared ignoring case, as SQL tools and
+ * spreadsheets do) or starts with `param.`: then its column is `param.NAME`. The mapping is
+ * one-to-one and never yields one of eegen's columns, so every parameter value survives
+ * and the header has each name once, whatever the parameters are called.
+ */
+export const RESERVED_COLUMNS: readonly string[] = ['id', 'host', 'jobId', 'state', 'exitCode', 'signal', 'start', 'end', 'duration_s', 'note', 'accuracy', 'loss', 'history', 'energy_j', 'energy_method', 'bundleHash', 'runHash', 'eegen'];
+export const RESERVED_PREFIXES: readonly string[] = ['timer.', 'result.', 'fp.', 'param.'];
+const RESERVED_LOWER = new Set(RESERVED_COLUMNS.map((c) => c.toLowerCase()));
+
+/** The column of parameter `name` in results.csv / results.jsonl. */
+export function paramColumn(name: string): string {
+  const lower = name.toLowerCase();
+  // __proto__ would be swallowed by a plain object's setter; keep it apart too.
+  if (RESERVED_LOWER.has(lower) || RESERVED_PREFIXES.some((p) => lower.startsWith(p)) || lower === '__proto__') return `param.${name}`;
+  return name;
+}
+
+/** Sets a row field as an own property whatever its name (`__proto__` included). */
+function put(row: Row, key: string, value: Value): void {
+  Object.defineProperty(row, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** The row of a bundle before (or without) any run facts: its id and its parameters. */
+function baseRow(b: IndexedBundle): Row {
+  const row: Row = {};
+  put(row, 'id', b.id);
+  for (const [k, v] of Object.entries(b.params)) put(row, paramColumn(k), v);
+  return row;
+}
+
+const short = (h: string | undefined) => (h ? h.slice(0, 12) : 'none recorded');
+
 /** One bundle's row, from the files its run left in OUT/<bundle>. */
 export async function bundleRow(outDir: string, b: IndexedBundle, st: BundleStatus, opts: { resultSchema?: object }, problems: string[]): Promise<Row> {
   const dir = path.join(outDir, b.dir);
-  const row: Row = { id: b.id };
-  for (const [k, v] of Object.entries(b.params)) row[k] = v;
-  Object.assign(row, { host: st.host ?? null, jobId: st.jobId ?? null, state: st.state, exitCode: st.exitCode ?? null });
+  const row = baseRow(b);
   const events = parseEvents((await readText(path.join(dir, RUN_LAYOUT.events))) ?? '').value;
+  // Which content the run in OUT/<bundle> is of: as the run recorded it when it started,
+  // else as the host's submit record (status) says. Only a run of this very content counts.
+  const local = summarizeRun(events);
+  const runHash = local.started ? (local.content ?? st.runHash) : st.runHash;
+  const ran = st.jobId !== undefined || local.started !== undefined;
+  if (ran && runHash !== b.hash) {
+    const where = st.jobId ? `the run on ${st.host ?? '?'} (${st.jobId})` : `the run recorded in ${b.dir}/${RUN_LAYOUT.dir}`;
+    Object.assign(row, { host: st.host ?? null, jobId: st.jobId ?? null, state: 'other-content', exitCode: null, start: null, end: null, duration_s: null });
+    row.note = `${where} is of other bundle content (${short(runHash)}, this bundle ${short(b.hash)}): its results are not this bundle's and were not taken; submit this bundle again`;
+    if (runHash) row.runHash = runHash;
+    row.bundleHash = b.hash;
+    row.eegen = EEGEN_VERSION;
+    problems.push(`${b.id}: ${row.note}`);
+    return row;
+  }
+  Object.assign(row, { host: st.host ?? null, jobId: st.jobId ?? null, state: st.state, exitCode: st.exitCode ?? null });
+  if (st.signal) row.signal = st.signal;
   const start = st.started ?? null;
   const end = st.ended ?? null;
   row.start = start;
   row.end = end;
   row.duration_s = start && end ? Math.round((Date.parse(end) - Date.parse(start)) / 10) / 100 : null;
+  if (st.why) row.note = st.why;
+  if (!ran) {
+    row.bundleHash = b.hash;
+    row.eegen = EEGEN_VERSION;
+    return row;
+  }
 
   const logs = await logTexts(dir);
   for (const t of parseStopWatch(logs).value) row[`timer.${t.timer}`] = t.seconds ?? t.sum ?? null;
@@ -125,7 +186,7 @@ export async function bundleRow(outDir: string, b: IndexedBundle, st: BundleStat
   if (resultText !== undefined) {
     const r = readResultJson(resultText, opts.resultSchema ?? (await bundleResultSchema(dir, problems)));
     for (const p of r.problems) problems.push(`${b.id}/result.json: ${p.message}`);
-    for (const [k, v] of Object.entries(r.value ?? {})) if (v === null || typeof v !== 'object') row[`result.${k}`] = v;
+    for (const [k, v] of Object.entries(r.value ?? {})) if (v === null || typeof v !== 'object') put(row, `result.${k}`, v);
   }
 
   const fpText = await readText(path.join(dir, RUN_LAYOUT.fingerprint));
@@ -144,45 +205,65 @@ export async function bundleRow(outDir: string, b: IndexedBundle, st: BundleStat
     row.energy_method = energy.method;
   }
   row.bundleHash = b.hash;
+  if (runHash) row.runHash = runHash;
   row.eegen = EEGEN_VERSION;
   return row;
 }
 
-function csvCell(v: Value | undefined): string {
-  if (v === undefined || v === null) return '';
-  const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
+/** One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break. */
+function csvField(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** Columns: id, parameters, run facts, then everything else in first-seen order. */
-export function toCsv(rows: readonly Row[], paramKeys: readonly string[]): string {
-  const fixed = ['id', ...paramKeys, 'host', 'jobId', 'state', 'exitCode', 'start', 'end', 'duration_s'];
-  const cols = [...fixed];
-  for (const r of rows) for (const k of Object.keys(r)) if (!cols.includes(k) && k !== 'history') cols.push(k);
-  return [cols.join(','), ...rows.map((r) => cols.map((c) => csvCell(r[c])).join(','))].join('\n') + '\n';
+function csvCell(v: Value | undefined): string {
+  if (v === undefined || v === null) return '';
+  return csvField(typeof v === 'object' ? JSON.stringify(v) : String(v));
 }
 
-const FINISHED = new Set(['done', 'failed', 'cancelled', 'timeout', 'oom', 'lost']);
+/** Columns: id, parameters, run facts, then everything else in first-seen order; each name once. */
+export function toCsv(rows: readonly Row[], paramColumns: readonly string[]): string {
+  const cols = new Set(['id', ...paramColumns, 'host', 'jobId', 'state', 'exitCode', 'start', 'end', 'duration_s']);
+  for (const r of rows) for (const k of Object.keys(r)) if (k !== 'history') cols.add(k);
+  const list = [...cols];
+  const at = (r: Row, c: string) => (Object.prototype.hasOwnProperty.call(r, c) ? r[c] : undefined);
+  return [list.map(csvField).join(','), ...rows.map((r) => list.map((c) => csvCell(at(r, c))).join(','))].join('\n') + '\n';
+}
 
-/** Merge new rows into earlier ones: one row per bundle; a different finished job's result is a conflict. */
+const FINISHED = new Set(['done', 'failed', 'killed', 'cancelled', 'timeout', 'oom', 'lost']);
+
+/**
+ * Merge new rows into earlier ones, keyed by bundle id (never by a parameter): one row per
+ * bundle; a different finished job's result is a conflict. An earlier row of other content
+ * (another bundle hash) never survives.
+ */
 export function mergeRows(previous: readonly Row[], fresh: readonly Row[]): { rows: Row[]; conflicts: CollectResult['conflicts'] } {
   const byId = new Map(previous.map((r) => [String(r.id), r]));
   const conflicts: CollectResult['conflicts'] = [];
   for (const r of fresh) {
     const old = byId.get(String(r.id));
+    const sameContent = old !== undefined && (old.bundleHash ?? null) === (r.bundleHash ?? null);
     const sameJob = old && old.host === r.host && old.jobId === r.jobId;
-    if (old && !sameJob && old.state === 'done' && r.state === 'done') {
+    if (old && sameContent && !sameJob && old.state === 'done' && r.state === 'done') {
       const differs = ['accuracy', 'loss', 'result.accuracy'].some((k) => old[k] !== r[k]);
       if (differs) conflicts.push({ id: String(r.id), kept: `${String(r.host)}:${String(r.jobId)}`, other: `${String(old.host)}:${String(old.jobId)}` });
     }
     // A row that says less (not collected, not on any host) never replaces one that says more.
-    if (old && FINISHED.has(String(old.state)) && !FINISHED.has(String(r.state)) && r.jobId === null) continue;
+    if (old && sameContent && FINISHED.has(String(old.state)) && !FINISHED.has(String(r.state)) && r.jobId === null) continue;
     byId.set(String(r.id), r);
   }
   return { rows: [...byId.values()], conflicts };
 }
 
+/** How many selected bundles have not finished yet: their rows are partial, collect again later. */
+export interface Pending {
+  submitted: number;
+  queued: number;
+  running: number;
+  ids: string[];
+}
+
 export async function collect(opts: CollectOptions): Promise<CollectResult> {
+  schemas.clear();
   const runner = opts.runner ?? realRunner;
   const index = await readIndex(opts.out);
   const selected = selectBundles(index.bundles, opts.only);
@@ -196,12 +277,15 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
     answers
       .filter((a) => a.ok && needsCopy(a.host, opts.out))
       .map(async (a) => {
-        const mine = statuses.filter((s) => s.host === a.host.name && s.jobId).map((s) => s.id);
+        // Never a run of other content: its files would land over this bundle's.
+        const mine = statuses.filter((s) => s.host === a.host.name && s.jobId && !s.changedSinceSubmit).map((s) => s.id);
         if (!mine.length) return;
         const listFile = path.join(opts.out, LAYOUT.stateDir, `pull-${a.host.name}.list`);
         await mkdir(path.dirname(listFile), { recursive: true });
         await writeFile(listFile, `${mine.join('\n')}\n`);
-        const res = await runner.run(pullCommand(a.host, opts.out, listFile, opts.exclude ?? []), { timeoutMs: 3_600_000 });
+        // Not the job id record: a copy of it in OUT would read as a run of the host that runs
+        // bundles in place there (a local host without workdir), not of the host that ran it.
+        const res = await runner.run(pullCommand(a.host, opts.out, listFile, [...(opts.exclude ?? []), `/*/${RUN_LAYOUT.jobid}`]), { timeoutMs: 3_600_000 });
         if (res.code !== 0 && res.code !== 23 && res.code !== 24) hostErrors.push({ host: a.host.name, error: `copying results failed: ${res.stderr.trim().split('\n').pop() ?? res.code}` });
       }),
   );
@@ -219,13 +303,30 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
         return [];
       }
     });
-  const { rows, conflicts } = mergeRows(previous, fresh);
+  // Earlier rows of bundles not collected now: one of other content than the bundle now in OUT
+  // (rebuilt since) keeps its parameters and loses its results.
+  const selectedIds = new Set(ids);
+  const current = new Map(index.bundles.map((b) => [b.id, b]));
+  const kept = previous.map((r) => {
+    const b = current.get(String(r.id));
+    if (!b || selectedIds.has(b.id) || r.bundleHash === b.hash) return r;
+    const row = baseRow(b);
+    Object.assign(row, { host: null, jobId: null, state: 'other-content', note: `results collected earlier are of other bundle content (${short(String(r.bundleHash ?? ''))}); collect this bundle again`, bundleHash: b.hash, eegen: EEGEN_VERSION });
+    return row;
+  });
+  const { rows, conflicts } = mergeRows(kept, fresh);
   const order = new Map(index.bundles.map((b, i) => [b.id, i]));
   rows.sort((a, b) => (order.get(String(a.id)) ?? 1e12) - (order.get(String(b.id)) ?? 1e12));
-  const paramKeys = [...new Set(index.bundles.flatMap((b) => Object.keys(b.params)))];
+  const paramColumns = [...new Set(index.bundles.flatMap((b) => Object.keys(b.params)))].map(paramColumn);
   const csv = path.join(opts.out, 'results.csv');
   await writeFileAtomic(jsonl, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  await writeFileAtomic(csv, toCsv(rows, paramKeys));
-  return { rows, conflicts, hostErrors, problems, files: { csv, jsonl } };
+  await writeFileAtomic(csv, toCsv(rows, paramColumns));
+  const pending: Pending = { submitted: 0, queued: 0, running: 0, ids: [] };
+  for (const st of statuses) {
+    if (st.state !== 'submitted' && st.state !== 'queued' && st.state !== 'running') continue;
+    if (st.changedSinceSubmit) continue;
+    pending[st.state]++;
+    pending.ids.push(st.id);
+  }
+  return { rows, paramColumns, pending, conflicts, hostErrors, problems, files: { csv, jsonl } };
 }
-

@@ -234,10 +234,14 @@ ${records.map((r) => `    ${r}`).join('\n')}
 /** Cancel: scancel / bkill the recorded jobs, or signal the local process group. */
 export function cancelScript(h: HostEntry, workdir: string, ids: readonly string[]): string {
   return `${PRELUDE}cd ${q(workdir)} || { emit FATAL "cannot enter workdir"; exit 90; }
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 cancel() {
   local id=$1 jid
   [ -s "$id/${RUN_LAYOUT.jobid}" ] || { emit NONE "$id"; return; }
   jid=$(head -n1 "$id/${RUN_LAYOUT.jobid}")
+  # Say so in the run's record first: a run stopped by this signal is then cancelled, one
+  # stopped by a signal nobody asked for (kill -9, the OOM killer) is killed.
+  printf '{"ts":"%s","event":"cancel","by":"eegen"}\\n' "$now" >> "$id/${RUN_LAYOUT.events}" 2>/dev/null
   case "$jid" in
     slurm:*) out=$(scancel "\${jid#slurm:}" 2>&1) ;;
     lsf:*) out=$(bkill "\${jid#lsf:}" 2>&1) ;;

@@ -46,7 +46,14 @@ export interface BundleStatus {
   schedulerState?: string;
   reason?: string;
   submittedAt?: string;
-  /** The bundle's content differs from what was submitted. */
+  /** What happened, in words (the same on every kind of host): `killed by SIGKILL; ...`. */
+  why?: string;
+  /**
+   * sha256 of SHA256SUMS of the content this run is of: as the run recorded it when it
+   * started (eegen-run.sh), else as submit recorded it. Compared with the local bundle's hash.
+   */
+  runHash?: string;
+  /** The run on the host is of other content than the local bundle (rebuilt since, or another build's run under this id). */
   changedSinceSubmit?: boolean;
 }
 
@@ -112,13 +119,36 @@ export async function askHost(runner: Runner, h: HostEntry, outDir: string, ids:
   return answer;
 }
 
-const SIGNAL_CANCEL = new Set(['TERM', 'INT', 'HUP', 'KILL']);
+/** What happened, in the same words on every kind of host (local, ssh, Slurm, LSF). */
+export function whyText(st: BundleStatus, cancelRequested: boolean): string | undefined {
+  switch (st.state) {
+    case 'failed':
+      return st.exitCode === undefined || st.exitCode === null ? 'failed' : `exited with code ${st.exitCode}`;
+    case 'killed':
+      return st.signal === 'KILL'
+        ? 'killed by SIGKILL; nobody cancelled it (out of memory? kill -9?)'
+        : `killed by SIG${st.signal ?? '?'}; nobody cancelled it`;
+    case 'cancelled':
+      return cancelRequested ? 'cancelled by eegen cancel' : `cancelled by the scheduler${st.schedulerState ? ` (${st.schedulerState})` : ''}`;
+    case 'timeout':
+      return `stopped at its time limit${st.schedulerState ? ` (${st.schedulerState})` : ''}`;
+    case 'oom':
+      return `out of memory${st.schedulerState ? ` (${st.schedulerState})` : ''}`;
+    case 'lost':
+      return 'no end recorded, and the scheduler or process no longer exists';
+    default:
+      return undefined;
+  }
+}
 
 /**
  * One bundle's state on one host, from the run's own record and the scheduler's view.
- * The run's `end` event is the truth about how the command ended (exit code); the
- * scheduler adds why it was stopped (cancelled, timeout, oom) and covers runs that
- * never got to write anything (pending, killed before start, node lost).
+ * The run's `end` event is the truth about how the command ended (exit code, signal);
+ * the scheduler adds why it was stopped (cancelled, timeout, oom) and covers runs that
+ * never got to write anything (pending, killed before start, node lost). A run stopped
+ * by a signal is `cancelled` only when cancellation was asked for (a `cancel` event that
+ * `eegen cancel` writes first, or the scheduler saying CANCELLED); otherwise it is
+ * `killed`, with the signal: the same on local, ssh, Slurm and LSF hosts.
  */
 export function deriveStatus(id: string, b: RemoteBundle, host: HostEntry, jobs: readonly SchedulerJob[]): BundleStatus {
   const st: BundleStatus = { id, state: 'synced', host: host.name };
@@ -130,6 +160,14 @@ export function deriveStatus(id: string, b: RemoteBundle, host: HostEntry, jobs:
   if (summary.lastMsg !== undefined) st.msg = summary.lastMsg;
   if (summary.started) st.started = summary.started;
   if (summary.ended) st.ended = summary.ended;
+  const runHash = summary.content ?? b.submitted?.hash;
+  if (runHash) st.runHash = runHash;
+  const cancelRequested = summary.cancelRequested !== undefined;
+  const settle = (): BundleStatus => {
+    const why = whyText(st, cancelRequested);
+    if (why) st.why = why;
+    return st;
+  };
   // `lsf:123[4]` is recorded as LSF writes it (bkill needs that form); adapters say `123_4`.
   const bare = b.jobId.replace(/^[a-z]+:/, '').replace(/\[(\d+)\]$/, '_$1');
   const sched = findJob(jobs, bare);
@@ -141,13 +179,14 @@ export function deriveStatus(id: string, b: RemoteBundle, host: HostEntry, jobs:
     st.exitCode = summary.exitCode ?? null;
     st.signal = summary.signal ?? null;
     if (sched && (sched.state === 'cancelled' || sched.state === 'timeout' || sched.state === 'oom')) st.state = sched.state;
-    else if (summary.exitCode === 0) st.state = 'done';
+    else if (summary.exitCode === 0 && !summary.signal) st.state = 'done';
     // The run ended badly but the scheduler has not settled (Slurm COMPLETING while it kills
     // a job at its time limit): why it stopped (timeout, cancel, oom) is not known yet.
     else if (sched && (sched.state === 'running' || sched.state === 'queued')) st.state = 'running';
-    else if (!sched && summary.signal && SIGNAL_CANCEL.has(summary.signal)) st.state = 'cancelled';
+    else if (cancelRequested) st.state = 'cancelled';
+    else if (summary.signal) st.state = 'killed';
     else st.state = 'failed';
-    return st;
+    return settle();
   }
   if (sched) {
     if (sched.exitCode !== undefined) st.exitCode = sched.exitCode;
@@ -155,19 +194,20 @@ export function deriveStatus(id: string, b: RemoteBundle, host: HostEntry, jobs:
     else if (sched.state === 'done' && !summary.started) st.state = 'done';
     else if (sched.state === 'done') st.state = 'lost'; // started, scheduler says finished, but no end was recorded
     else st.state = sched.state;
-    return st;
+    return settle();
   }
   if (b.jobId.startsWith('local:')) {
     st.state = b.pidAlive ? (summary.started ? 'running' : 'queued') : 'lost';
-    return st;
+    return settle();
   }
   st.state = 'lost';
-  return st;
+  return settle();
 }
 
-/** Rank answers for one bundle across hosts: the latest submission wins. */
+/** Rank answers for one bundle across hosts: a run of this content first, then the latest submission. */
 function better(a: BundleStatus, b: BundleStatus): BundleStatus {
   if (!!a.jobId !== !!b.jobId) return a.jobId ? a : b;
+  if (!a.changedSinceSubmit !== !b.changedSinceSubmit) return a.changedSinceSubmit ? b : a;
   return (b.submittedAt ?? '') > (a.submittedAt ?? '') ? b : a;
 }
 
@@ -178,7 +218,7 @@ export function combine(bundles: readonly IndexedBundle[], answers: readonly Hos
       const rb = ans.bundles.get(ib.id);
       if (!rb?.present) continue;
       const st = deriveStatus(ib.id, rb, ans.host, ans.jobs);
-      if (rb.submitted?.hash && rb.submitted.hash !== ib.hash) st.changedSinceSubmit = true;
+      if (st.runHash && st.runHash !== ib.hash) st.changedSinceSubmit = true;
       best = best ? better(best, st) : st;
     }
     return best ?? { id: ib.id, state: 'built' };

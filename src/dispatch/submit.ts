@@ -54,7 +54,7 @@ export interface SubmitResult {
   commands: Command[];
 }
 
-const FAILED_STATES = new Set(['failed', 'cancelled', 'timeout', 'oom', 'lost']);
+const FAILED_STATES = new Set(['failed', 'killed', 'cancelled', 'timeout', 'oom', 'lost']);
 
 async function bundleFiles(outDir: string, b: IndexedBundle): Promise<string[]> {
   const manifest = JSON.parse(await readFile(path.join(outDir, b.dir, LAYOUT.manifest), 'utf8')) as { files: Record<string, string> };

@@ -13,12 +13,13 @@ export type BundleState =
   | 'running'
   | 'done' // exit code 0
   | 'failed' // non-zero exit code
-  | 'cancelled'
+  | 'killed' // stopped by a signal nobody asked for (kill -9, the OOM killer, a crash): see `signal`
+  | 'cancelled' // eegen cancel, or the scheduler's cancel (scancel, bkill)
   | 'timeout'
   | 'oom'
   | 'lost'; // submitted, the scheduler no longer knows it, and it recorded no end
 
-export const FINAL_STATES: ReadonlySet<BundleState> = new Set(['done', 'failed', 'cancelled', 'timeout', 'oom', 'lost']);
+export const FINAL_STATES: ReadonlySet<BundleState> = new Set(['done', 'failed', 'killed', 'cancelled', 'timeout', 'oom', 'lost']);
 export const ACTIVE_STATES: ReadonlySet<BundleState> = new Set(['submitted', 'queued', 'running']);
 
 /** What a scheduler says about one job (or one array task). */

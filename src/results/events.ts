@@ -10,11 +10,12 @@ import type { EventSource, ProgressEvent, RunEvent, RunSummary } from './types.j
 
 /** Fields each event defines; the rest of an object goes to `extra`. */
 const KNOWN: Record<string, readonly string[]> = {
-  start: ['host', 'jobId', 'pid'],
+  start: ['host', 'jobId', 'pid', 'content'],
   progress: ['progress', 'msg', 'status'],
   end: ['exitCode', 'signal'],
   fingerprint: ['fingerprint', 'host', 'cpu', 'gpus', 'os', 'cuda', 'python', 'node'],
   energy: ['label', 'gpu', 'mJ'],
+  cancel: ['by'],
 };
 
 /** Reads events.jsonl. Garbage lines and a cut-short last line are skipped with a warning. */
@@ -95,9 +96,14 @@ function buildEvent(name: string, obj: Record<string, unknown>, source: EventSou
       const host = text('host');
       const jobId = text('jobId');
       const pid = num('pid');
+      const content = text('content');
       if (host !== undefined) e.host = host;
       if (jobId !== undefined) e.jobId = jobId;
       if (pid !== undefined) e.pid = pid;
+      if (content !== undefined) {
+        if (/^[0-9a-f]{64}$/.test(content)) e.content = content;
+        else problems.add(C.eventBadField, '"content" should be the sha256 (64 hex digits) of the bundle\'s SHA256SUMS; ignored.', line);
+      }
       return e;
     }
     case 'progress': {
@@ -141,6 +147,10 @@ function buildEvent(name: string, obj: Record<string, unknown>, source: EventSou
       const label = text('label');
       return { event: 'energy', ...base, gpu: num('gpu') ?? 0, mJ, ...(label !== undefined ? { label } : {}) };
     }
+    case 'cancel': {
+      const by = text('by');
+      return { event: 'cancel', ...base, ...(by !== undefined ? { by } : {}) };
+    }
     default:
       return { event: 'other', name, ...base };
   }
@@ -176,14 +186,20 @@ export function summarizeRun(events: readonly RunEvent[], logEvents: readonly Ru
   const fromFile = lastAttempt(events);
   const fromLog = lastAttempt(logEvents);
   const summary: RunSummary = { attempts: fromFile.attempts || fromLog.attempts };
-  for (const key of ['started', 'ended', 'exitCode', 'signal', 'progress', 'lastMsg', 'host', 'jobId', 'pid', 'legacyStatus'] as const) {
+  for (const key of ['started', 'ended', 'exitCode', 'signal', 'progress', 'lastMsg', 'host', 'jobId', 'pid', 'legacyStatus', 'content', 'cancelRequested'] as const) {
     const v = fromFile[key] !== undefined ? fromFile[key] : fromLog[key];
     if (v !== undefined) (summary as unknown as Record<string, unknown>)[key] = v;
   }
+  // A `status=done progress=100` line counts only when the run's own record does not say
+  // otherwise: the built-in templates' EXIT trap prints it when a signal (cancel, time limit)
+  // stops the script. Without a start/end record (a legacy log alone) it is all there is.
+  const claimed = fromFile.claimedProgress ?? fromLog.claimedProgress;
+  const recorded = summary.started !== undefined || summary.ended !== undefined;
+  if (claimed !== undefined && (!recorded || (summary.exitCode === 0 && summary.signal == null))) summary.progress = claimed;
   return summary;
 }
 
-function lastAttempt(events: readonly RunEvent[]): RunSummary {
+function lastAttempt(events: readonly RunEvent[]): RunSummary & { claimedProgress?: number } {
   let attempts = 0;
   let from = 0;
   events.forEach((e, i) => {
@@ -192,7 +208,7 @@ function lastAttempt(events: readonly RunEvent[]): RunSummary {
       from = i;
     }
   });
-  const s: RunSummary = { attempts };
+  const s: RunSummary & { claimedProgress?: number } = { attempts };
   for (let i = from; i < events.length; i++) {
     const e = events[i] as RunEvent;
     switch (e.event) {
@@ -201,6 +217,11 @@ function lastAttempt(events: readonly RunEvent[]): RunSummary {
         if (e.host !== undefined) s.host = e.host;
         if (e.jobId !== undefined) s.jobId = e.jobId;
         if (e.pid !== undefined) s.pid = e.pid;
+        if (e.content !== undefined) s.content = e.content;
+        break;
+      case 'cancel':
+        // Asked to stop before it ended (a cancel after the end changes nothing).
+        if (s.ended === undefined) s.cancelRequested = e.ts ?? '';
         break;
       case 'end':
         if (e.ts !== undefined) s.ended = e.ts;
@@ -208,7 +229,13 @@ function lastAttempt(events: readonly RunEvent[]): RunSummary {
         if (e.signal !== undefined) s.signal = e.signal;
         break;
       case 'progress':
-        if (e.progress !== undefined) s.progress = e.progress;
+        if (e.progress !== undefined) {
+          if (e.source === 'cloudmesh' && (e.status === 'done' || e.status === 'failed')) s.claimedProgress = e.progress;
+          else {
+            s.progress = e.progress;
+            delete s.claimedProgress;
+          }
+        }
         if (e.msg !== undefined) s.lastMsg = e.msg;
         if (e.source === 'cloudmesh' && e.status !== undefined) s.legacyStatus = e.status;
         break;

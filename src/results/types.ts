@@ -21,6 +21,8 @@ export interface StartEvent extends EventBase {
   host?: string;
   jobId?: string;
   pid?: number;
+  /** sha256 of the bundle's SHA256SUMS as the run found it (eegen-run.sh writes it): which content ran. */
+  content?: string;
 }
 
 export interface ProgressEvent extends EventBase {
@@ -54,13 +56,20 @@ export interface EnergyEvent extends EventBase {
   mJ: number;
 }
 
+/** `eegen cancel` asked this run to stop (written on the host before it signals the run). */
+export interface CancelEvent extends EventBase {
+  event: 'cancel';
+  /** Who asked: `eegen`. */
+  by?: string;
+}
+
 /** Any other `event` name: kept, so newer writers do not break older readers. */
 export interface OtherEvent extends EventBase {
   event: 'other';
   name: string;
 }
 
-export type RunEvent = StartEvent | ProgressEvent | EndEvent | FingerprintEvent | EnergyEvent | OtherEvent;
+export type RunEvent = StartEvent | ProgressEvent | EndEvent | FingerprintEvent | EnergyEvent | CancelEvent | OtherEvent;
 
 /** One run's state, from its events file and its log. */
 export interface RunSummary {
@@ -79,6 +88,10 @@ export interface RunSummary {
   attempts: number;
   /** The last `# cloudmesh status=` value; `done` there does not prove success. */
   legacyStatus?: string;
+  /** sha256 of SHA256SUMS the last attempt ran with (its `start` event's `content`). */
+  content?: string;
+  /** ts of a `cancel` event of the last attempt written before its `end`: cancellation was asked for. */
+  cancelRequested?: string;
 }
 
 /** One row of a StopWatch benchmark (`# csv,...`). */
