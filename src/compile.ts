@@ -6,7 +6,6 @@
  * user sees every problem of that stage at once and nothing derived from it.
  */
 import { lstatSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { canonicalJson, canonicalJsonWith, bundleId, identifierId } from './bundle/id.js';
 import { mergeDirectives } from './bundle/directives.js';
@@ -16,7 +15,7 @@ import { RUN_LAYOUT } from './dispatch/types.js';
 import { insertHook, wrapperText } from './dispatch/wrapper.js';
 import { dedupe, diag, hasErrors, SourceSet, type Diagnostic } from './diagnostics/index.js';
 import { compileSweep, iterateCombinations, planSweep, productSize, varyingKeys, type Sweep, type SweepPlan } from './expand/index.js';
-import { loadYamlFile, parseYaml, toYaml } from './load/index.js';
+import { COPY_LIMIT, InputFileError, loadYamlFile, parseYaml, readInputFile, toYaml } from './load/index.js';
 import { defaultWorkers, PARALLEL_MIN, RenderPool, workerScript, type RenderOutcome } from './render-pool.js';
 import { builtinTemplate, loadProfile, loadTemplate, type TemplateSource } from './render/index.js';
 import { renderTemplate } from './render/index.js';
@@ -186,10 +185,10 @@ async function readCopiedFiles(inputs: Inputs): Promise<{ files: CopiedFile[]; d
       continue;
     }
     try {
-      files.push({ to: path.posix.normalize(to_), content: await readFile(path.join(configDir, from)) });
+      files.push({ to: path.posix.normalize(to_), content: await readInputFile(path.join(configDir, from), COPY_LIMIT) });
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      diagnostics.push(diag('EG2021', `The file "${from}" listed in files cannot be read (${code ?? String(e)}).`, inputs.loaded.locate(['files', i]), 'Paths in files are relative to the config file.'));
+      if (!(e instanceof InputFileError)) throw e;
+      diagnostics.push(diag('EG2021', `The file "${from}" listed in files ${e.what}.`, inputs.loaded.locate(['files', i]), 'Paths in files are relative to the config file; list regular files only (data sets belong on the host, referenced by path).'));
     }
   }
   return { files, diagnostics };

@@ -3,7 +3,7 @@
  * and turns every syntax problem (duplicate keys, tabs, bad indentation, ...) into a
  * diagnostic with a span: a config is never silently "fixed" by the parser.
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, stringify, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, stringify, visit, type Node } from 'yaml';
 import { diag, type Diagnostic, type Span } from '../diagnostics/index.js';
 import type { LoadedYaml, PathSegment, Value } from '../types.js';
 import { emitYaml } from './emit-yaml.js';
@@ -50,7 +50,17 @@ export function parseYaml(file: string, text: string): LoadResult {
     diagnostics.push(diag('EG1003', 'Invalid YAML: a tab character is used for indentation.', { file, start, length: 1 }, YAML_HINTS.TAB_AS_INDENT![1]));
     return { text, diagnostics };
   }
-  const data = (doc.toJS({ maxAliasCount: 1000 }) ?? null) as Value;
+  let data: Value;
+  try {
+    data = (doc.toJS({ maxAliasCount: 1000 }) ?? null) as Value;
+  } catch (e) {
+    // yaml refuses documents whose aliases expand past the limit (a "billion laughs" bomb).
+    if (!(e instanceof ReferenceError)) throw e;
+    let at: [number, number] | undefined;
+    visit(doc, { Alias: (_k, node) => ((at = node.range ? [node.range[0], node.range[1] - node.range[0]] : undefined), visit.BREAK) });
+    diagnostics.push(diag('EG1011', 'The YAML uses aliases (*name) that expand to too many nodes.', { file, start: at?.[0] ?? 0, length: Math.max(1, at?.[1] ?? 1) }, 'Write the values out, or use fewer, smaller anchors; eegen refuses documents that expand past 1000 alias uses.'));
+    return { text, diagnostics };
+  }
   const whole: Span = { file, start: 0, length: Math.max(1, text.length) };
 
   const locate = (path: readonly PathSegment[], which: 'key' | 'value' = 'value'): Span => {

@@ -3,7 +3,7 @@
  * `NAME.in.sh` / `NAME.in.lsf`) and eegen's built-in ones in the package's templates/.
  */
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { InputFileError, readInputFile } from '../load/index.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diag, type Diagnostic } from '../diagnostics/index.js';
@@ -44,10 +44,10 @@ export function schedulerFor(outputName: string): Scheduler {
 export async function loadTemplate(file: string): Promise<{ template?: TemplateSource; diagnostics: Diagnostic[] }> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = (await readInputFile(file)).toString('utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const what = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? String(e)})`;
+    if (!(e instanceof InputFileError)) throw e;
+    const what = e.what;
     return { diagnostics: [diag(C.templateUnreadable, `The template ${file} ${what}.`, undefined, 'Template paths are relative to the config file (or the current directory for --template).')] };
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);

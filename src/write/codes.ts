@@ -31,6 +31,8 @@ export const WRITE_CODES = {
   writeFailed: 'EG5012',
   /** A planned file path is occupied by a directory (or a directory path by a file) on disk. */
   pathOccupied: 'EG5013',
+  /** A file the build would write exists and was not written by eegen (the user's own). */
+  notOurs: 'EG5014',
   /** The archive could not be written. */
   archiveFailed: 'EG5030',
   /** Two archive entries would have the same path. */

@@ -16,11 +16,12 @@ import { AdaptiveRunner, forEachAdaptive, SLOW_WRITE_MS } from './fsx.js';
 import { errnoOf, listTree, readIfExists } from './disk.js';
 import { compareBytes } from './paths.js';
 import { CONCURRENCY, forEachLimit } from './pool.js';
-import { acquireLock, ensureStateDirs, readKnownDirs, readLedger, statePaths, writeAtomic, writeKnownDirs, type StatePaths } from './state.js';
-import { checkEscapes, EscapeChecker, findStale, listTop, managedFiles, surveyBundle, surveyBundles, UNCHANGED, unlisted, type BundleState, type StaleBundle } from './survey.js';
+import { acquireLock, ensureStateDirs, readKnownDirs, readLedger, readSideFileHashes, statePaths, writeAtomic, writeKnownDirs, writeSideFileHashes, type StatePaths } from './state.js';
+import { checkEscapes, EscapeChecker, refuseForeignSideFiles, findStale, listTop, managedFiles, surveyBundle, surveyBundles, UNCHANGED, unlisted, type BundleState, type StaleBundle } from './survey.js';
 import { PlanValidator, validatePlan } from './validate.js';
 
 export { finalizeBundle, sha256, type BundleDraft } from './manifest.js';
+import { sha256 } from './manifest.js';
 export { WRITE_CODES, WriteError, isWriteError } from './codes.js';
 
 export interface WriteOptions {
@@ -82,7 +83,15 @@ export async function openWrite(outDir: string, opts: OpenOptions = {}): Promise
   const top = await listTop(outAbs);
   const warnings: Diagnostic[] = [];
   const s = statePaths(outAbs);
-  await ensureStateDirs(s);
+  try {
+    await ensureStateDirs(s);
+  } catch (e) {
+    // A read-only filesystem or directory, a full disk: the user's to fix, not a bug.
+    throw new WriteError(WRITE_CODES.badOutDir, `Having trouble writing to the output directory ${outAbs}: ${(e as Error).message}`, {
+      cause: e,
+      hint: 'Check that the directory is writable (permissions, a read-only mount, free space), or choose another --out.',
+    });
+  }
   const lock = await acquireLock(s, warnings);
   let known: string[];
   try {
@@ -153,6 +162,7 @@ export async function openWrite(outDir: string, opts: OpenOptions = {}): Promise
       if (plan.bundles.length !== count) throw new Error(`eegen: commit() got ${plan.bundles.length} bundles, ${count} were staged`);
       validator?.finish(plan.sideFiles);
       for (const f of plan.sideFiles) await escapes.check(f.path, true);
+      await refuseForeignSideFiles(plan.sideFiles, outAbs, await readSideFileHashes(s));
       const stale = await findStale(plan, outAbs, top, known);
       // Record the new dirs before putting them in place, so a kill cannot hide a bundle from the next stale scan.
       const recorded = await writeKnownDirs(s, [...known, ...plan.bundles.map((b) => b.dir)], [...known].sort());
@@ -160,6 +170,7 @@ export async function openWrite(outDir: string, opts: OpenOptions = {}): Promise
       try {
         await applyBundles(plan, states, staged, outAbs, s);
         await writeSideFiles(plan.sideFiles, outAbs, s);
+        await writeSideFileHashes(s, new Map(plan.sideFiles.map((f) => [f.path, sha256(f.content)])));
       } catch (e) {
         // Leave no half-staged bundle behind: commit what was committed, drop the rest.
         await recover(outAbs, s, []).catch(() => undefined);

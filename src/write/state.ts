@@ -3,6 +3,7 @@
  *   lock            pid and host of the build writing now
  *   tmp/            staging dirs, update intents and trash of builds in progress (commit.ts)
  *   bundles.json    the bundle dirs eegen wrote, so stale nested bundles can be found
+ *   side-files.json sha256 of index.json and jobs.sh as written, so a user's own are never replaced
  *   ledger.jsonl    submissions (written by dispatch; read here)
  *   keys.json       input keys of the last build (build.ts): the same bytes on every machine
  *   sigs.json       file signatures of this machine's copies (build.ts): machine-local
@@ -22,6 +23,8 @@ export interface StatePaths {
   tmp: string;
   lock: string;
   bundles: string;
+  /** sha256 of each side file (index.json, jobs.sh) as eegen last wrote it. */
+  sideFiles: string;
   ledger: string;
 }
 
@@ -32,6 +35,7 @@ export function statePaths(outAbs: string): StatePaths {
     tmp: join(root, 'tmp'),
     lock: join(root, 'lock'),
     bundles: join(root, 'bundles.json'),
+    sideFiles: join(root, 'side-files.json'),
     ledger: join(outAbs, LAYOUT.ledger),
   };
 }
@@ -49,12 +53,13 @@ export async function ensureStateDirs(s: StatePaths): Promise<void> {
  */
 const GITIGNORE = Buffer.from(
   [
-    '# Written by eegen. Everything here is machine-local except keys.json and bundles.json,',
+    '# Written by eegen. Everything here is machine-local except keys.json, bundles.json and side-files.json,',
     '# which are the same bytes for the same inputs everywhere and may be committed with the bundles.',
     '*',
     '!.gitignore',
     '!keys.json',
     '!bundles.json',
+    '!side-files.json',
     '',
   ].join('\n'),
 );
@@ -177,4 +182,21 @@ export async function writeKnownDirs(s: StatePaths, dirs: Iterable<string>, reco
   if (list.length === recorded.length && list.every((d, i) => d === recorded[i])) return list;
   await writeAtomic(s.bundles, JSON.stringify(list, null, 2) + '\n', s.tmp);
   return list;
+}
+
+/** Side-file hashes recorded by the last build (none: a first build, or an unreadable file). */
+export async function readSideFileHashes(s: StatePaths): Promise<Map<string, string>> {
+  try {
+    const doc = JSON.parse((await readIfExists(s.sideFiles))?.toString('utf8') ?? '{}') as Record<string, unknown>;
+    return new Map(Object.entries(doc).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  } catch {
+    return new Map();
+  }
+}
+
+export async function writeSideFileHashes(s: StatePaths, hashes: ReadonlyMap<string, string>): Promise<void> {
+  const doc = Object.fromEntries([...hashes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const text = `${JSON.stringify(doc, null, 2)}\n`;
+  if ((await readIfExists(s.sideFiles))?.toString('utf8') === text) return;
+  await writeAtomic(s.sideFiles, text, s.tmp);
 }

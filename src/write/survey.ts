@@ -124,9 +124,53 @@ export async function surveyBundle(b: BundlePlan, outAbs: string, realOut: strin
   const listing = await listTree(base, hot);
   const planned = new Set(b.files.map((f) => f.path));
   const deletes = [...managed].filter((p) => !planned.has(p) && listing.has(p) && listing.get(p) !== 'dir');
+  refuseForeign(b, b.files.map((f) => f.path).filter((p) => listing.has(p) && listing.get(p) !== 'dir' && !managed.has(p)));
   await checkInsideBundle(b, base, realOut, listing, new Set(deletes));
   return { status: oldManifest || ours ? 'changed' : 'added', exists: true, deletes, outputs: unlisted(listing, managed) };
 }
+
+/** Files at planned paths that no earlier build of this bundle wrote: the user's or a run's. Never overwritten. */
+function refuseForeign(b: BundlePlan, foreign: string[]): void {
+  if (!foreign.length) return;
+  const more = foreign.length > 1 ? ` (and ${foreign.slice(1).join(', ')})` : '';
+  throw new WriteError(WRITE_CODES.notOurs, `${b.dir}/${foreign[0]}${more} exists and was not written by eegen; a build never overwrites it.`, {
+    path: `${b.dir}/${foreign[0]}`,
+    hint: 'Move the file out of the bundle directory, or build into another --out directory.',
+  });
+}
+
+/**
+ * Refuse to replace an index.json or jobs.sh beside the bundles that eegen did not write.
+ * Ours: the bytes the last build recorded writing (`written`, path -> sha256), or, for a
+ * checked-out or older build, recognised by content (an eegen index; the jobs.sh header).
+ */
+export async function refuseForeignSideFiles(files: readonly { path: string; content: Buffer }[], outAbs: string, written: ReadonlyMap<string, string>): Promise<void> {
+  for (const f of files) {
+    const onDisk = await readIfExists(join(outAbs, f.path));
+    if (!onDisk || onDisk.equals(f.content) || written.get(f.path) === sha256(onDisk) || isOwnSideFile(f.path, onDisk)) continue;
+    throw new WriteError(WRITE_CODES.notOurs, `${f.path} in the output directory was not written by eegen; a build never overwrites it.`, {
+      path: f.path,
+      hint: `Build into another --out directory, or move ${f.path} away.`,
+    });
+  }
+}
+
+function isOwnSideFile(path: string, content: Buffer): boolean {
+  const text = content.toString('utf8');
+  if (path === LAYOUT.index) {
+    try {
+      const doc = JSON.parse(text) as { eegen?: unknown; bundles?: unknown };
+      return typeof doc.eegen === 'string' && Array.isArray(doc.bundles);
+    } catch {
+      return false;
+    }
+  }
+  if (path === LAYOUT.jobs) return text.startsWith(JOBS_HEADER);
+  return false;
+}
+
+/** The first two lines of every jobs.sh eegen writes (bundle/side-files.ts). */
+const JOBS_HEADER = '#!/usr/bin/env bash\n# Submits every bundle of this build to its scheduler';
 
 /** Every planned file is on disk, a regular file, byte for byte. */
 async function filesMatch(b: BundlePlan, base: string, hot: HotFs): Promise<boolean> {
@@ -217,7 +261,8 @@ export async function findStale(plan: BuildPlan, outAbs: string, top: Map<string
     const manifest = await readIfExists(join(outAbs, dir, LAYOUT.manifest));
     if (!manifest) return;
     const m = parseManifest(manifest.toString('utf8'));
-    stale.push({ dir, id: typeof m === 'string' ? basename(dir) : m.id });
+    // A manifest.json that is not an eegen manifest belongs to someone else: not a bundle, never pruned.
+    if (typeof m !== 'string') stale.push({ dir, id: m.id });
   });
   return stale.sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0));
 }

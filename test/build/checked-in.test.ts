@@ -26,7 +26,7 @@ describe('checked-in bundles', () => {
   it('a rebuild in a fresh clone leaves git status clean and --check passes; tampering in the clone fails --check', async () => {
     const repo = await committedProject();
     const tracked = git(repo, 'ls-files', 'out/.eegen').split('\n').filter(Boolean).sort();
-    expect(tracked).toEqual(['out/.eegen/.gitignore', 'out/.eegen/keys.json']);
+    expect(tracked).toEqual(['out/.eegen/.gitignore', 'out/.eegen/keys.json', 'out/.eegen/side-files.json']);
     const clone = tmpDir('eegen-clone-');
     execFileSync('git', ['clone', '-q', repo, clone]);
     const keys = path.join(clone, 'out/.eegen/keys.json');
@@ -48,7 +48,7 @@ describe('checked-in bundles', () => {
     const out = tmpDir();
     const cfg = { config: 'fixtures/cloudmask/config.yaml', template: 'fixtures/cloudmask/cloudmask.in.slurm', out };
     await build(cfg);
-    const files = ['keys.json', 'sigs.json', '.gitignore'].map((f) => path.join(out, '.eegen', f));
+    const files = ['keys.json', 'sigs.json', '.gitignore', 'side-files.json'].map((f) => path.join(out, '.eegen', f));
     const mtimes = files.map((f) => statSync(f).mtimeMs);
     await new Promise((r) => setTimeout(r, 20));
     await build(cfg);
