@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cancel, collect, status, submit, type BundleStatus, type HostEntry } from '../../src/dispatch/index.js';
+import { LOCAL_HOST } from '../../src/dispatch/hosts.js';
 import { eegen } from '../support/cli.js';
 import { skipWithout, sshArgs, testEnv } from '../support/env.js';
 import { tmpDir } from '../support/tree.js';
@@ -134,4 +135,38 @@ describe.skipIf(skipWithout('ssh', 'slurm', 'rsync'))('run states on local, ssh 
       await cancel({ out, hosts: all }).catch(() => undefined);
     }
   }, 300_000);
+});
+
+describe('collect while bundles run (local host, real processes)', () => {
+  it('says how many are still running or queued and how to collect again, exits 3; --json says the same', async () => {
+    const { out } = await buildExample({ edit: (y) => y.replace('command: node', 'command: sleep 30; node') });
+    const only = ['lr-0.01_epochs-5_*', 'lr-0.1_epochs-5_repeat-1'];
+    await submit({ out, hosts: [{ ...LOCAL_HOST, slots: 2 }], only });
+    try {
+      await until('two running', async () => ((await status({ out, hosts: [LOCAL_HOST], only })).bundles.filter((b) => b.state === 'running').length === 2 ? true : undefined), 20_000, 200);
+      const r = eegen(['collect', out, '--only', 'lr-0.01_epochs-5_*,lr-0.1_epochs-5_repeat-1', '--exclude', '*.ckpt']);
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stdout).toContain('3 bundles have not finished (2 running, 1 queued): their rows are partial.');
+      expect(r.stdout).toContain(`eegen collect ${out} --only 'lr-0.01_epochs-5_*' --only lr-0.1_epochs-5_repeat-1 --exclude '*.ckpt'`);
+      const j = eegen(['collect', out, '--json']);
+      expect(j.code).toBe(3);
+      const json = JSON.parse(j.stdout) as { pending: { running: number; queued: number; ids: string[] }; again: string; rows: unknown[] };
+      expect(json.pending).toMatchObject({ running: 2, queued: 1 });
+      expect(json.pending.ids.sort()).toEqual(['lr-0.01_epochs-5_repeat-1', 'lr-0.01_epochs-5_repeat-2', 'lr-0.1_epochs-5_repeat-1']);
+      expect(json.again).toBe(`eegen collect ${out}`);
+      expect(json.rows).toHaveLength(12);
+    } finally {
+      await cancel({ out, hosts: [LOCAL_HOST] });
+    }
+    const done = await until('cancelled', async () => {
+      const bs = (await status({ out, hosts: [LOCAL_HOST], only })).bundles;
+      return bs.every((b) => FINAL.has(b.state)) ? bs : undefined;
+    }, 20_000);
+    expect(done.map((b) => b.state)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+    // The built-in bash template's EXIT trap printed "status=done progress=100" on TERM: not shown.
+    expect(done.map((b) => b.progress).filter((p) => p !== undefined)).toEqual([0, 0]);
+    const after = eegen(['collect', out]);
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.stdout).not.toContain('not finished');
+  }, 90_000);
 });
