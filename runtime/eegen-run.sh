@@ -25,6 +25,16 @@ if [ $# -lt 1 ]; then
   exit 2
 fi
 
+# {os.USER} and {os.HOME} the profile did not know are deferred to "${USER}" and "${HOME}";
+# cron, containers and some batch systems start jobs without them, which kills scripts
+# under `set -u`. Give both their account values when they are unset or empty.
+if [ -z "${USER:-}" ]; then USER=$(id -un 2>/dev/null || echo unknown); export USER; fi
+if [ -z "${HOME:-}" ]; then
+  HOME=$( (getent passwd "$(id -u)" 2>/dev/null || true) | cut -d: -f6)
+  [ -n "$HOME" ] || HOME=$(cd ~ 2>/dev/null && pwd) || HOME=/
+  export HOME
+fi
+
 # ---- helpers (exported, so that eegen_progress works in the script) ----------------------
 
 # A JSON string literal: \ " and control characters escaped (others dropped).

@@ -60,7 +60,7 @@ describe('the seed paper example (fixtures/cloudmask)', () => {
     const manifest = JSON.parse(readFileSync(path.join(out, FIRST, 'manifest.json'), 'utf8')) as { env: { used: string[]; deferred: string[] }; params: unknown; files: Record<string, string> };
     expect(manifest.env.used).toEqual(['USER']);
     expect(manifest.env.deferred).toEqual(['USER']);
-    expect(Object.keys(manifest.files).sort()).toEqual(['cloudmask.slurm', 'config.yaml', 'eegen-run.sh']);
+    expect(Object.keys(manifest.files).sort()).toEqual(['cloudmask.slurm', 'cloudmask_v2.py', 'config.yaml', 'eegen-run.sh']);
     const script = readFileSync(path.join(out, FIRST, 'cloudmask.slurm'), 'utf8');
     const dataLine = script.split('\n').find((l) => l.startsWith('DATA='))!;
     const r = spawnSync('bash', ['-c', `${dataLine}; printf '%s' "$DATA"`], { env: { ...process.env, USER: 'alice' }, encoding: 'utf8' });
@@ -140,7 +140,7 @@ describe('the seed paper example (fixtures/cloudmask)', () => {
     expect(fourth.report?.unchanged).toHaveLength(40);
     // Every bundle file keeps its mtime; only the side files and eegen's own state change.
     const bundleFiles = [...before.keys()].filter((f) => f.includes('/') && !f.startsWith('.eegen/'));
-    expect(bundleFiles).toHaveLength(30 * 5);
+    expect(bundleFiles).toHaveLength(30 * 6);
     for (const file of bundleFiles) expect(after.get(file), file).toBe(before.get(file));
   });
 });
