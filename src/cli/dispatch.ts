@@ -79,7 +79,7 @@ export function addDispatchCommands(cmd: Program): void {
 
   hostOptions(cmd.command('submit').description('Copy bundles to hosts and submit them (sbatch, bsub, or detached background processes).').argument('<out>', 'output directory of eegen build'))
     .option('--array', 'submit as job arrays on slurm/lsf hosts')
-    .option('--retry <what>', 'resubmit bundles that ended: "failed" (failed, cancelled, timeout, oom, lost)')
+    .option('--retry <what>', 'resubmit bundles that ended: "failed" (failed, killed, cancelled, timeout, oom, lost)')
     .option('-n, --dry-run', 'print the exact commands; run nothing')
     .addHelpText('after', '\nExamples:\n  eegen submit out --host local\n  eegen submit out --host cluster --array\n  eegen submit out --host box1,box2    # split the sweep between two hosts\n  eegen submit out --host cluster --retry failed')
     .action(async (out: string, flags: HostFlags & { array?: boolean; retry?: string; dryRun?: boolean }) => {
@@ -130,7 +130,7 @@ export function addDispatchCommands(cmd: Program): void {
 
   hostOptions(cmd.command('collect').description('Bring results back and merge them into OUT/results.csv and OUT/results.jsonl.').argument('<out>', 'output directory of eegen build'))
     .option('--exclude <pattern>', 'rsync pattern of files not to bring back (repeatable)', (v: string, p: string[] = []) => [...p, v])
-    .addHelpText('after', '\nExamples:\n  eegen collect out\n  eegen collect out --exclude "*.ckpt" --exclude "checkpoints/"')
+    .addHelpText('after', '\nExit code 3: results written, but some bundles are still queued or running (collect again later).\n\nExamples:\n  eegen collect out\n  eegen collect out --exclude "*.ckpt" --exclude "checkpoints/"')
     .action(async (out: string, flags: HostFlags & { exclude?: string[] }) => {
       const { inv, named } = await inventoryFor(out, flags);
       const r = await collect({ out, hosts: await hostsToAsk(out, inv, named), ...(flags.only ? { only: flags.only } : {}), ...(flags.exclude ? { exclude: flags.exclude } : {}) });
