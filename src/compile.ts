@@ -140,6 +140,17 @@ async function chooseTemplate(opts: CompileOptions, inputs: Inputs, profile: Hos
   const fromConfig = typeof inputs.config.template === 'string' ? path.join(configDir, inputs.config.template) : undefined;
   const file = opts.template ?? fromConfig;
   if (file) return loadTemplate(file);
+  const run = inputs.config.run as { command?: unknown; script?: unknown } | undefined;
+  if (!run || typeof run !== 'object' || (!run.command && !run.script)) {
+    // The built-in templates run run.command (or run.script): without either, every bundle would only fail.
+    const first = Object.keys(inputs.config)[0];
+    const where = inputs.loaded.locate(run !== undefined ? ['run'] : first !== undefined ? [first] : [], 'key');
+    return {
+      diagnostics: [
+        diag('EG2030', 'The config has no template and no run.command (or run.script), so its bundles would have nothing to run.', where, 'Add run: {command: "python train.py --epochs {experiment.epoch}"}, or name a template (template: job.in.slurm, or --template FILE).'),
+      ],
+    };
+  }
   const scheduler = (inputs.config.scheduler as Scheduler | undefined) ?? profile.scheduler ?? 'bash';
   return { template: builtinTemplate(scheduler), diagnostics: [] };
 }

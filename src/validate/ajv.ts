@@ -37,6 +37,13 @@ export function compileSchema(name: string): (data: unknown) => SchemaError[] {
   return (data) => (validate(data) ? [] : ((validate.errors ?? []) as SchemaError[]));
 }
 
+/** The keys a schema documents at the top level (its `properties`). */
+export function topLevelKeys(name: string): string[] {
+  compileSchema(name);
+  const schema = compiled.get(name)!.schema as { properties?: Record<string, unknown> };
+  return Object.keys(schema.properties ?? {});
+}
+
 /** The schema's own version string (its $id), recorded in manifests. */
 export function schemaVersion(name: string): string {
   const schema = JSON.parse(readFileSync(schemaPath(name), 'utf8')) as { $id?: string };

@@ -5,7 +5,7 @@
  */
 import { byPosition, diag, nearest, type Diagnostic } from '../diagnostics/index.js';
 import type { LoadedYaml, PathSegment, Value } from '../types.js';
-import { compileSchema, type SchemaError } from './ajv.js';
+import { compileSchema, topLevelKeys, type SchemaError } from './ajv.js';
 
 export { schemaPath } from './ajv.js';
 
@@ -110,5 +110,36 @@ export function validateDocument(loaded: LoadedYaml, schema: SchemaName): Diagno
   const errors = validate(loaded.data);
   for (const e of byPosition(simplify(errors).map((e) => toDiagnostic(loaded, e)))) out.push(e);
   controlCharacters(loaded, loaded.data, [], out);
+  if (schema === 'config') nearMisses(loaded, loaded.data as Record<string, unknown>, out);
   return out;
+}
+
+/**
+ * Top-level keys eegen does not read are the user's own template variables (a cloudmesh
+ * config is any mapping), so they are never refused as such. But a key one or two letters
+ * away from one eegen reads is almost always a typo: a warning, and an error for
+ * `experiment` when the config has none, because then nothing would be swept and every
+ * {experiment.*} in the template would fail with a message that hides the real mistake.
+ */
+const SETTINGS = new Set(['experiment', 'sweep', 'identifier', 'system', 'scheduler', 'template', 'resources', 'run', 'files', 'results']);
+
+function nearMisses(loaded: LoadedYaml, data: Record<string, unknown>, out: Diagnostic[]): void {
+  const known = topLevelKeys('config');
+  // Keys that change what eegen does; plain variables such as data or name are not typo targets.
+  const targets = known.filter((k) => SETTINGS.has(k));
+  for (const key of Object.keys(data)) {
+    if (known.includes(key) || key.length < 4) continue;
+    const near = nearest(key, targets);
+    if (!near || near.length < 3) continue;
+    const fatal = near === 'experiment' && !Object.hasOwn(data, 'experiment');
+    out.push(
+      diag(
+        'EG2007',
+        `Unknown top-level key "${key}": did you mean "${near}"?`,
+        loaded.locate([key], 'key'),
+        fatal ? `Rename it to "${near}"; without an experiment section there is nothing to sweep.` : `Rename it to "${near}" if that is what you meant; if "${key}" is your own template variable, rename it to something further from eegen's keys to silence this warning.`,
+        fatal ? 'error' : 'warning',
+      ),
+    );
+  }
 }

@@ -19,6 +19,9 @@ const cases: Record<string, { template?: string; codes: string[] }> = {
   'control-char': { codes: ['EG2010'] },
   'unknown-placeholder': { template: 'fixtures/errors/unknown-placeholder.in.slurm', codes: [] },
   'not-a-mapping': { codes: ['EG2000'] },
+  'misspelt-experiment': { codes: ['EG2007'] },
+  'nothing-to-run': { codes: ['EG2030'] },
+  'alias-bomb': { codes: ['EG1011'] },
 };
 
 describe('broken configs give positioned diagnostics (baselines)', () => {
