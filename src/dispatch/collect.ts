@@ -5,7 +5,7 @@
  * result.json, energy and provenance. Collecting again, or from more hosts, updates
  * rows in place; a bundle finished on two hosts with different results is reported.
  */
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bestEnergy, energyCounters, mlResults, parseEvents, parseFingerprint, parseMlLog, parsePowerTrace, parseStopWatch, readResultJson, summarizeRun } from '../results/index.js';
 import type { Fingerprint } from '../results/index.js';
@@ -56,15 +56,31 @@ async function readText(file: string): Promise<string | undefined> {
   }
 }
 
+/**
+ * A file this run wrote: one last modified before the run started (less a second for clocks
+ * that write whole seconds) is left from an earlier run (files a run wrote are never deleted)
+ * and is not this run's result.
+ */
+async function runText(file: string, since: number | undefined): Promise<string | undefined> {
+  if (since !== undefined) {
+    try {
+      if ((await stat(file)).mtimeMs < since) return undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return readText(file);
+}
+
 /** Logs a run wrote: the launcher's output.log and any *.out / *.log in the bundle. */
-async function logTexts(dir: string): Promise<string> {
+async function logTexts(dir: string, since?: number): Promise<string> {
   const names: string[] = [];
   try {
     for (const f of await readdir(dir)) if (/\.(out|log|err)$/.test(f)) names.push(f);
   } catch {
     return '';
   }
-  const texts = await Promise.all([RUN_LAYOUT.output, ...names.sort()].map((n) => readText(path.join(dir, n))));
+  const texts = await Promise.all([RUN_LAYOUT.output, ...names.sort()].map((n) => runText(path.join(dir, n), since)));
   return texts.filter((t): t is string => t !== undefined).join('\n');
 }
 
@@ -175,25 +191,27 @@ export async function bundleRow(outDir: string, b: IndexedBundle, st: BundleStat
     return row;
   }
 
-  const logs = await logTexts(dir);
+  const since = start && Number.isFinite(Date.parse(start)) ? Date.parse(start) - 1000 : undefined;
+  const logs = await logTexts(dir, since);
   for (const t of parseStopWatch(logs).value) row[`timer.${t.timer}`] = t.seconds ?? t.sum ?? null;
   const ml = mlResults(parseMlLog(logs).value);
   if (ml.accuracy !== undefined) row.accuracy = ml.accuracy;
   if (ml.loss !== undefined) row.loss = ml.loss;
   if (ml.history) row.history = ml.history as unknown as Value;
 
-  const resultText = await readText(path.join(dir, 'result.json'));
+  const resultText = await runText(path.join(dir, 'result.json'), since);
+  if (resultText === undefined && since !== undefined && (await readText(path.join(dir, 'result.json'))) !== undefined) problems.push(`${b.id}/result.json is older than the run that counts (started ${start}): left from an earlier run, not taken`);
   if (resultText !== undefined) {
     const r = readResultJson(resultText, opts.resultSchema ?? (await bundleResultSchema(dir, problems)));
     for (const p of r.problems) problems.push(`${b.id}/result.json: ${p.message}`);
     for (const [k, v] of Object.entries(r.value ?? {})) if (v === null || typeof v !== 'object') put(row, `result.${k}`, v);
   }
 
-  const fpText = await readText(path.join(dir, RUN_LAYOUT.fingerprint));
+  const fpText = await runText(path.join(dir, RUN_LAYOUT.fingerprint), since);
   const fpEvent = events.find((e) => e.event === 'fingerprint');
   flattenFingerprint(fpText ? parseFingerprint(fpText).value : fpEvent?.event === 'fingerprint' ? fpEvent.fingerprint : undefined, row);
 
-  const powerText = await readText(path.join(dir, RUN_LAYOUT.power));
+  const powerText = await runText(path.join(dir, RUN_LAYOUT.power), since);
   const energy = bestEnergy({
     counters: energyCounters(events),
     ...(powerText ? { samples: parsePowerTrace(powerText).value.samples } : {}),

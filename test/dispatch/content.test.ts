@@ -75,6 +75,26 @@ describe('results of other content are never taken', () => {
     expect((await status({ out, hosts: [LOCAL_HOST], only: [X] })).bundles[0]).toMatchObject({ state: 'done', changedSinceSubmit: true });
   }, 120_000);
 
+  it('local host: a result.json left in the bundle by an earlier run (retry) is not the new run\'s result', async () => {
+    const { out } = await buildExample({
+      edit: (y) => y.replace('command: node', 'command: test -e marker && exit 4; touch marker; node').replace('--seed {experiment.repeat}', '--seed {experiment.repeat}; exit 3'),
+    });
+    await submit({ out, hosts: [LOCAL_HOST], only: [X] });
+    await waitFinished(out, [LOCAL_HOST]);
+    const first = await collect({ out, hosts: [LOCAL_HOST], only: [X] });
+    expect(first.rows.find((r) => r.id === X)).toMatchObject({ state: 'failed', exitCode: 3 });
+    expect(typeof first.rows.find((r) => r.id === X)!['result.accuracy']).toBe('number');
+    await new Promise((r) => setTimeout(r, 2000));
+    await submit({ out, hosts: [LOCAL_HOST], only: [X], retryFailed: true });
+    await waitFinished(out, [LOCAL_HOST]);
+    const again = await collect({ out, hosts: [LOCAL_HOST], only: [X] });
+    const row = again.rows.find((r) => r.id === X)!;
+    expect(row).toMatchObject({ state: 'failed', exitCode: 4 });
+    // Its own fingerprint is there; the first run's result.json, timers and MLLOG values are not.
+    expect(resultKeys(row).filter((k) => !k.startsWith('fp.'))).toEqual([]);
+    expect(again.problems.join('\n')).toContain(`${X}/result.json is older than the run that counts`);
+  }, 60_000);
+
   it.skipIf(skipWithout('ssh', 'rsync'))('ssh host: a run of another build under the same bundle id is not collected, and nothing lands over the local bundle', async () => {
     const { ssh } = testEnv();
     const work = tmpDir('eegen-content-');
