@@ -3,6 +3,7 @@
  * directives and resources. The site knowledge (which partition, account, gres a GPU
  * type needs) lives in profiles/*.yaml; this file only knows each scheduler's syntax.
  */
+import { placeDirectiveValue } from '../shell/directive.js';
 import { checkText, ShellQuoteError } from '../shell/quote.js';
 import type { DirectiveSet, Scheduler } from '../types.js';
 
@@ -36,16 +37,18 @@ export interface Resources {
 
 type Merged = DirectiveSet & Resources;
 
-/** A directive argument: as is when plain, else double-quoted (both schedulers parse quotes there). */
-function arg(value: unknown, what: string): string {
+/**
+ * A directive argument as exactly one word for the scheduler (shell/directive.ts): as is
+ * when plain, else double-quoted; sbatch gets \\ and \" escaped, #BSUB refuses " and \.
+ */
+function arg(value: unknown, what: string, line: string): string {
   const s = typeof value === 'string' ? value : String(value);
   try {
-    checkText(s, true);
+    return placeDirectiveValue(s, line, line.startsWith('#SBATCH') ? 'slurm' : 'strict');
   } catch (e) {
-    if (e instanceof ShellQuoteError) throw new ShellQuoteError(e.reason, `the directive value for ${what} is not a single printable line (${e.message})`);
+    if (e instanceof ShellQuoteError) throw new ShellQuoteError(e.reason, `the directive value for ${what} ${e.reason === 'unsafe' ? 'cannot be passed as one word' : 'is not a single printable line'} (${e.message})`);
     throw e;
   }
-  return /^[A-Za-z0-9_@%+=:,./\-[\]]*$/.test(s) && s !== '' ? s : `"${s.replace(/["\\]/g, '\\$&')}"`;
 }
 
 /** A raw directive argument (`extra`): verbatim, but one printable line. */
@@ -109,7 +112,7 @@ function lsfMem(mem: string | number): string {
 
 function slurmBlock(d: Merged): string[] {
   const lines: string[] = [];
-  for (const [key, flag] of SLURM) if (present(d[key])) lines.push(`#SBATCH --${flag}=${arg(d[key], key)}`);
+  for (const [key, flag] of SLURM) if (present(d[key])) lines.push(`#SBATCH --${flag}=${arg(d[key], key, `#SBATCH --${flag}=`)}`);
   for (const x of d.extra ?? []) lines.push(`#SBATCH ${raw(x)}`);
   return lines;
 }
@@ -117,7 +120,7 @@ function slurmBlock(d: Merged): string[] {
 function lsfBlock(d: Merged): string[] {
   const lines: string[] = [];
   const add = (flag: string, v: unknown, what: string): void => {
-    if (present(v)) lines.push(`#BSUB ${flag} ${arg(v, what)}`);
+    if (present(v)) lines.push(`#BSUB ${flag} ${arg(v, what, `#BSUB ${flag} `)}`);
   };
   add('-J', d.job_name, 'job_name');
   add('-q', d.partition, 'partition');

@@ -9,7 +9,9 @@
  *   ${VAR:-word}     only bare-safe words ([A-Za-z0-9_@%+=:,./-]); bash's quoting rules
  *                    inside ${...} differ between contexts, so anything else is refused
  *   comment          raw, single line
- *   #SBATCH/#BSUB    raw, single line (the scheduler does not run a shell on it)
+ *   #SBATCH/#BSUB    one word for the scheduler's own word splitting (shell/directive.ts);
+ *   #SLURM/#PBS      every such line is re-read after substitution and refused unless each
+ *                    value is exactly one word with its exact bytes
  *   <<EOF body       backslash before \ $ `
  *   <<'EOF' body     raw
  *   here-documents   a value may never produce the delimiter line
@@ -19,6 +21,7 @@
  * them, and are refused where nothing expands them (directives, quoted here-documents).
  */
 import { hasDeferred, splitDeferred } from '../resolve/deferred.js';
+import { directiveKind, placeDirectiveValue, startsDirective, verifyDirectiveLine, type DirectiveKind } from './directive.js';
 import { checkText, isBareWord, shellQuote, ShellQuoteError } from './quote.js';
 import type { Slot } from './scan.js';
 
@@ -127,16 +130,44 @@ export function substituteSlots(text: string, slots: readonly Slot[], valueOf: (
   const parts: string[] = [];
   /** Output offset shift after each slot, to find a template line in the output. */
   const shifts: { end: number; shift: number }[] = [];
+  /** Values placed by eegen's quoting (not raw blocks): where they landed in the output. */
+  const placedAt: { slot: Slot; value: string; outStart: number; placed: string }[] = [];
   let shift = 0;
   let last = 0;
+  // The output of the current line up to `lineLast` in the template (for directive lines).
+  let lineOf = -1;
+  let lineKind: DirectiveKind | undefined;
+  let lineOut = '';
+  let lineLast = 0;
   for (const slot of slots) {
     parts.push(text.slice(last, slot.start));
     last = slot.start;
+    if (slot.lineStart !== lineOf) {
+      lineOf = slot.lineStart;
+      lineKind = directiveKind(text.slice(slot.lineStart, slot.lineEnd));
+      lineOut = '';
+      lineLast = slot.lineStart;
+    }
     try {
       const value = valueOf(slot);
       if (value === undefined) continue;
-      const placed = typeof value === 'object' && 'raw' in value ? value.raw : placeValue(value, slot);
+      let placed: string;
+      if (typeof value === 'object' && 'raw' in value) placed = value.raw;
+      else {
+        const s = typeof value === 'string' ? value : JSON.stringify(value.words);
+        if (lineKind && (slot.context === 'directive' || slot.context === 'comment')) {
+          if (hasDeferred(s)) notExpanded('#SBATCH/#BSUB lines')(splitDeferred(s).find((p) => 'env' in p)!.env as string);
+          placed = placeDirectiveValue(s, lineOut + text.slice(lineLast, slot.start), lineKind);
+        } else {
+          // A scheduler reads this line too (sbatch reads #BSUB/#PBS lines anywhere near the top).
+          if (lineKind && !isBareWord(s)) throw new ShellQuoteError('unsafe', 'the line starts with a scheduler directive, so only a plain value (letters, digits and _@%+=:,./-) can be placed here');
+          placed = placeValue(value, slot);
+        }
+        placedAt.push({ slot, value: s, outStart: shift + slot.start, placed });
+      }
       parts.push(placed);
+      lineOut += text.slice(lineLast, slot.start) + placed;
+      lineLast = slot.end;
       shift += placed.length - (slot.end - slot.start);
       last = slot.end;
     } catch (e) {
@@ -158,6 +189,41 @@ export function substituteSlots(text: string, slots: readonly Slot[], valueOf: (
     }
     return lo ? shifts[lo - 1]!.shift : 0;
   };
+  if (failures.length) return { text: out, failures };
+  // Every line a scheduler reads as a directive must be the template's: a value (with a
+  // newline, or at the start of a line) must never make one.
+  for (const p of placedAt) {
+    const starts = p.outStart === 0 || out[p.outStart - 1] === '\n' ? [p.outStart] : [];
+    for (let k = p.placed.indexOf('\n'); k >= 0; k = p.placed.indexOf('\n', k + 1)) starts.push(p.outStart + k + 1);
+    if (starts.some((at) => startsDirective(out, at))) failures.push({ slot: p.slot, error: new ShellQuoteError('unsafe', 'the value would start a line that a scheduler reads as a directive (#SBATCH, #SLURM, #BSUB, #PBS)') });
+  }
+  // Re-read each directive line holding values the way the scheduler does.
+  const byLine = new Map<number, typeof placedAt>();
+  for (const p of placedAt) {
+    if (!directiveKind(text.slice(p.slot.lineStart, p.slot.lineEnd))) continue;
+    const l = byLine.get(p.slot.lineStart) ?? [];
+    l.push(p);
+    byLine.set(p.slot.lineStart, l);
+  }
+  for (const [lineStart, ps] of byLine) {
+    const lineEnd = ps[0]!.slot.lineEnd;
+    const markers = ps.map((_, k) => String.fromCodePoint(0xf0000 + k));
+    let template = '';
+    let pos = lineStart;
+    ps.forEach((p, k) => {
+      template += text.slice(pos, p.slot.start) + markers[k];
+      pos = p.slot.end;
+    });
+    template += text.slice(pos, lineEnd);
+    const output = out.slice(lineStart + shiftBefore(lineStart), lineEnd + shiftBefore(lineEnd));
+    try {
+      if (ps.some((p) => markers.some((m) => p.value.includes(m)))) throw new ShellQuoteError('unsafe', 'the value contains a private-use character eegen needs to check the line');
+      verifyDirectiveLine(template, markers, ps.map((p) => p.value), output, directiveKind(template)!);
+    } catch (e) {
+      if (!(e instanceof ShellQuoteError)) throw e;
+      failures.push({ slot: ps[0]!.slot, error: e });
+    }
+  }
   // A here-document ends at the first line equal to its delimiter; a value must never
   // produce one, or the rest of the body would run as commands.
   const checked = new Set<number>();
