@@ -17,8 +17,8 @@ oneline() { tr '\\t\\n\\r' '   '; }
 `;
 
 function enterWorkdir(workdir: string): string {
-  return `mkdir -p ${q(workdir)} 2>/dev/null
-cd ${q(workdir)} || { emit FATAL "cannot enter workdir ${workdir.replace(/["$`\\]/g, '')}"; exit 90; }
+  return `mkdir -p -- ${q(workdir)} 2>/dev/null
+cd -- ${q(workdir)} || { emit FATAL "cannot enter workdir ${workdir.replace(/["$`\\]/g, '')}"; exit 90; }
 mkdir -p .eegen/slots
 emit HOST "$(hostname)"
 `;
@@ -94,6 +94,8 @@ export interface SubmitItem {
   hash: string;
   /** Move an earlier attempt aside and submit again (--retry failed). */
   retry?: boolean;
+  /** The job id of the attempt being retried: only that one is moved aside, never a newer one. */
+  retryOf?: string;
 }
 
 export interface ArraySubmit {
@@ -135,7 +137,7 @@ rm -f "$all" .eegen/submit/ids.$$
 `;
 }
 
-function launchCommand(h: HostEntry, workdir: string): string {
+function launchCommand(h: HostEntry): string {
   const slots = h.slots ?? 1;
   switch (h.kind) {
     case 'slurm':
@@ -151,7 +153,7 @@ function launchCommand(h: HostEntry, workdir: string): string {
       // shell; the wrapper waits for one of the host's slots, so the limit holds after we leave.
       // The redirections cover the whole background subshell: nothing may keep this
       // script's stdout open, or the caller would wait for the job to finish.
-      return `(cd "$id" && EEGEN_SLOTS=${slots} EEGEN_SLOTS_DIR=${q(`${workdir}/.eegen/slots`)} exec setsid nohup bash ${RUN_LAYOUT.wrapper} "$script") > "$id/${RUN_LAYOUT.output}" 2>&1 < /dev/null &
+      return `(cd "$id" && EEGEN_SLOTS=${slots} EEGEN_SLOTS_DIR="$wd/.eegen/slots" exec setsid nohup bash ${RUN_LAYOUT.wrapper} "$script") > "$id/${RUN_LAYOUT.output}" 2>&1 < /dev/null &
   jid="local:$!"`;
   }
 }
@@ -166,6 +168,21 @@ already() { # id: succeeds if the bundle was submitted, with its job id in $prev
   [ -s "$1/${RUN_LAYOUT.jobid}" ] && read -r prev < "$1/${RUN_LAYOUT.jobid}"
   [ -n "$prev" ]
 }
+# claim ID [TAG]: take the bundle for this submit, atomically (mkdir), so that of two submits
+# running at once exactly one submits it; the other skips it. TAG names the attempt a retry
+# replaces, so two retries of one failed attempt cannot both go ahead. A claim whose
+# submitter died before recording a job id is taken over, once (mv is atomic too).
+claim() {
+  local c="$1/${RUN_LAYOUT.dir}/.claim\${2:+-$2}" owner='' pid=''
+  if mkdir "$c" 2>/dev/null; then printf '%s %s\\n' "$me" "$$" > "$c/owner"; return 0; fi
+  read -r owner pid < "$c/owner" 2>/dev/null || return 1
+  [ "$owner" = "$me" ] && [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null || return 1
+  mv "$c" "$c.stale.$$" 2>/dev/null || return 1
+  rm -rf "$c.stale.$$"
+  mkdir "$c" 2>/dev/null && printf '%s %s\\n' "$me" "$$" > "$c/owner"
+}
+unclaim() { rm -rf "$1/${RUN_LAYOUT.dir}/.claim"; }
+me=$(hostname)
 retire() { # id: keep an earlier attempt's records beside the new one
   local n=1; while [ -e "$1/${RUN_LAYOUT.dir}.attempt-$n" ]; do n=$((n + 1)); done
   [ -d "$1/${RUN_LAYOUT.dir}" ] && mv "$1/${RUN_LAYOUT.dir}" "$1/${RUN_LAYOUT.dir}.attempt-$n"
@@ -181,25 +198,30 @@ retire() { # id: keep an earlier attempt's records beside the new one
  */
 export function submitScript(h: HostEntry, workdir: string, items: readonly SubmitItem[], arrays: readonly ArraySubmit[] = []): string {
   const ids = [...items.map((i) => i.id), ...arrays.flatMap((a) => a.members.map((m) => m.id))];
-  const body = `${PRELUDE}cd ${q(workdir)} || exit 90
+  // Runs in the workdir the outer script entered (a relative workdir must not be entered twice).
+  const body = `${PRELUDE}wd=$(pwd)
 mkdir -p .eegen/submit
 ${verifyFunction(ids)}${RECORD}
-submit() { # id script hash retry
+submit() { # id script hash retry-of
   local id=$1 script=$2 hash=$3 jid
   if already "$id"; then
-    if [ "$4" = 1 ]; then retire "$id"; else emit SKIP "$id" "$prev"; return; fi
+    # Retry only the attempt the client saw fail; a newer one (another retry) is kept.
+    if [ -n "$4" ] && [ "$prev" = "$4" ] && claim "$id" "$(printf '%s' "$prev" | tr -c 'A-Za-z0-9_.-' _)"; then retire "$id"; else emit SKIP "$id" "$prev"; return; fi
   fi
-  verify "$id" || return
-  ${launchCommand(h, workdir)}
+  claim "$id" || { emit SKIP "$id" ''; return; }
+  # Recorded by another submit between our look and our claim: theirs stands.
+  if already "$id"; then emit SKIP "$id" "$prev"; return; fi
+  verify "$id" || { unclaim "$id"; return; }
+  ${launchCommand(h)}
   record "$id" "$jid" "$hash"
   emit OK "$id" "$jid"
 }
-${items.map((i) => `submit ${q(i.id)} ${q(i.script)} ${q(i.hash)} ${i.retry ? 1 : 0}`).join('\n')}
+${items.map((i) => `submit ${q(i.id)} ${q(i.script)} ${q(i.hash)} ${q(i.retry ? (i.retryOf ?? '-') : '')}`).join('\n')}
 ${arrays.map((a) => arrayBlock(h, a)).join('\n')}
 emit END ok
 `;
   // Write the real script to the host and run it in its own session; this shell only waits.
-  return `${PRELUDE}cd ${q(workdir)} || { emit FATAL "cannot enter workdir"; exit 90; }
+  return `${PRELUDE}cd -- ${q(workdir)} || { emit FATAL "cannot enter workdir"; exit 90; }
 mkdir -p .eegen/submit
 f=.eegen/submit/$(date -u +%Y%m%dT%H%M%S)-$$
 cat > "$f.sh" <<'EEGEN_SUBMIT_SCRIPT'
@@ -219,10 +241,17 @@ function arrayBlock(h: HostEntry, a: ArraySubmit): string {
   const records = a.members.map((m) => (h.kind === 'lsf' ? `record ${q(m.id)} "lsf:$n[${m.index}]" ${q(m.hash)}; emit OK ${q(m.id)} "lsf:$n[${m.index}]"` : `record ${q(m.id)} "slurm:\${n}_${m.index}" ${q(m.hash)}; emit OK ${q(m.id)} "slurm:\${n}_${m.index}"`));
   return `# array ${a.driver}: ${a.members.length} bundles
 (
+  claimed=''
   for id in ${ids}; do
-    if already "$id"; then emit SKIP "$id" "$prev"; exit 0; fi
-    verify "$id" || exit 0
+    # All members or none: a member another submit has makes this whole array skip.
+    if ! claim "$id" || already "$id"; then
+      for c in $claimed; do unclaim "$c"; done
+      for m in ${ids}; do already "$m"; emit SKIP "$m" "$prev"; done
+      exit 0
+    fi
+    claimed="$claimed $id"
   done
+  for id in ${ids}; do verify "$id" || { for c in ${ids}; do unclaim "$c"; done; exit 0; }; done
   if ${submitCmd}; then
 ${records.map((r) => `    ${r}`).join('\n')}
   else
@@ -233,7 +262,7 @@ ${records.map((r) => `    ${r}`).join('\n')}
 
 /** Cancel: scancel / bkill the recorded jobs, or signal the local process group. */
 export function cancelScript(h: HostEntry, workdir: string, ids: readonly string[]): string {
-  return `${PRELUDE}cd ${q(workdir)} || { emit FATAL "cannot enter workdir"; exit 90; }
+  return `${PRELUDE}cd -- ${q(workdir)} || { emit FATAL "cannot enter workdir"; exit 90; }
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 cancel() {
   local id=$1 jid

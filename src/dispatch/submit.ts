@@ -9,6 +9,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LAYOUT } from '../types.js';
+import { acquireLock, statePaths } from '../write/state.js';
 import { planArrays, arrayDriverScript } from './arrays.js';
 import type { HostEntry } from './hosts.js';
 import { appendLedger, readLedger, type LedgerEntry } from './ledger.js';
@@ -82,7 +83,7 @@ function assign(statuses: BundleStatus[], index: Map<string, IndexedBundle>, hos
     const home = retry ? usable.find((p) => p.host.name === st.host) : undefined;
     const target = home ?? usable[next++ % Math.max(1, usable.length)];
     if (!target) continue;
-    target.items.push({ id: st.id, script: bundle.script, hash: bundle.hash, retry: retry && home !== undefined, bundle });
+    target.items.push({ id: st.id, script: bundle.script, hash: bundle.hash, retry: retry && home !== undefined, ...(retry && home && st.jobId ? { retryOf: st.jobId } : {}), bundle });
   }
   return { plans, alreadyThere };
 }
@@ -150,7 +151,41 @@ async function submitToHost(opts: SubmitOptions, runner: Runner, plan: Plan): Pr
   return report;
 }
 
+/** How long a submit waits for another submit of the same output directory to finish. */
+const LOCK_WAIT_MS = 15 * 60_000;
+
+/**
+ * One submit of an output directory at a time on this machine: a second `eegen submit OUT`
+ * started meanwhile waits, then sees what the first submitted and skips it. (Submits from
+ * other machines, with their own copies of OUT, meet at the hosts' claims instead.)
+ */
+async function holdSubmitLock(out: string, onWait?: (holder: string) => void): Promise<() => Promise<void>> {
+  const s = statePaths(path.resolve(out));
+  await mkdir(s.root, { recursive: true });
+  const paths = { ...s, lock: path.join(s.root, 'submit.lock') };
+  const until = Date.now() + LOCK_WAIT_MS;
+  let told = false;
+  for (;;) {
+    const lock = await acquireLock(paths, [], false);
+    if (lock) return lock.release;
+    if (Date.now() > until) throw new Error(`another eegen submit of ${out} has held ${paths.lock} for ${LOCK_WAIT_MS / 60_000} minutes; if none is running, delete that file`);
+    if (!told) onWait?.(paths.lock);
+    told = true;
+    await new Promise((r) => setTimeout(r, 100 + Math.random() * 150));
+  }
+}
+
 export async function submit(opts: SubmitOptions): Promise<SubmitResult> {
+  if (opts.dryRun) return submitLocked(opts);
+  const release = await holdSubmitLock(opts.out);
+  try {
+    return await submitLocked(opts);
+  } finally {
+    await release();
+  }
+}
+
+async function submitLocked(opts: SubmitOptions): Promise<SubmitResult> {
   const runner = opts.runner ?? realRunner;
   const index = await readIndex(opts.out);
   const selected = selectBundles(index.bundles, opts.only);

@@ -4,6 +4,7 @@
  * explicit file list. The remote side needs bash, rsync and coreutils; nothing of
  * eegen is installed there.
  */
+import { homedir } from 'node:os';
 import path from 'node:path';
 import { quoteLiteral } from '../shell/quote.js';
 import { isRemote, type HostEntry } from './hosts.js';
@@ -30,7 +31,17 @@ export function execCommand(h: HostEntry, script: string, purpose: string): Comm
 
 /** Where bundles live on the host. Local hosts without workdir run bundles in place. */
 export function workdirOf(h: HostEntry, outDir: string): string {
-  if (h.workdir) return h.workdir;
+  if (h.workdir) {
+    // `~/x` is x in the login directory. Scripts quote the workdir (no tilde expansion), so a
+    // leading ~ becomes a relative path on remote hosts and the home directory here.
+    const m = /^~(?:\/+(.*))?$/.exec(h.workdir);
+    const w = m ? (m[1] || '.') : h.workdir;
+    // Here: relative to the working directory, or to the home directory for `~/`.
+    if (!isRemote(h)) return m ? path.join(homedir(), w) : path.resolve(w);
+    // There: relative to the login directory (where ssh starts `bash -s` and rsync resolves
+    // relative paths). `./` keeps a leading `-` from being read as an option anywhere.
+    return w.startsWith('-') ? `./${w}` : w;
+  }
   if (!isRemote(h)) return path.resolve(outDir);
   return `eegen-runs/${path.basename(path.resolve(outDir))}`;
 }
