@@ -29,7 +29,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
 }
 
 export function formatStatus(bundles: readonly BundleStatus[], hostErrors: readonly { host: string; error: string }[]): string {
-  const rows = bundles.map((b) => [b.id, b.host ?? '', b.state + (b.changedSinceSubmit ? ' (changed since submit)' : ''), b.jobId ?? '', b.exitCode === undefined || b.exitCode === null ? '' : String(b.exitCode), b.progress === undefined ? '' : `${b.progress}%`, b.why ?? b.msg ?? b.reason ?? '']);
+  const rows = bundles.map((b) => [b.id, b.host ?? '', b.state + (b.changedSinceSubmit ? ' (changed since submit)' : '') + (b.runs ? ` (RAN ${b.runs} TIMES)` : ''), b.jobId ?? '', b.exitCode === undefined || b.exitCode === null ? '' : String(b.exitCode), b.progress === undefined ? '' : `${b.progress}%`, b.why ?? b.msg ?? b.reason ?? '']);
   const lines = [table(['bundle', 'host', 'state', 'job', 'exit', 'progress', 'message'], rows), '', stateCounts(bundles)];
   for (const e of hostErrors) lines.push(`! ${e.host}: ${e.error}`);
   return lines.join('\n');

@@ -55,6 +55,8 @@ export interface BundleStatus {
   runHash?: string;
   /** The run on the host is of other content than the local bundle (rebuilt since, or another build's run under this id). */
   changedSinceSubmit?: boolean;
+  /** Start events in this run record when more than one: the bundle ran more than once. */
+  runs?: number;
 }
 
 function firstLine(s: string): string {
@@ -156,6 +158,8 @@ export function deriveStatus(id: string, b: RemoteBundle, host: HostEntry, jobs:
   st.jobId = b.jobId;
   if (b.submitted?.ts) st.submittedAt = b.submitted.ts;
   const summary = summarizeRun(parseEvents(b.events.join('\n')).value, parseProgressLines(b.logLines.join('\n')).value);
+  const starts = parseEvents(b.events.join('\n')).value.filter((e) => e.event === 'start').length;
+  if (starts > 1) st.runs = starts;
   if (summary.progress !== undefined) st.progress = summary.progress;
   if (summary.lastMsg !== undefined) st.msg = summary.lastMsg;
   if (summary.started) st.started = summary.started;
