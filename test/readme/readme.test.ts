@@ -1,0 +1,253 @@
+/**
+ * The README is executed: every fenced block of README.md is run, built, loaded or compared
+ * with the real output, so the README cannot drift from what eegen does.
+ *
+ * How each block is executed is decided by the table BLOCKS below, one entry per block,
+ * found by the block's first line. A block nobody mapped fails the test (with the line to
+ * add), and so does an entry whose block is gone, so a new README block cannot slip by
+ * unexecuted and the table cannot rot.
+ *
+ * Commands for hosts that do not exist here (`--host cluster`, box1, box2) run against an
+ * inventory that maps those names to the real test hosts: the local Slurm and the loopback
+ * sshd (DEVELOPERS.md). `npx eegen` / `eegen` in a block is this checkout's CLI.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadInventory } from '../../src/dispatch/hosts.js';
+import { parseYaml } from '../../src/load/index.js';
+import { BIN, ROOT } from '../support/cli.js';
+import { skipWithout, testEnv } from '../support/env.js';
+import { tmpDir } from '../support/tree.js';
+
+interface Block {
+  lang: string;
+  text: string;
+  /** 1-based line of the opening fence. */
+  line: number;
+}
+
+/** Top-level fenced blocks (``` at the start of a line). */
+function fencedBlocks(markdown: string): Block[] {
+  const lines = markdown.split('\n');
+  const out: Block[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^```(\w*)\s*$/.exec(lines[i]!);
+    if (!open) continue;
+    const start = i;
+    const body: string[] = [];
+    for (i++; i < lines.length && !/^```\s*$/.test(lines[i]!); i++) body.push(lines[i]!);
+    out.push({ lang: open[1]!, text: `${body.join('\n')}\n`, line: start + 1 });
+  }
+  return out;
+}
+
+/** How one README block is executed. */
+type How =
+  /** The two set-up commands at the top: the first run exactly as written in a fresh copy. */
+  | { kind: 'top-commands' }
+  /** Run with bash in a scratch folder holding fixtures/ (exit 0), then check `expect`. */
+  | { kind: 'run'; bundles?: number }
+  /** Identical (as data) to a file of the repository. */
+  | { kind: 'equals-file'; file: string }
+  /** A config: built beside the files of `dir`; must give `bundles` bundles. */
+  | { kind: 'build'; dir: string; bundles: number }
+  /** Diagnostics: `eegen ...args` (exit 1) prints this text. */
+  | { kind: 'errors'; args: string[] }
+  /** A hosts.yaml: loads with the hosts schema, no diagnostics. */
+  | { kind: 'hosts' }
+  /** Dispatch commands: run line by line against the test hosts; submit with --dry-run. */
+  | { kind: 'dispatch' };
+
+/**
+ * README.md blocks, by their first line. To add a block, add an entry: its first line
+ * and how to execute it (see How above).
+ */
+const BLOCKS: { file: string; first: string; how: How }[] = [
+  { file: 'README.md', first: '# 1. Run the built-in example end to end on this machine: build 12 bundles, run them in the', how: { kind: 'top-commands' } },
+  { file: 'README.md', first: 'npx eegen build fixtures/cloudmask/config.yaml --template fixtures/cloudmask/cloudmask.in.slurm', how: { kind: 'run', bundles: 30 } },
+  { file: 'README.md', first: 'application:', how: { kind: 'equals-file', file: 'fixtures/cloudmask/config.yaml' } },
+  { file: 'README.md', first: 'fixtures/errors/schema-errors.yaml:8:3 - error EG2001: Unknown key "exlcude" in sweep.', how: { kind: 'errors', args: ['build', 'fixtures/errors/schema-errors.yaml'] } },
+  { file: 'README.md', first: 'name: cloudmask-study', how: { kind: 'build', dir: 'fixtures/cloudmask', bundles: 50 } },
+  { file: 'README.md', first: 'eegen submit out --host cluster              # copy (rsync), verify checksums, sbatch', how: { kind: 'dispatch' } },
+  { file: 'README.md', first: 'hosts:', how: { kind: 'hosts' } },
+];
+
+const README_FILES = ['README.md'];
+
+function blocksOf(file: string): Block[] {
+  return fencedBlocks(readFileSync(path.join(ROOT, file), 'utf8'));
+}
+
+function entryFor(file: string, b: Block) {
+  const first = b.text.split('\n')[0]!;
+  return BLOCKS.find((e) => e.file === file && e.first === first);
+}
+
+/** `npx eegen` and `eegen` at the start of a command are this checkout's CLI. */
+const PRELUDE = `eegen() { ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} "$@"; }\nnpx() { if [ "$1" = eegen ]; then shift; eegen "$@"; else command npx "$@"; fi; }\n`;
+
+/** A scratch folder with the repository's fixtures in it (read-only use). */
+function scratch(): string {
+  const dir = tmpDir('eegen-readme-');
+  symlinkSync(path.join(ROOT, 'fixtures'), path.join(dir, 'fixtures'));
+  return dir;
+}
+
+function bash(script: string, cwd: string, timeout = 60_000) {
+  const r = spawnSync('bash', ['-c', script], { cwd, encoding: 'utf8', timeout, input: '' });
+  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+function bundleCount(out: string): number {
+  return (JSON.parse(readFileSync(path.join(out, 'index.json'), 'utf8')) as { bundles: unknown[] }).bundles.length;
+}
+
+describe('every fenced block of the README is executed', () => {
+  for (const file of README_FILES) {
+    it(`${file}: every block has an entry in BLOCKS, every entry a block`, () => {
+      const unmapped = blocksOf(file)
+        .filter((b) => !entryFor(file, b))
+        .map((b) => `${file}:${b.line}: a \`\`\`${b.lang} block starting ${JSON.stringify(b.text.split('\n')[0])} is executed by nobody: add { file: '${file}', first: <that line>, how: {...} } to BLOCKS in test/readme/readme.test.ts (kinds: run, build, errors, hosts, dispatch, equals-file)`);
+      expect(unmapped, unmapped.join('\n')).toEqual([]);
+      const firsts = new Set(blocksOf(file).map((b) => b.text.split('\n')[0]));
+      const stale = BLOCKS.filter((e) => e.file === file && !firsts.has(e.first)).map((e) => `BLOCKS entry ${JSON.stringify(e.first)} matches no block of ${file}: update or remove it`);
+      expect(stale, stale.join('\n')).toEqual([]);
+    });
+  }
+
+  for (const file of README_FILES) {
+    for (const b of blocksOf(file)) {
+      const entry = entryFor(file, b);
+      if (!entry) continue;
+      const how = entry.how;
+      const name = `${file}:${b.line} (${how.kind}) ${b.text.split('\n')[0]!.slice(0, 60)}`;
+      switch (how.kind) {
+        case 'top-commands':
+          topCommands(name, b);
+          break;
+        case 'run':
+          it(name, () => {
+            const dir = scratch();
+            const r = bash(PRELUDE + b.text, dir);
+            expect(r.code, r.out).toBe(0);
+            if (how.bundles !== undefined) expect(bundleCount(path.join(dir, 'out'))).toBe(how.bundles);
+          });
+          break;
+        case 'equals-file':
+          it(name, () => {
+            const shown = parseYaml('README', b.text).loaded?.data;
+            const real = parseYaml(how.file, readFileSync(path.join(ROOT, how.file), 'utf8')).loaded?.data;
+            expect(shown).toBeDefined();
+            expect(shown, `the README shows ${how.file} as it is`).toEqual(real);
+          });
+          break;
+        case 'build':
+          it(name, () => {
+            const dir = tmpDir('eegen-readme-');
+            cpSync(path.join(ROOT, how.dir), dir, { recursive: true });
+            writeFileSync(path.join(dir, 'config.yaml'), b.text);
+            const r = spawnSync(process.execPath, [BIN, 'build', 'config.yaml', '--out', 'out'], { cwd: dir, encoding: 'utf8' });
+            expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+            expect(r.stderr).toBe('');
+            expect(bundleCount(path.join(dir, 'out'))).toBe(how.bundles);
+            // The prose beside the block states the same count.
+            const after = readFileSync(path.join(ROOT, file), 'utf8').split('\n').slice(b.line + b.text.split('\n').length, b.line + b.text.split('\n').length + 4).join(' ');
+            expect(after, 'the sentence after the block says how many bundles it builds').toContain(`builds ${how.bundles} bundles`);
+          });
+          break;
+        case 'errors':
+          it(name, () => {
+            const r = spawnSync(process.execPath, [BIN, ...how.args], { cwd: ROOT, encoding: 'utf8' });
+            expect(r.status).toBe(1);
+            // One whole diagnostic of the real output (they are separated by blank lines).
+            const shown = r.stderr.split(/\n\n/).map((d) => `${d.trim()}\n`);
+            expect(shown, 'the README shows one real message as printed').toContain(b.text.replace(/^\n+/, ''));
+          });
+          break;
+        case 'hosts':
+          it(name, async () => {
+            const dir = tmpDir('eegen-readme-');
+            writeFileSync(path.join(dir, 'hosts.yaml'), b.text);
+            const { inventory, diagnostics } = await loadInventory(path.join(dir, 'hosts.yaml'));
+            expect(diagnostics).toEqual([]);
+            const names = Object.keys((parseYaml('hosts', b.text).loaded!.data as { hosts: object }).hosts);
+            for (const n of names) expect(inventory!.hosts.has(n), n).toBe(true);
+          });
+          break;
+        case 'dispatch':
+          dispatch(name, b);
+          break;
+      }
+    }
+  }
+});
+
+/**
+ * The README's two set-up commands. The first runs exactly as written, in a fresh copy of
+ * this checkout (tracked and untracked, not ignored files) so `npm ci` leaves the working
+ * tree alone. The second is the test command itself: it must be what CI runs, not rerun.
+ */
+function topCommands(name: string, b: Block): void {
+  const commands = b.text.split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'));
+  it(`${name}: the block holds exactly the two commands`, () => {
+    expect(commands).toEqual(['npm ci && npx eegen run fixtures/example/config.yaml --out out/example', 'bash scripts/test.sh']);
+  });
+  it(`${name}: the second command is the test command that CI runs`, () => {
+    expect(existsSync(path.join(ROOT, 'scripts/test.sh'))).toBe(true);
+    expect(readFileSync(path.join(ROOT, '.ci/run'), 'utf8')).toMatch(/^bash scripts\/test\.sh$/m);
+    expect(readFileSync(path.join(ROOT, 'scripts/test.sh'), 'utf8')).toMatch(/npm (test|run test)/);
+  });
+  it(`${name}: the first command runs as written in a fresh copy and ends with 12 bundles done`, () => {
+    const copy = tmpDir('eegen-readme-copy-');
+    const files = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' }).stdout.split('\0').filter(Boolean);
+    for (const f of files) {
+      if (!existsSync(path.join(ROOT, f))) continue; // deleted in the working tree
+      mkdirSync(path.dirname(path.join(copy, f)), { recursive: true });
+      cpSync(path.join(ROOT, f), path.join(copy, f));
+    }
+    const r = bash(commands[0]!, copy, 600_000);
+    expect(r.code, r.out.slice(-4000)).toBe(0);
+    expect(bundleCount(path.join(copy, 'out/example'))).toBe(12);
+    expect(r.out).toMatch(/12 bundles/);
+    const dirs = readdirSync(path.join(copy, 'out/example')).filter((d) => existsSync(path.join(copy, 'out/example', d, 'eegen-run/events.jsonl')));
+    expect(dirs).toHaveLength(12);
+    expect(readFileSync(path.join(copy, 'out/example/results.csv'), 'utf8').split('\n').filter((l) => /,done,/.test(l))).toHaveLength(12);
+  }, 620_000);
+}
+
+/**
+ * The dispatch block: `cluster` is the local Slurm, box1/box2 (and box) the loopback sshd.
+ * Optional parts written `[--json]` are left out, and `submit` gets --dry-run (a real
+ * submit of the README's commands is what test/dispatch does): each line must run and exit 0.
+ */
+function dispatch(name: string, b: Block): void {
+  it.skipIf(skipWithout('ssh', 'slurm', 'rsync'))(name, () => {
+    const { ssh } = testEnv();
+    const dir = scratch();
+    const work = tmpDir('eegen-readme-work-');
+    writeFileSync(
+      path.join(dir, 'hosts.yaml'),
+      `hosts:
+  cluster: {kind: slurm, workdir: ${work}/cluster}
+  box: {kind: ssh, hostname: ${ssh!.host}, ssh_config: ${ssh!.config}, workdir: ${work}/box}
+  box1: {kind: ssh, hostname: ${ssh!.host}, ssh_config: ${ssh!.config}, workdir: ${work}/box1}
+  box2: {kind: ssh, hostname: ${ssh!.host}, ssh_config: ${ssh!.config}, workdir: ${work}/box2}
+`,
+    );
+    const built = bash(`${PRELUDE}eegen build fixtures/cloudmask/config.yaml --template fixtures/cloudmask/cloudmask.in.slurm --out out`, dir);
+    expect(built.code, built.out).toBe(0);
+    const lines = b.text
+      .split('\n')
+      .map((l) => l.replace(/\s+#.*$/, '').replace(/\s*\[[^\]]*\]/g, '').trim())
+      .filter(Boolean);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      const cmd = line.replace(/^eegen submit /, 'eegen submit --dry-run ');
+      const r = bash(PRELUDE + cmd, dir, 120_000);
+      expect(r.code, `${cmd}\n${r.out}`).toBe(0);
+      expect(r.out).not.toMatch(/EG9\d{3}|at .*\.js:\d+/);
+    }
+  }, 300_000);
+}
