@@ -7,6 +7,7 @@
 import { quoteLiteral as q } from '../shell/quote.js';
 import type { HostEntry } from './hosts.js';
 import { LSF_FIELDS } from './lsf.js';
+import { VIEW_TO_WORKDIR } from './transport.js';
 import { RUN_LAYOUT } from './types.js';
 
 const PRELUDE = `set -u
@@ -94,6 +95,8 @@ export interface SubmitItem {
   hash: string;
   /** Move an earlier attempt aside and submit again (--retry failed). */
   retry?: boolean;
+  /** The bundle's content-addressed directory in the workdir (transport.remoteDirName), when not run in place. */
+  dir?: string;
   /** The job id of the attempt being retried: only that one is moved aside, never a newer one. */
   retryOf?: string;
 }
@@ -196,10 +199,10 @@ retire() { # id: keep an earlier attempt's records beside the new one
  * Runs detached from the connection, so a dropped ssh session cannot stop it halfway;
  * a rerun finds the recorded ids and submits nothing twice.
  */
-export function submitScript(h: HostEntry, workdir: string, items: readonly SubmitItem[], arrays: readonly ArraySubmit[] = []): string {
+export function submitScript(h: HostEntry, workdir: string, items: readonly SubmitItem[], arrays: readonly ArraySubmit[] = [], view?: { dir: string; links: readonly { id: string; dir: string }[] }): string {
   const ids = [...items.map((i) => i.id), ...arrays.flatMap((a) => a.members.map((m) => m.id))];
   // Runs in the workdir the outer script entered (a relative workdir must not be entered twice).
-  const body = `${PRELUDE}wd=$(pwd)
+  const body = `${PRELUDE}wd=\${1:-$(pwd)}
 mkdir -p .eegen/submit
 ${verifyFunction(ids)}${RECORD}
 submit() { # id script hash retry-of
@@ -221,12 +224,22 @@ ${arrays.map((a) => arrayBlock(h, a)).join('\n')}
 emit END ok
 `;
   // Write the real script to the host and run it in its own session; this shell only waits.
+  // With a view (see transport.remoteDirName), each <id> there is pointed at the content
+  // being submitted before anything is decided, so everything below works on that content.
+  const enterView = view
+    ? `mkdir -p -- ${q(view.dir)} && cd -- ${q(view.dir)} || { emit FATAL "cannot enter the output directory's view"; exit 90; }
+while IFS="$tab" read -r id dir; do ln -sfn "${VIEW_TO_WORKDIR}/$dir" "$id"; done <<'EEGEN_LINKS'
+${view.links.map((l) => `${l.id}\t${l.dir}`).join('\n')}
+EEGEN_LINKS
+`
+    : '';
   return `${PRELUDE}cd -- ${q(workdir)} || { emit FATAL "cannot enter workdir"; exit 90; }
-mkdir -p .eegen/submit
+wdabs=$(pwd)
+${enterView}mkdir -p .eegen/submit
 f=.eegen/submit/$(date -u +%Y%m%dT%H%M%S)-$$
 cat > "$f.sh" <<'EEGEN_SUBMIT_SCRIPT'
 ${body}EEGEN_SUBMIT_SCRIPT
-setsid bash "$f.sh" > "$f.out" 2>&1 < /dev/null &
+setsid bash "$f.sh" "$wdabs" > "$f.out" 2>&1 < /dev/null &
 wait $!
 cat "$f.out"
 `;

@@ -6,7 +6,8 @@
  * the others go on. The host records each job id before anything else, so a rerun
  * (even with the ledger gone) submits nothing twice.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, readlink, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LAYOUT } from '../types.js';
 import { acquireLock, statePaths } from '../write/state.js';
@@ -18,7 +19,7 @@ import { DryRunner, realRunner, type Command, type Runner } from './process.js';
 import { parseAnswers, submitScript, type ArraySubmit, type SubmitItem } from './remote.js';
 import { askHost, combine, type BundleStatus, type HostAnswer } from './status.js';
 import { maxArraySize } from './schedulers.js';
-import { execCommand, needsCopy, pushCommand, workdirOf } from './transport.js';
+import { execCommand, hostWorkdir, needsCopy, pushCommand, pushRoot, remoteDirName, viewOf } from './transport.js';
 
 export interface SubmitOptions {
   out: string;
@@ -57,9 +58,20 @@ export interface SubmitResult {
 
 const FAILED_STATES = new Set(['failed', 'killed', 'cancelled', 'timeout', 'oom', 'lost']);
 
+/** A bundle's files as the push lists them: `<id>-<hash12>/<file>` below pushRoot. */
 async function bundleFiles(outDir: string, b: IndexedBundle): Promise<string[]> {
   const manifest = JSON.parse(await readFile(path.join(outDir, b.dir, LAYOUT.manifest), 'utf8')) as { files: Record<string, string> };
-  return [...Object.keys(manifest.files), LAYOUT.manifest, LAYOUT.checksums].map((f) => `${b.dir}/${f}`);
+  return [...Object.keys(manifest.files), LAYOUT.manifest, LAYOUT.checksums].map((f) => `${remoteDirName(b)}/${f}`);
+}
+
+/** pushRoot/<id>-<hash12> -> the bundle in OUT (replaced when it points elsewhere). */
+async function linkForPush(root: string, outDir: string, b: IndexedBundle): Promise<void> {
+  const link = path.join(root, remoteDirName(b));
+  const target = path.relative(root, path.join(path.resolve(outDir), b.dir));
+  const now = await readlink(link).catch(() => undefined);
+  if (now === target) return;
+  if (now !== undefined) await unlink(link);
+  await symlink(target, link);
 }
 
 interface Plan {
@@ -92,20 +104,26 @@ async function prepareArrays(outDir: string, plan: Plan, runner: Runner): Promis
   const h = plan.host;
   const single = plan.items.filter((i) => i.retry);
   const candidates = plan.items.filter((i) => !i.retry);
-  const bundles = await Promise.all(candidates.map(async (i) => ({ id: i.id, dir: i.bundle.dir, script: i.script, scriptText: await readFile(path.join(outDir, i.bundle.dir, i.script), 'utf8') })));
+  const bundles = await Promise.all(candidates.map(async (i) => ({ id: i.id, dir: needsCopy(h, outDir) ? i.id : i.bundle.dir, script: i.script, scriptText: await readFile(path.join(outDir, i.bundle.dir, i.script), 'utf8') })));
   const scheduler = h.kind === 'lsf' ? 'lsf' : 'slurm';
   const groups = planArrays(bundles, { maxArraySize: h.max_array_size ?? (await maxArraySize(h, runner)) ?? 1001, scheduler, ...(h.slots ? { throttle: h.slots } : {}) });
+  // Relative to where the submit script runs (the output directory's view on copy hosts),
+  // and named by their content, so a pending array never reads another submit's list.
   const dir = path.join(LAYOUT.stateDir, 'arrays', h.name);
-  await mkdir(path.join(outDir, dir), { recursive: true });
+  const copy = needsCopy(h, outDir);
+  const local = copy ? path.join(pushRoot(h, outDir), viewOf(outDir)) : outDir;
+  await mkdir(path.join(local, dir), { recursive: true });
   const arrays: ArraySubmit[] = [];
   const files: string[] = [];
   const hashes = new Map(candidates.map((c) => [c.id, c.hash]));
   for (const g of groups) {
-    const driver = `${dir}/${g.name}.sh`;
-    const list = `${dir}/${g.name}.list`;
-    await writeFile(path.join(outDir, list), g.members.map((m) => `${m.dir}\t${m.script}\n`).join(''));
-    await writeFile(path.join(outDir, driver), arrayDriverScript(g, { listFile: list }), { mode: 0o755 });
-    files.push(driver, list);
+    const listText = g.members.map((m) => `${m.dir}\t${m.script}\n`).join('');
+    const name = `${g.name}-${createHash('sha256').update(`${listText}\0${g.spec}\0${g.directives.join('\n')}`).digest('hex').slice(0, 12)}`;
+    const driver = `${dir}/${name}.sh`;
+    const list = `${dir}/${name}.list`;
+    await writeFile(path.join(local, list), listText);
+    await writeFile(path.join(local, driver), arrayDriverScript(g, { listFile: list }), { mode: 0o755 });
+    files.push(...(copy ? [driver, list].map((f) => `${viewOf(outDir)}/${f}`) : [driver, list]));
     arrays.push({ driver, list, args: scheduler === 'slurm' ? [`--array=${g.spec}`] : [], members: g.members.map((m) => ({ id: m.id, index: m.index, hash: hashes.get(m.id) ?? '' })) });
   }
   return { arrays, files, single };
@@ -118,7 +136,11 @@ async function submitToHost(opts: SubmitOptions, runner: Runner, plan: Plan): Pr
   const useArrays = (opts.array || h.array) && (h.kind === 'slurm' || h.kind === 'lsf');
   const { arrays, files: arrayFiles, single } = useArrays ? await prepareArrays(opts.out, plan, runner) : { arrays: [], files: [], single: plan.items };
 
-  if (needsCopy(h, opts.out)) {
+  const copy = needsCopy(h, opts.out);
+  if (copy) {
+    const root = pushRoot(h, opts.out);
+    await mkdir(root, { recursive: true });
+    for (const i of plan.items) await linkForPush(root, opts.out, i.bundle);
     const files = (await Promise.all(plan.items.map((i) => bundleFiles(opts.out, i.bundle)))).flat().concat(arrayFiles);
     const listFile = path.join(opts.out, LAYOUT.stateDir, `push-${h.name}.list`);
     await mkdir(path.dirname(listFile), { recursive: true });
@@ -127,7 +149,7 @@ async function submitToHost(opts: SubmitOptions, runner: Runner, plan: Plan): Pr
     if (push.code !== 0) return { ...report, ok: false, error: `copying bundles failed: ${push.stderr.trim().split('\n').slice(-2).join(' ') || `rsync exit ${push.code}`}` };
   }
 
-  const res = await runner.run(execCommand(h, submitScript(h, workdirOf(h, opts.out), single, arrays), `verify and submit ${plan.items.length} bundles on ${h.name}`), { timeoutMs: 3_600_000 });
+  const res = await runner.run(execCommand(h, submitScript(h, hostWorkdir(h, opts.out), single, arrays, copy ? { dir: viewOf(opts.out), links: plan.items.map((i) => ({ id: i.id, dir: remoteDirName(i.bundle) })) } : undefined), `verify and submit ${plan.items.length} bundles on ${h.name}`), { timeoutMs: 3_600_000 });
   const answers = parseAnswers(res.stdout);
   const now = new Date().toISOString();
   const ledger: LedgerEntry[] = [];

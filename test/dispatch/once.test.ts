@@ -8,6 +8,8 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readIndex } from '../../src/dispatch/outdir.js';
+import { remoteDirName, workdirOf } from '../../src/dispatch/transport.js';
 import { parseEvents } from '../../src/results/index.js';
 import { BIN, eegen } from '../support/cli.js';
 import { skipWithout, testEnv } from '../support/env.js';
@@ -52,7 +54,8 @@ describe.skipIf(skipWithout('ssh', 'slurm', 'rsync'))('two or three submits at o
     await submitAtOnce(3, [['submit', out, '--host', 'box', '--hosts', hostsFile, '--json']]);
     const done = await waitFinished(out, [hosts.get('box')!], 240_000);
     expect(done.filter((b) => b.state === 'done')).toHaveLength(200);
-    const counts = done.map((b) => [b.id, starts(path.join(work, b.id, 'eegen-run', 'events.jsonl'))]);
+    const view = workdirOf(hosts.get('box')!, out);
+    const counts = done.map((b) => [b.id, starts(path.join(view, b.id, 'eegen-run', 'events.jsonl'))]);
     expect(counts.filter(([, n]) => n !== 1)).toEqual([]);
     expect(done.filter((b) => b.runs)).toEqual([]);
   }, 400_000);
@@ -72,7 +75,10 @@ describe.skipIf(skipWithout('ssh', 'slurm', 'rsync'))('two or three submits at o
     ]);
     const done = await waitFinished(out, [hosts.get('box')!], 240_000);
     expect(done.filter((b) => b.state === 'done')).toHaveLength(100);
-    expect(done.map((b) => [b.id, starts(path.join(work, b.id, 'eegen-run', 'events.jsonl'))]).filter(([, n]) => n !== 1)).toEqual([]);
+    // Same content: both copies' views lead to the same run directories.
+    const views = [workdirOf(hosts.get('box')!, out), workdirOf(hosts.get('box')!, copy)];
+    expect(views[0]).not.toBe(views[1]);
+    for (const v of views) expect(done.map((b) => [b.id, starts(path.join(v, b.id, 'eegen-run', 'events.jsonl'))]).filter(([, n]) => n !== 1)).toEqual([]);
   }, 400_000);
 
   for (const array of [false, true]) {
@@ -88,7 +94,8 @@ describe.skipIf(skipWithout('ssh', 'slurm', 'rsync'))('two or three submits at o
       const done = (await waitFinished(out, [cluster], 240_000)).filter((b) => b.jobId);
       expect(done).toHaveLength(30);
       expect(done.every((b) => b.state === 'done')).toBe(true);
-      const counts = done.map((b) => [b.id, starts(path.join(work, b.id, 'eegen-run', 'events.jsonl'))]);
+      const index = new Map((await readIndex(out)).bundles.map((b) => [b.id, b]));
+      const counts = done.map((b) => [b.id, starts(path.join(work, remoteDirName(index.get(b.id)!), 'eegen-run', 'events.jsonl'))]);
       expect(counts.filter(([, n]) => n !== 1)).toEqual([]);
       if (!array) {
         // Slurm's own view: exactly one job whose working directory is each bundle's.
@@ -98,7 +105,7 @@ describe.skipIf(skipWithout('ssh', 'slurm', 'rsync'))('two or three submits at o
           p.stdout.on('data', (d) => (s += d));
           p.on('close', () => resolve(s));
         });
-        for (const b of done) expect(jobs.split('\n').filter((l) => l.includes(` WorkDir=${path.join(work, b.id)} `)).length, b.id).toBe(1);
+        for (const b of done) expect(jobs.split('\n').filter((l) => l.includes(` WorkDir=${path.join(work, remoteDirName(index.get(b.id)!))} `)).length, b.id).toBe(1);
       }
     }, 400_000);
   }
@@ -119,7 +126,7 @@ describe.skipIf(skipWithout('ssh', 'slurm', 'rsync'))('two or three submits at o
     expect(done.filter((b) => b.state === 'done')).toHaveLength(40);
     for (const b of done) {
       const here = starts(path.join(out, b.id, 'eegen-run', 'events.jsonl'));
-      const there = starts(path.join(work, b.id, 'eegen-run', 'events.jsonl'));
+      const there = starts(path.join(workdirOf(hosts.get('box')!, out), b.id, 'eegen-run', 'events.jsonl'));
       expect(`${b.id}: here ${here}, box ${there}`).toBe(`${b.id}: here ${b.host === 'here' ? 1 : 0}, box ${b.host === 'box' ? 1 : 0}`);
     }
   }, 400_000);

@@ -3,7 +3,7 @@
  * directory (the README's `workdir: runs`), `~/...`, with a space; and hostile ones, which
  * must never run anything. Real sshd and rsync on loopback.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -37,7 +37,9 @@ describe.skipIf(skipWithout('ssh', 'rsync'))('ssh work directories (real sshd an
       expect(r.hosts[0]!.submitted, name).toHaveLength(12);
       const done = await waitFinished(out, [hosts.get('box')!], 120_000);
       expect(done.map((b) => b.state), name).toEqual(Array(12).fill('done'));
-      expect(existsSync(path.join(where, 'lr-0.01_epochs-5_repeat-1', 'result.json')), `${name}: results in ${where}`).toBe(true);
+      // Bundles live in content-addressed directories <id>-<hash12> (transport.remoteDirName).
+      const ran = readdirSync(where).filter((d) => d.startsWith('lr-0.01_epochs-5_repeat-1-') && existsSync(path.join(where, d, 'result.json')));
+      expect(ran, `${name}: results in ${where}`).toHaveLength(1);
     }
   }, 300_000);
 
