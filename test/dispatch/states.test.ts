@@ -6,7 +6,7 @@
  * signal stops the script. Real local processes, the loopback sshd and the real Slurm.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cancel, collect, status, submit, type BundleStatus, type HostEntry } from '../../src/dispatch/index.js';
@@ -123,7 +123,9 @@ describe.skipIf(skipWithout('ssh', 'slurm', 'rsync'))('run states on local, ssh 
       );
       expect(limited).toMatchObject({ state: 'timeout', schedulerState: 'TIMEOUT', progress: 40, why: 'stopped at its time limit (TIMEOUT)' });
       // The built-in template's EXIT trap did print "status=done progress=100" when TERM came.
-      const outFile = readFileSync(path.join(work, 'cluster', 'lr-1_epochs-20_repeat-1', `slurm-${limited.jobId!.replace('slurm:', '')}.out`), 'utf8');
+      // The bundle's directory on the host: its id, or its id and content (`<id>-<hash12>`).
+      const onHost = readdirSync(path.join(work, 'cluster')).find((d) => /^lr-1_epochs-20_repeat-1(-[0-9a-f]{12})?$/.test(d))!;
+      const outFile = readFileSync(path.join(work, 'cluster', onHost, `slurm-${limited.jobId!.replace('slurm:', '')}.out`), 'utf8');
       expect(outFile).toContain('status=done progress=100');
       const last = eegen(['collect', out, '--hosts', hostsFile, '--host', 'here,box,cluster']);
       expect(last.code, last.stderr).toBe(0);
