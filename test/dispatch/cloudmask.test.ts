@@ -45,18 +45,17 @@ function parseCsv(text: string): string[][] {
 describe.skipIf(skipWithout('ssh', 'slurm', 'rsync'))('the Cloudmask sweep on local, ssh and Slurm hosts', () => {
   it('builds the 30 bundles, runs them split across three hosts and merges one table', async () => {
     const { ssh } = testEnv();
-    // The fixture's config.yaml is the paper's example and stays as it is. It lists no
-    // `files:`, so a build of it does not carry cloudmask_v2.py into the bundles (the paper's
-    // users had the program on the cluster). The test builds from a copy whose config adds
-    // `files: [cloudmask_v2.py]` (copied into every bundle) and points `data:` (where the job
-    // writes OUTPUT/model.json) at a temporary folder instead of /scratch.
+    // The fixture's config.yaml is the paper's example plus `files: [cloudmask_v2.py]`, so
+    // the program travels in every bundle. The test builds from a copy that points `data:`
+    // (where the job writes OUTPUT/model.json) at a temporary folder instead of /scratch.
     const dir = tmpDir('eegen-cloudmask-');
     cpSync('fixtures/cloudmask', dir, { recursive: true });
     const config = path.join(dir, 'config.yaml');
     const data = path.join(dir, 'data');
     const original = readFileSync(config, 'utf8');
     expect(original).toContain('data: "/scratch/{os.USER}/{application.name}"');
-    writeFileSync(config, `${original.replace('data: "/scratch/{os.USER}/{application.name}"', `data: "${data}/{application.name}"`)}files: [cloudmask_v2.py]\n`);
+    expect(original).toMatch(/^files:\n +- cloudmask_v2\.py$/m);
+    writeFileSync(config, original.replace('data: "/scratch/{os.USER}/{application.name}"', `data: "${data}/{application.name}"`));
 
     // The test cluster has 2 CPUs and no GPUs: the `cluster` entry asks for what it has, and
     // its per-GPU-type directives are harmless comments instead of a gres. The job script's

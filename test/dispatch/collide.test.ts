@@ -24,12 +24,16 @@ afterAll(() => {
 
 async function twoExperiments(hostsYaml: (work: string) => string, host: string, scheduler = 'bash'): Promise<void> {
   const work = tmpDir('eegen-collide-');
-  const a = await buildExample({ edit: experiment('A', scheduler) });
-  const b = await buildExample({ edit: experiment('B', scheduler) });
+  // Names unique to this run: with the default work directory, a host keeps the runs of
+  // earlier test runs, and the same content submitted again is (rightly) already there.
+  const [A, B] = ['A', 'B'].map((n) => `${n}-${path.basename(work)}`) as [string, string];
+  const a = await buildExample({ edit: experiment(A, scheduler) });
+  const b = await buildExample({ edit: experiment(B, scheduler) });
   const ha = (await inventory(a.dir, hostsYaml(work))).get(host)!;
   const hb = (await inventory(b.dir, hostsYaml(work))).get(host)!;
   expect(hostWorkdir(ha, a.out)).toBe(hostWorkdir(hb, b.out)); // the very same work directory
   const ra = await submit({ out: a.out, hosts: [ha] });
+  expect(ra.hosts[0], JSON.stringify(ra.hosts[0])).toMatchObject({ ok: true, failed: [] });
   expect(ra.hosts[0]!.submitted).toHaveLength(12);
   await waitFinished(a.out, [ha], 120_000);
   // The second experiment: same ids, other content. It must run, not be "already there".
@@ -39,7 +43,7 @@ async function twoExperiments(hostsYaml: (work: string) => string, host: string,
   expect(rb.alreadyThere).toEqual([]);
   await waitFinished(b.out, [hb], 120_000);
   // Collect each; then collect the first again (after the second ran): still only its own.
-  for (const [x, h, name] of [[b, hb, 'B'], [a, ha, 'A']] as const) {
+  for (const [x, h, name] of [[b, hb, B], [a, ha, A]] as const) {
     const c = await collect({ out: x.out, hosts: [h] });
     expect(c.hostErrors).toEqual([]);
     expect(c.rows).toHaveLength(12);

@@ -58,7 +58,15 @@ type How =
   /** A hosts.yaml: loads with the hosts schema, no diagnostics. */
   | { kind: 'hosts' }
   /** Dispatch commands: run line by line against the test hosts; submit with --dry-run. */
-  | { kind: 'dispatch' };
+  | { kind: 'dispatch' }
+  /** The checked-in-bundles CI recipe: passes in a git repo with committed bundles, fails once the config changed. */
+  | { kind: 'git-recipe' }
+  /** A CI workflow: parses as YAML, and each `run: eegen ...` step is a line of the recipe block `recipe`. */
+  | { kind: 'workflow'; recipe: string }
+  /** The events one-liner: run with EEGEN_EVENTS set, it appends one valid progress event. */
+  | { kind: 'events-line' }
+  /** A sample of a format, not a command or config; `reason` says where it is tested. */
+  | { kind: 'example'; reason: string };
 
 /**
  * README.md blocks, by their first line. To add a block, add an entry: its first line
@@ -72,9 +80,20 @@ const BLOCKS: { file: string; first: string; how: How }[] = [
   { file: 'README.md', first: 'name: cloudmask-study', how: { kind: 'build', dir: 'fixtures/cloudmask', bundles: 50 } },
   { file: 'README.md', first: 'eegen submit out --host cluster              # copy (rsync), verify checksums, sbatch', how: { kind: 'dispatch' } },
   { file: 'README.md', first: 'hosts:', how: { kind: 'hosts' } },
+  { file: 'docs/checked-in-bundles.md', first: '# Fail when the committed bundles are not exactly what the committed config produces.', how: { kind: 'git-recipe' } },
+  { file: 'docs/checked-in-bundles.md', first: 'jobs:', how: { kind: 'workflow', recipe: '# Fail when the committed bundles are not exactly what the committed config produces.' } },
+  { file: 'docs/formats.md', first: '{"ts":"2026-11-25T15:00:00.123Z","event":"start","host":"node1","jobId":"123","pid":42}', how: { kind: 'example', reason: 'events.jsonl sample; parsed in test/results/events.test.ts' } },
+  { file: 'docs/formats.md', first: `printf '{"ts":"%s","event":"progress","progress":%d}\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" 50 >> "$EEGEN_EVENTS"`, how: { kind: 'events-line' } },
+  { file: 'docs/formats.md', first: '# eegen progress=50 msg="epoch 3, \\"best\\" so far"', how: { kind: 'example', reason: 'status-line sample; test/results/events.test.ts' } },
+  { file: 'docs/formats.md', first: '# csv,timer,status,time,sum,start,tag,msg,uname.node,user,uname.system,platform.version', how: { kind: 'example', reason: 'StopWatch sample; test/results/stopwatch.test.ts' } },
+  { file: 'docs/formats.md', first: ':::MLLOG {"namespace": "", "time_ms": 1652220090000, "event_type": "POINT_IN_TIME", "key": "result", "value": {"accuracy": 0.887, "loss": 0.27, "history": {"loss": [0.52, 0.34], "accuracy": [0.71, 0.83]}}, "metadata": {"file": "app.py", "lineno": 200}}', how: { kind: 'example', reason: 'MLLOG sample; test/results/mllog.test.ts' } },
+  { file: 'docs/formats.md', first: 'TZ=UTC nvidia-smi --query-gpu=timestamp,index,power.draw,power.draw.instant,utilization.gpu,memory.used \\', how: { kind: 'example', reason: 'what eegen-run.sh runs where nvidia-smi exists (no GPU here); test/runtime/gpu.test.ts' } },
+  { file: 'docs/formats.md', first: '{"ts":"2026-11-25T15:00:00Z","host":"node1",', how: { kind: 'example', reason: 'fingerprint sample; test/results/fingerprint.test.ts' } },
+  { file: 'docs/formats.md', first: '{"accuracy": 0.887, "loss": 0.271, "history": [{"epoch": 1, "loss": 0.52}, {"epoch": 2, "loss": 0.34}]}', how: { kind: 'example', reason: 'result.json sample; test/results/result-json.test.ts' } },
 ];
 
-const README_FILES = ['README.md'];
+/** README.md and the docs: every fenced block of these files must be in BLOCKS. */
+const README_FILES = ['README.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
 
 function blocksOf(file: string): Block[] {
   return fencedBlocks(readFileSync(path.join(ROOT, file), 'utf8'));
@@ -178,6 +197,44 @@ describe('every fenced block of the README is executed', () => {
           break;
         case 'dispatch':
           dispatch(name, b);
+          break;
+        case 'git-recipe':
+          it(name, () => {
+            const dir = tmpDir('eegen-readme-git-');
+            cpSync(path.join(ROOT, 'fixtures/cloudmask'), path.join(dir, 'cloudmask'), { recursive: true });
+            const setup = bash(`${PRELUDE}set -e; git init -q; git config user.email t@example.org; git config user.name t; eegen build cloudmask/config.yaml --template cloudmask/cloudmask.in.slurm --out out >/dev/null; git add -A; git commit -qm bundles`, dir);
+            expect(setup.code, setup.out).toBe(0);
+            const pass = bash(`${PRELUDE}set -e\n${b.text}`, dir);
+            expect(pass.code, pass.out).toBe(0);
+            // The recipe must be able to fail: the config changes, the bundles do not.
+            const config = path.join(dir, 'cloudmask/config.yaml');
+            writeFileSync(config, readFileSync(config, 'utf8').replace('"1,30,60"', '"1,30"'));
+            expect(bash(`${PRELUDE}set -e\n${b.text}`, dir).code).not.toBe(0);
+          });
+          break;
+        case 'workflow':
+          it(name, () => {
+            const data = parseYaml('workflow', b.text).loaded?.data as { jobs: Record<string, { steps: { run?: string }[] }> } | undefined;
+            expect(data).toBeDefined();
+            const recipe = blocksOf(file).find((x) => x.text.startsWith(`${how.recipe}\n`))!.text;
+            const runs = Object.values(data!.jobs).flatMap((j) => j.steps.map((st) => st.run).filter((r): r is string => r !== undefined && r.startsWith('eegen ')));
+            expect(runs.length).toBeGreaterThan(0);
+            for (const r of runs) expect(recipe.split('\n'), r).toContain(r);
+          });
+          break;
+        case 'events-line':
+          it(name, () => {
+            const dir = tmpDir('eegen-readme-');
+            const events = path.join(dir, 'events.jsonl');
+            const r = spawnSync('sh', ['-c', b.text], { env: { ...process.env, EEGEN_EVENTS: events }, encoding: 'utf8' });
+            expect(r.status, r.stderr).toBe(0);
+            const lines = readFileSync(events, 'utf8').trim().split('\n');
+            expect(lines).toHaveLength(1);
+            expect(JSON.parse(lines[0]!)).toMatchObject({ event: 'progress', progress: 50, ts: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) });
+          });
+          break;
+        case 'example':
+          // Mapped on purpose and not run: the table says where the format is tested.
           break;
       }
     }
