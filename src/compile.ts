@@ -18,7 +18,7 @@ import { compileSweep, iterateCombinations, planSweep, productSize, varyingKeys,
 import { COPY_LIMIT, InputFileError, loadYamlFile, parseYaml, readInputFile, toYaml } from './load/index.js';
 import { defaultWorkers, PARALLEL_MIN, RenderPool, workerScript, type RenderOutcome } from './render-pool.js';
 import { builtinTemplate, loadProfile, loadTemplate, type TemplateSource } from './render/index.js';
-import { renderTemplate } from './render/index.js';
+import { renderTemplates, type RenderContext } from './render/index.js';
 import { freezeValue } from './resolve/deferred.js';
 import { resolveConfig } from './resolve/index.js';
 import { LAYOUT, type BuildPlan, type BundleFile, type BundlePlan, type Combination, type HostProfile, type LoadedYaml, type Mapping, type Scheduler } from './types.js';
@@ -221,6 +221,8 @@ function bundleConfig(config: Mapping, params: Mapping): Mapping {
 }
 
 const MAX_FAILING_BUNDLES = 20;
+/** Combinations rendered together on the main thread. */
+const LOCAL_BATCH = 32;
 
 /**
  * What every bundle of one build shares and a render worker needs: plain data, so it
@@ -349,47 +351,66 @@ export function bundleInputs(setup: RenderSetup): BundleInputs {
   return { ...setup, copied, loaded, config: loaded.data as Mapping, wrapper: Buffer.from(wrapperText()) };
 }
 
-/** One named combination -> one finalized bundle (resolve, render, freeze, hash), or diagnostics. */
-export function renderBundle(s: BundleInputs, head: BundleHead, diagnostics: Diagnostic[]): BundlePlan | undefined {
-  const { id, index, params } = head;
-  const resolved = resolveConfig({ config: bundleConfig(s.config, params), host: s.profile, loaded: s.loaded, bundle: { id, index } });
-  diagnostics.push(...resolved.diagnostics);
-  if (!resolved.config || hasErrors(resolved.diagnostics)) return undefined;
+/** Named combinations -> finalized bundles (resolve, render, freeze, hash), or diagnostics; the templates render in one batch. */
+export function renderBundles(s: BundleInputs, heads: readonly BundleHead[]): { bundle?: BundlePlan; diagnostics: Diagnostic[] }[] {
   const script = s.template.outputName;
-  const rendered = renderTemplate(s.template, {
-    params,
-    config: resolved.config,
-    host: s.profile,
-    directives: mergeDirectives(s.profile, params, resolved.config.resources as Mapping | undefined),
-    bundle: { id, index, script },
-    scheduler: s.template.scheduler,
-    strict: s.strict,
-  });
-  diagnostics.push(...rendered.diagnostics);
-  if (rendered.text === undefined || hasErrors(rendered.diagnostics)) return undefined;
-
-  const frozen = Buffer.from(toYaml(freezeValue(resolved.config)));
-  // Every run goes through the wrapper, which records how it started and ended.
-  const files: BundleFile[] = [
-    { path: script, content: Buffer.from(insertHook(rendered.text)), mode: 0o755 },
-    { path: RUN_LAYOUT.wrapper, content: s.wrapper, mode: 0o755 },
-    { path: 'config.yaml', content: frozen, mode: 0o644 },
-    ...s.copied.map((f) => ({ path: f.to, content: f.content, mode: 0o644 })),
-  ];
-  const bundle = finalizeBundle({
-    id,
-    dir: id,
-    index,
-    params,
-    script,
-    scheduler: s.template.scheduler,
-    files,
-    inputs: { ...s.fixedInputs, config: sha256(frozen) },
-    env: { used: resolved.usedEnv, deferred: resolved.deferredEnv },
-    eegenVersion: EEGEN_VERSION,
-    schemaVersion: s.schema,
-  });
-  return { ...bundle, inputKey: head.inputKey };
+  const out = heads.map(() => ({ diagnostics: [] as Diagnostic[] }) as { bundle?: BundlePlan; diagnostics: Diagnostic[] });
+  const todo: { at: number; config: Mapping; usedEnv: ReturnType<typeof resolveConfig>["usedEnv"]; deferredEnv: ReturnType<typeof resolveConfig>["deferredEnv"]; ctx: RenderContext }[] = [];
+  for (const [i, head] of heads.entries()) {
+    const { id, index, params } = head;
+    const resolved = resolveConfig({ config: bundleConfig(s.config, params), host: s.profile, loaded: s.loaded, bundle: { id, index } });
+    out[i]!.diagnostics.push(...resolved.diagnostics);
+    if (!resolved.config || hasErrors(resolved.diagnostics)) continue;
+    todo.push({
+      at: i,
+      config: resolved.config,
+      usedEnv: resolved.usedEnv,
+      deferredEnv: resolved.deferredEnv,
+      ctx: {
+        params,
+        config: resolved.config,
+        host: s.profile,
+        directives: mergeDirectives(s.profile, params, resolved.config.resources as Mapping | undefined),
+        bundle: { id, index, script },
+        scheduler: s.template.scheduler,
+        strict: s.strict,
+      },
+    });
+  }
+  const rendered = renderTemplates(
+    s.template,
+    todo.map((x) => x.ctx),
+  );
+  for (const [k, x] of todo.entries()) {
+    const r = rendered[k]!;
+    const o = out[x.at]!;
+    o.diagnostics.push(...r.diagnostics);
+    if (r.text === undefined || hasErrors(r.diagnostics)) continue;
+    const { id, index, params, inputKey } = heads[x.at]!;
+    const frozen = Buffer.from(toYaml(freezeValue(x.config)));
+    // Every run goes through the wrapper, which records how it started and ended.
+    const files: BundleFile[] = [
+      { path: script, content: Buffer.from(insertHook(r.text)), mode: 0o755 },
+      { path: RUN_LAYOUT.wrapper, content: s.wrapper, mode: 0o755 },
+      { path: 'config.yaml', content: frozen, mode: 0o644 },
+      ...s.copied.map((f) => ({ path: f.to, content: f.content, mode: 0o644 })),
+    ];
+    const bundle = finalizeBundle({
+      id,
+      dir: id,
+      index,
+      params,
+      script,
+      scheduler: s.template.scheduler,
+      files,
+      inputs: { ...s.fixedInputs, config: sha256(frozen) },
+      env: { used: x.usedEnv, deferred: x.deferredEnv },
+      eegenVersion: EEGEN_VERSION,
+      schemaVersion: s.schema,
+    });
+    o.bundle = { ...bundle, inputKey };
+  }
+  return out;
 }
 
 /** One position of the sweep, once known: its bundle (if it compiled) and what it reported. */
@@ -453,6 +474,22 @@ async function compileAll(opts: CompileOptions, naming: NamingInputs, combos: It
     await emit();
   };
 
+  /** Combinations to render on this thread, in one batch. */
+  let local: { seq: number; head: BundleHead; own: Diagnostic[]; evalCount: number }[] = [];
+  const renderLocal = (): void => {
+    if (!local.length) return;
+    const batch = local;
+    local = [];
+    const rendered = renderBundles(
+      naming.r,
+      batch.map((b) => b.head),
+    );
+    for (const [i, b] of batch.entries()) {
+      const r = rendered[i]!;
+      done.set(b.seq, { ...(r.bundle ? { bundle: r.bundle } : {}), diagnostics: [...b.own, ...r.diagnostics], evalCount: b.evalCount });
+    }
+  };
+
   try {
     for (const combo of combos) {
       if (stopped) break;
@@ -467,6 +504,7 @@ async function compileAll(opts: CompileOptions, naming: NamingInputs, combos: It
           stats.workers = requested;
         }
         if (pool && performance.now() - lastYield > YIELD_MS) {
+          renderLocal();
           // Let the workers' messages in: they arrive as events, between our turns.
           await new Promise((resolve) => setImmediate(resolve));
           lastYield = performance.now();
@@ -476,19 +514,25 @@ async function compileAll(opts: CompileOptions, naming: NamingInputs, combos: It
           pending.set(seq, evalCount);
           pool.submit({ ...head, seq });
           stats.renderedOnWorkers++;
-          if (pool.full && explicit) await receive(await pool.next());
+          if (pool.full && explicit) {
+            renderLocal();
+            await receive(await pool.next());
+          }
           continue;
         }
-        // No workers, workers still starting, or all busy: render here rather than wait.
-        const bundle = renderBundle(naming.r, head, own);
+        // No workers, workers still starting, or all busy: render here rather than wait,
+        // a few at a time (templates render faster in batches).
+        local.push({ seq, head, own, evalCount });
         stats.renderedHere++;
-        done.set(seq, { ...(bundle ? { bundle } : {}), diagnostics: own, evalCount });
+        if (local.length >= LOCAL_BATCH) renderLocal();
       } else {
         if (head) stats.reused++;
         done.set(seq, { ...(head ? { bundle: head } : {}), diagnostics: own, evalCount });
       }
       await emit();
     }
+    renderLocal();
+    await emit();
     if (pool) {
       pool.flush();
       while (!stopped && pool.outstanding > 0) await receive(await pool.next());

@@ -5,8 +5,7 @@
  * all come from the main thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { bundleInputs, renderBundle, type RenderSetup } from './compile.js';
-import type { Diagnostic } from './diagnostics/index.js';
+import { bundleInputs, renderBundles, type RenderSetup } from './compile.js';
 import { errorMessage, toWire, type FromWorker, type ToWorker, type WireOutcome } from './render-pool.js';
 
 const port = parentPort;
@@ -17,9 +16,10 @@ try {
   const shared = { wrapper: inputs.wrapper, copied: inputs.copied.map((f) => f.content) };
   port.on('message', (m: ToWorker) => {
     try {
-      const results: WireOutcome[] = m.jobs.map((job) => {
-        const diagnostics: Diagnostic[] = [];
-        const bundle = toWire(renderBundle(inputs, job, diagnostics), shared);
+      const rendered = renderBundles(inputs, m.jobs);
+      const results: WireOutcome[] = m.jobs.map((job, i) => {
+        const { bundle: plan, diagnostics } = rendered[i]!;
+        const bundle = toWire(plan, shared);
         return bundle ? { seq: job.seq, bundle, diagnostics } : { seq: job.seq, diagnostics };
       });
       port.postMessage({ type: 'results', results } satisfies FromWorker);

@@ -26,6 +26,8 @@ export const RENDER_CODES = {
   badDirectiveValue: 'EG4011',
   /** --strict: placeholder-shaped text (`{word}`, `{a.b}`) whose first segment is no key or namespace, left as written. */
   leftAsText: 'EG4012',
+  /** An Eta template still rendering after the time limit (sandbox.ts RENDER_TIMEOUT_MS). */
+  etaTimeout: 'EG4013',
   /** No profile of that name in any searched folder. */
   profileNotFound: 'EG4020',
   /** A profile name that is not a plain file name. */

@@ -4,13 +4,13 @@
  * finished script is checked for directives the scheduler would ignore.
  */
 import { diag, nearest, type Diagnostic } from '../diagnostics/index.js';
-import { shellQuote, ShellQuoteError } from '../shell/quote.js';
+import { ShellQuoteError } from '../shell/quote.js';
 import type { DirectiveSet, HostProfile, Mapping, Scheduler } from '../types.js';
 import { checkDirectivePlacement } from './checks.js';
 import { renderCloudmesh, templateConfig } from './cloudmesh.js';
 import { RENDER_CODES as C } from './codes.js';
 import { directiveBlock, type Resources } from './directives.js';
-import { renderEta } from './eta.js';
+import { renderEtaMany } from './eta.js';
 import type { TemplateSource } from './template.js';
 
 export { RENDER_CODES } from './codes.js';
@@ -52,35 +52,59 @@ function directiveNameCheck(t: TemplateSource, ctx: RenderContext, params: Mappi
 
 /** Render one bundle's script. `text` is absent when there are errors. */
 export function renderTemplate(t: TemplateSource, ctx: RenderContext): { text?: string; diagnostics: Diagnostic[] } {
-  const config = templateConfig(ctx);
-  const params = config.experiment as Mapping;
-  const diagnostics = directiveNameCheck(t, ctx, params);
-  let result: { text?: string; diagnostics: Diagnostic[] };
-  if (t.kind === 'cloudmesh') result = renderCloudmesh(t, ctx);
-  else {
+  return renderTemplates(t, [ctx])[0]!;
+}
+
+/** Render several bundles' scripts with one template (Eta renders them in batches). */
+export function renderTemplates(t: TemplateSource, ctxs: readonly RenderContext[]): { text?: string; diagnostics: Diagnostic[] }[] {
+  type Result = { text?: string; diagnostics: Diagnostic[] };
+  const before: Diagnostic[][] = [];
+  const results: (Result | undefined)[] = [];
+  const eta: { at: number; it: Record<string, unknown> }[] = [];
+  for (const [i, ctx] of ctxs.entries()) {
+    const config = templateConfig(ctx);
+    const params = config.experiment as Mapping;
+    before.push(directiveNameCheck(t, ctx, params));
+    if (t.kind === 'cloudmesh') {
+      results.push(renderCloudmesh(t, ctx));
+      continue;
+    }
     let block: string;
     try {
       block = directiveBlock(ctx.scheduler, ctx.directives);
     } catch (e) {
       if (!(e instanceof ShellQuoteError)) throw e;
-      return { diagnostics: [...diagnostics, diag(C.badDirectiveValue, `The ${ctx.scheduler} directives cannot be written: ${e.message}.`, { file: t.file }, 'Fix the value in the host profile or the config resources.')] };
+      results.push({ diagnostics: [diag(C.badDirectiveValue, `The ${ctx.scheduler} directives cannot be written: ${e.message}.`, { file: t.file }, 'Fix the value in the host profile or the config resources.')] });
+      continue;
     }
-    result = renderEta(t, {
-      params,
-      experiment: params,
-      config,
-      host: ctx.host,
-      directives: ctx.directives,
-      bundle: ctx.bundle,
-      scheduler: ctx.scheduler,
-      sh: shellQuote,
-      sbatch: block,
-      setup: [...(ctx.directives.setup ?? [])],
+    results.push(undefined);
+    eta.push({
+      at: i,
+      it: {
+        params,
+        experiment: params,
+        config,
+        host: ctx.host,
+        directives: ctx.directives,
+        bundle: ctx.bundle,
+        scheduler: ctx.scheduler,
+        sbatch: block,
+        setup: [...(ctx.directives.setup ?? [])],
+      },
     });
   }
-  diagnostics.push(...result.diagnostics);
-  if (result.text === undefined) return { diagnostics };
-  const placement = checkDirectivePlacement(result.text, t.outputName, t.file);
-  diagnostics.push(...placement);
-  return placement.length ? { diagnostics } : { text: result.text, diagnostics };
+  if (eta.length) {
+    const rendered = renderEtaMany(
+      t,
+      eta.map((e) => e.it),
+    );
+    for (const [k, e] of eta.entries()) results[e.at] = rendered[k]!;
+  }
+  return results.map((result, i) => {
+    const diagnostics = [...before[i]!, ...result!.diagnostics];
+    if (result!.text === undefined) return { diagnostics };
+    const placement = checkDirectivePlacement(result!.text, t.outputName, t.file);
+    diagnostics.push(...placement);
+    return placement.length ? { diagnostics } : { text: result!.text, diagnostics };
+  });
 }

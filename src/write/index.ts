@@ -5,7 +5,7 @@
  * removed — unless a run left files in them. Files a run wrote into a bundle directory
  * (anything its manifest does not list) are never deleted.
  */
-import { mkdir, realpath, rm, stat } from 'node:fs/promises';
+import { mkdir, realpath, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/index.js';
 import { LAYOUT, type BuildPlan, type BundleFile, type BundlePlan, type WriteReport } from '../types.js';
@@ -78,7 +78,7 @@ const THREAD_AFTER = 256;
 
 export async function openWrite(outDir: string, opts: OpenOptions = {}): Promise<WriteSession> {
   const outAbs = resolve(outDir);
-  await ensureOutDir(outAbs);
+  const created = await ensureOutDir(outAbs);
   const realOut = await realpath(outAbs);
   const top = await listTop(outAbs);
   const warnings: Diagnostic[] = [];
@@ -152,6 +152,8 @@ export async function openWrite(outDir: string, opts: OpenOptions = {}): Promise
     } finally {
       await lock.release();
     }
+    // An output directory this write created, still empty: gone again (rmdir only removes an empty one).
+    if (created) await rmdir(outAbs).catch(() => undefined);
   };
 
   const commit = async (plan: BuildPlan, copts: { prune?: boolean } = {}): Promise<WriteOutcome> => {
@@ -252,10 +254,12 @@ export async function checkBuild(plan: BuildPlan, outDir: string): Promise<{ rep
   return { report: { ...report, warnings, signatures: new Map() }, differences };
 }
 
-async function ensureOutDir(outAbs: string): Promise<void> {
+/** Make the output directory; true when it did not exist before. */
+async function ensureOutDir(outAbs: string): Promise<boolean> {
   try {
-    await mkdir(outAbs, { recursive: true });
+    const made = await mkdir(outAbs, { recursive: true });
     if (!(await stat(outAbs)).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    return made !== undefined;
   } catch (e) {
     throw new WriteError(WRITE_CODES.badOutDir, `Having trouble creating the output directory ${outAbs}: ${(e as Error).message}`, { cause: e });
   }
