@@ -3,15 +3,15 @@
 // baseline measured in the same run, on the same disk (tmpfs: /dev/shm).
 //
 //   npm run bench            all benchmarks
-//   node bench/run.js build  one of: build, plan
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+//   node bench/run.js build  one of: build, templates, plan, status, arrays
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { build, compile, plan } from '../dist/index.js';
 import { writeBuild } from '../dist/write/index.js';
 import { cancel, loadInventory, status, submit } from '../dist/dispatch/index.js';
 import { realRunner } from '../dist/dispatch/process.js';
-import { execSync } from 'node:child_process';
+import { execSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 const SHM = process.env.EEGEN_BENCH_DIR ?? (os.platform() === 'linux' ? '/dev/shm' : os.tmpdir());
@@ -222,7 +222,61 @@ async function benchArrays() {
   }
 }
 
-const benches = { build: benchBuild, plan: benchPlan, status: benchStatus, arrays: benchArrays };
+/**
+ * The whole CLI process (`node bin/eegen.js build`), for each kind of template users have:
+ * the built-in Eta template, a user's own Eta template, and a cloudmesh-style one (the
+ * Cloudmask fixture's). Baseline, measured in the same run: starting Node (`node -e 0`)
+ * plus a plain Node loop writing the same files.
+ */
+async function benchTemplates() {
+  const work = mkdtempSync(path.join(SHM, 'eegen-bench-'));
+  const bin = path.join(import.meta.dirname, '..', 'bin', 'eegen.js');
+  const cli = (args) => {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`eegen ${args.join(' ')}: ${r.stderr}`);
+    return ms(t0);
+  };
+  try {
+    const sweep = ['experiment:', '  epoch: "[1-10]"', '  lr: "[1-10]"', '  repeat: "[1-10]"'];
+    const own = ['application:', '  name: bench', 'scheduler: slurm', 'resources: {nodes: 1, time: "02:00:00", mem: 32G}', ...sweep, 'run:', '  command: python train.py --epochs {experiment.epoch} --lr {experiment.lr}', ''].join('\n');
+    writeFileSync(path.join(work, 'own.yaml'), own);
+    writeFileSync(path.join(work, 'job.slurm.eta'), readFileSync(path.join(import.meta.dirname, '..', 'templates', 'slurm.eta')));
+    const cm = readFileSync(path.join(import.meta.dirname, '..', 'fixtures', 'cloudmask', 'config.yaml'), 'utf8')
+      .replace('epoch: "1,30,60"', 'epoch: "[1-20]"')
+      .replace('repeat: "1,2,3,4,5"', 'repeat: "[1-25]"');
+    for (const f of ['cloudmask.in.slurm', 'cloudmask_v2.py']) writeFileSync(path.join(work, f), readFileSync(path.join(import.meta.dirname, '..', 'fixtures', 'cloudmask', f)));
+    writeFileSync(path.join(work, 'cloudmask.yaml'), cm);
+    const kinds = [
+      ['built-in Eta (templates/slurm.eta)', 'own.yaml', []],
+      ['user Eta template (job.slurm.eta)', 'own.yaml', ['--template', 'job.slurm.eta']],
+      ['cloudmesh (cloudmask.in.slurm)', 'cloudmask.yaml', ['--template', 'cloudmask.in.slurm']],
+    ];
+    const start = [0, 1, 2].map(() => {
+      const t0 = process.hrtime.bigint();
+      spawnSync(process.execPath, ['-e', '0']);
+      return ms(t0);
+    });
+    const nodeStart = Math.min(...start);
+    console.log(`templates: the whole CLI process (eegen build), 1,000 bundles per kind, on ${SHM}; node start ${fmt(nodeStart)}`);
+    for (const [name, config, extra] of kinds) {
+      const planned = await compile({ config: path.join(work, config), ...(extra.length ? { template: path.join(work, extra[1]) } : {}) });
+      if (!planned.plan) throw new Error(JSON.stringify(planned.diagnostics));
+      const baseDir = path.join(work, `base-${planned.plan.bundles.length}-${Math.random()}`);
+      mkdirSync(baseDir);
+      const baseline = nodeStart + (await plainWrites(baseDir, planned.plan));
+      const out = path.join(work, `out-${kinds.findIndex((k) => k[0] === name)}`);
+      const args = ['build', path.join(work, config), ...extra.map((a) => (a.startsWith('--') ? a : path.join(work, a))), '--out', out];
+      const full = cli(args);
+      const again = cli(args);
+      console.log(`  ${name}: ${planned.plan.bundles.length} bundles; CLI build ${fmt(full)} (${(full / baseline).toFixed(2)}x the baseline ${fmt(baseline)}); no-op rebuild ${fmt(again)} (${(again / full).toFixed(2)}x the build)`);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const benches = { build: benchBuild, templates: benchTemplates, plan: benchPlan, status: benchStatus, arrays: benchArrays };
 for (const [name, fn] of Object.entries(benches)) {
   if (!only || only === name) await fn();
 }

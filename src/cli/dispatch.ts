@@ -2,7 +2,7 @@
 import type { Command as Program } from 'commander';
 import { build } from '../build.js';
 import { formatDiagnostics, type Diagnostic, SourceSet, hasErrors } from '../diagnostics/index.js';
-import { cancel, collect, findHostsFile, hostsToAsk, loadInventory, pickHosts, status, submit, type BundleStatus, type HostEntry, type Inventory } from '../dispatch/index.js';
+import { cancel, collect, findHostsFile, hostsToAsk, loadInventory, pickHosts, RETRY_WHAT, status, submit, type BundleStatus, type HostEntry, type Inventory, type RetryWhat } from '../dispatch/index.js';
 import { commandLine, DryRunner } from '../dispatch/process.js';
 import { FINAL_STATES } from '../dispatch/types.js';
 import { Exit } from './exit.js';
@@ -79,15 +79,17 @@ export function addDispatchCommands(cmd: Program): void {
 
   hostOptions(cmd.command('submit').description('Copy bundles to hosts and submit them (sbatch, bsub, or detached background processes).').argument('<out>', 'output directory of eegen build'))
     .option('--array', 'submit as job arrays on slurm/lsf hosts')
-    .option('--retry <what>', 'resubmit bundles that ended: "failed" (failed, killed, cancelled, timeout, oom, lost)')
+    .option('--retry <what>', 'run bundles again whose run ended: "failed" (failed, killed, cancelled, timeout, oom, lost), "changed" (rebuilt since submitted), "all" (a second series); comma-separated; earlier runs are kept')
     .option('-n, --dry-run', 'print the exact commands; run nothing')
-    .addHelpText('after', '\nExamples:\n  eegen submit out --host local\n  eegen submit out --host cluster --array\n  eegen submit out --host box1,box2    # split the sweep between two hosts\n  eegen submit out --host cluster --retry failed')
+    .addHelpText('after', '\nExamples:\n  eegen submit out --host local\n  eegen submit out --host cluster --array\n  eegen submit out --host box1,box2    # split the sweep between two hosts\n  eegen submit out --host cluster --retry failed\n  eegen submit out --host cluster --retry changed   # after a rebuild\n  eegen submit out --host cluster --retry all       # a second series; results-all.csv keeps both')
     .action(async (out: string, flags: HostFlags & { array?: boolean; retry?: string; dryRun?: boolean }) => {
       const { inv, named } = await inventoryFor(out, flags);
-      if (flags.retry !== undefined && flags.retry !== 'failed') fail([{ code: 'EG9002', severity: 'error', message: `--retry ${flags.retry} is not supported.`, hint: 'Use --retry failed.' }]);
+      const retry = (flags.retry ?? '').split(',').map((w) => w.trim()).filter(Boolean);
+      const unknown = retry.filter((w) => !(RETRY_WHAT as readonly string[]).includes(w));
+      if (flags.retry !== undefined && (unknown.length || !retry.length)) fail([{ code: 'EG9002', severity: 'error', message: `--retry ${flags.retry} is not supported.`, hint: `Use --retry with ${RETRY_WHAT.join(', ')} (comma-separated).` }]);
       const hosts = named.length ? named : [inv.hosts.get('local')!];
       const runner = flags.dryRun ? new DryRunner() : undefined;
-      const r = await submit({ out, hosts, alsoAsk: [...inv.hosts.values()], ...(flags.only ? { only: flags.only } : {}), retryFailed: flags.retry === 'failed', array: flags.array ?? false, ...(runner ? { runner, dryRun: true } : {}) });
+      const r = await submit({ out, hosts, alsoAsk: [...inv.hosts.values()], ...(flags.only ? { only: flags.only } : {}), retry: retry as RetryWhat[], array: flags.array ?? false, ...(runner ? { runner, dryRun: true } : {}) });
       if (runner) {
         process.stdout.write(`${runner.commands.map((c) => `# ${c.purpose}\n${commandLine(c)}`).join('\n\n')}\n`);
         throw new Exit(0);
@@ -136,7 +138,7 @@ export function addDispatchCommands(cmd: Program): void {
       const r = await collect({ out, hosts: await hostsToAsk(out, inv, named), ...(flags.only ? { only: flags.only } : {}), ...(flags.exclude ? { exclude: flags.exclude } : {}) });
       const again = collectAgain(out, flags);
       if (flags.json) printJson({ ...r, ...(r.pending.ids.length ? { again } : {}) });
-      else process.stdout.write(`${formatTable(r.rows, r.paramColumns)}\nWrote ${r.files.csv} and ${r.files.jsonl} (${r.rows.length} rows).\n${formatPending(r.pending, out, again)}`);
+      else process.stdout.write(`${formatTable(r.rows, r.paramColumns)}\nWrote ${r.files.csv} and ${r.files.jsonl} (${r.rows.length} rows)${r.allRows.length > r.rows.filter((x) => x.jobId).length ? `; every run, earlier ones included: ${r.files.allCsv} (${r.allRows.length} rows)` : ''}.\n${formatPending(r.pending, out, again)}`);
       for (const c of r.conflicts) process.stderr.write(`warning: ${c.id} finished on ${c.kept} and on ${c.other} with different results; kept ${c.kept}\n`);
       for (const p of r.problems) process.stderr.write(`warning: ${p}\n`);
       for (const e of r.hostErrors) process.stderr.write(`warning: ${e.host}: ${e.error}\n`);

@@ -29,7 +29,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
 }
 
 export function formatStatus(bundles: readonly BundleStatus[], hostErrors: readonly { host: string; error: string }[]): string {
-  const rows = bundles.map((b) => [b.id, b.host ?? '', b.state + (b.changedSinceSubmit ? ' (changed since submit)' : '') + (b.runs ? ` (RAN ${b.runs} TIMES)` : ''), b.jobId ?? '', b.exitCode === undefined || b.exitCode === null ? '' : String(b.exitCode), b.progress === undefined ? '' : `${b.progress}%`, b.why ?? b.msg ?? b.reason ?? '']);
+  const rows = bundles.map((b) => [b.id, b.host ?? '', b.state + (b.changedSinceSubmit ? ' (changed since submit)' : '') + (b.run && b.run > 1 ? ` (run ${b.run})` : '') + (b.runs ? ` (RAN ${b.runs} TIMES)` : ''), b.jobId ?? '', b.exitCode === undefined || b.exitCode === null ? '' : String(b.exitCode), b.progress === undefined ? '' : `${b.progress}%`, b.why ?? b.msg ?? b.reason ?? '']);
   const lines = [table(['bundle', 'host', 'state', 'job', 'exit', 'progress', 'message'], rows), '', stateCounts(bundles)];
   for (const e of hostErrors) lines.push(`! ${e.host}: ${e.error}`);
   return lines.join('\n');
@@ -42,8 +42,9 @@ export function formatSubmit(r: SubmitResult): string {
     lines.push(h.ok ? head : `${head}\n  ERROR ${h.error}`);
     for (const f of h.failed.slice(0, 20)) lines.push(`  ${f.id}: ${f.error}`);
   }
-  if (r.alreadyThere.length) lines.push(`${r.alreadyThere.length} bundle${r.alreadyThere.length === 1 ? ' was' : 's were'} already submitted (queued, running or finished); use --retry failed to resubmit failures.`);
-  if (r.changedSinceSubmit.length) lines.push(`WARNING: changed since they were submitted (results come from the old content): ${r.changedSinceSubmit.join(', ')}`);
+  if (r.alreadyThere.length) lines.push(`${r.alreadyThere.length} bundle${r.alreadyThere.length === 1 ? ' was' : 's were'} already submitted (queued, running or finished); --retry failed runs failures again, --retry all every finished one (earlier runs are kept).`);
+  const stale = r.changedSinceSubmit.filter((id) => r.alreadyThere.some((s) => s.id === id));
+  if (stale.length) lines.push(`WARNING: changed since they were submitted, and not run again: ${stale.join(', ')}; use --retry changed to run the new content.`);
   return lines.join('\n');
 }
 

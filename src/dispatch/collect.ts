@@ -45,7 +45,9 @@ export interface CollectResult {
   conflicts: { id: string; kept: string; other: string }[];
   hostErrors: { host: string; error: string }[];
   problems: string[];
-  files: { csv: string; jsonl: string };
+  files: { csv: string; jsonl: string; allCsv: string; allJsonl: string };
+  /** Every run of every bundle (results-all.jsonl): earlier runs kept by `submit --retry`, then the latest. */
+  allRows: Row[];
 }
 
 async function readText(file: string): Promise<string | undefined> {
@@ -130,7 +132,7 @@ async function bundleResultSchema(dir: string, problems: string[]): Promise<obje
  * one-to-one and never yields one of eegen's columns, so every parameter value survives
  * and the header has each name once, whatever the parameters are called.
  */
-export const RESERVED_COLUMNS: readonly string[] = ['id', 'host', 'jobId', 'state', 'exitCode', 'signal', 'start', 'end', 'duration_s', 'note', 'accuracy', 'loss', 'history', 'energy_j', 'energy_method', 'bundleHash', 'runHash', 'eegen'];
+export const RESERVED_COLUMNS: readonly string[] = ['id', 'host', 'jobId', 'run', 'state', 'exitCode', 'signal', 'start', 'end', 'duration_s', 'note', 'accuracy', 'loss', 'history', 'energy_j', 'energy_method', 'bundleHash', 'runHash', 'eegen'];
 export const RESERVED_PREFIXES: readonly string[] = ['timer.', 'result.', 'fp.', 'param.'];
 const RESERVED_LOWER = new Set(RESERVED_COLUMNS.map((c) => c.toLowerCase()));
 
@@ -178,6 +180,7 @@ export async function bundleRow(outDir: string, b: IndexedBundle, st: BundleStat
     return row;
   }
   Object.assign(row, { host: st.host ?? null, jobId: st.jobId ?? null, state: st.state, exitCode: st.exitCode ?? null });
+  if (ran) row.run = st.run ?? 1;
   if (st.signal) row.signal = st.signal;
   const start = st.started ?? null;
   const end = st.ended ?? null;
@@ -223,6 +226,64 @@ export async function bundleRow(outDir: string, b: IndexedBundle, st: BundleStat
     row.energy_method = energy.method;
   }
   row.bundleHash = b.hash;
+  if (runHash) row.runHash = runHash;
+  row.eegen = EEGEN_VERSION;
+  return row;
+}
+
+/** The numbers N of `OUT/<bundle>/eegen-run.attempt-N`: earlier runs, kept by `submit --retry`. */
+async function attemptNumbers(dir: string): Promise<number[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const prefix = `${RUN_LAYOUT.dir}.attempt-`;
+  return names
+    .filter((n) => n.startsWith(prefix) && /^[1-9]\d*$/.test(n.slice(prefix.length)))
+    .map((n) => Number(n.slice(prefix.length)))
+    .sort((a, b) => a - b);
+}
+
+/**
+ * The row of an earlier run, from what `submit --retry` kept of it: its records in
+ * eegen-run.attempt-N and what it wrote, under files/. The same columns as a current row,
+ * so the runs of one bundle line up in results-all.csv.
+ */
+async function attemptRow(outDir: string, b: IndexedBundle, n: number, host: string | null, problems: string[]): Promise<Row | undefined> {
+  const a = path.join(outDir, b.dir, `${RUN_LAYOUT.dir}.attempt-${n}`);
+  const files = path.join(a, 'files');
+  const record = ((await readText(path.join(a, 'jobid'))) ?? '').split('\n');
+  let submitted: { hash?: string; run?: number } = {};
+  try {
+    submitted = JSON.parse(record[1] ?? '') as typeof submitted;
+  } catch {
+    /* an unreadable record is as good as none */
+  }
+  const events = parseEvents((await readText(path.join(a, 'events.jsonl'))) ?? '').value;
+  const run = summarizeRun(events);
+  if (!record[0] && !run.started) return undefined;
+  const row = baseRow(b);
+  const state = !run.ended ? 'lost' : run.exitCode === 0 && !run.signal ? 'done' : run.cancelRequested !== undefined ? 'cancelled' : run.signal ? 'killed' : 'failed';
+  Object.assign(row, { host, jobId: record[0] || null, run: typeof submitted.run === 'number' ? submitted.run : n, state, exitCode: run.exitCode ?? null });
+  if (run.signal) row.signal = run.signal;
+  row.start = run.started ?? null;
+  row.end = run.ended ?? null;
+  row.duration_s = run.started && run.ended ? Math.round((Date.parse(run.ended) - Date.parse(run.started)) / 10) / 100 : null;
+  const logs = [(await readText(path.join(a, 'output.log'))) ?? '', await logTexts(files)].join('\n');
+  for (const t of parseStopWatch(logs).value) row[`timer.${t.timer}`] = t.seconds ?? t.sum ?? null;
+  const ml = mlResults(parseMlLog(logs).value);
+  if (ml.accuracy !== undefined) row.accuracy = ml.accuracy;
+  if (ml.loss !== undefined) row.loss = ml.loss;
+  const resultText = await readText(path.join(files, 'result.json'));
+  if (resultText !== undefined) {
+    const r = readResultJson(resultText, undefined);
+    for (const p of r.problems) problems.push(`${b.id} (run ${n})/result.json: ${p.message}`);
+    for (const [k, v] of Object.entries(r.value ?? {})) if (v === null || typeof v !== 'object') put(row, `result.${k}`, v);
+  }
+  row.bundleHash = b.hash;
+  const runHash = run.content ?? submitted.hash;
   if (runHash) row.runHash = runHash;
   row.eegen = EEGEN_VERSION;
   return row;
@@ -339,6 +400,9 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
   const csv = path.join(opts.out, 'results.csv');
   await writeFileAtomic(jsonl, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
   await writeFileAtomic(csv, toCsv(rows, paramColumns));
+  const all = await allRuns(opts.out, index.bundles, rows, problems);
+  await writeFileAtomic(all.jsonl, all.rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  await writeFileAtomic(all.csv, toCsv(all.rows, paramColumns));
   const pending: Pending = { submitted: 0, queued: 0, running: 0, ids: [] };
   for (const st of statuses) {
     if (st.state !== 'submitted' && st.state !== 'queued' && st.state !== 'running') continue;
@@ -346,5 +410,48 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
     pending[st.state]++;
     pending.ids.push(st.id);
   }
-  return { rows, paramColumns, pending, conflicts, hostErrors, problems, files: { csv, jsonl } };
+  return { rows, allRows: all.rows, paramColumns, pending, conflicts, hostErrors, problems, files: { csv, jsonl, allCsv: all.csv, allJsonl: all.jsonl } };
+}
+
+/**
+ * results-all.csv / .jsonl: every run of every bundle, one row each, ordered by bundle and
+ * run: the earlier runs `submit --retry` kept (eegen-run.attempt-N), the current rows, and
+ * rows of earlier content collected before a rebuild (kept from the last results-all, told
+ * apart by bundleHash). results.csv stays one row per bundle, its latest run.
+ */
+async function allRuns(outDir: string, bundles: readonly IndexedBundle[], current: readonly Row[], problems: string[]): Promise<{ rows: Row[]; csv: string; jsonl: string }> {
+  const jsonl = path.join(outDir, 'results-all.jsonl');
+  const csv = path.join(outDir, 'results-all.csv');
+  const byId = new Map(current.map((r) => [String(r.id), r]));
+  const hashOf = new Map(bundles.map((b) => [b.id, b.hash]));
+  const earlierContent = ((await readText(jsonl)) ?? '')
+    .split('\n')
+    .filter((l) => l.trim())
+    .flatMap((l) => {
+      try {
+        const r = JSON.parse(l) as Row;
+        return hashOf.has(String(r.id)) && r.jobId && r.bundleHash !== hashOf.get(String(r.id)) ? [r] : [];
+      } catch {
+        return [];
+      }
+    });
+  const rows: Row[] = [...earlierContent];
+  for (const b of bundles) {
+    const now = byId.get(b.id);
+    for (const n of await attemptNumbers(path.join(outDir, b.dir))) {
+      const r = await attemptRow(outDir, b, n, (now?.host as string | null | undefined) ?? null, problems);
+      if (r) rows.push(r);
+    }
+    if (now && now.jobId) rows.push(now);
+  }
+  const order = new Map(bundles.map((b, i) => [b.id, i]));
+  const seen = new Set<string>();
+  const unique = rows.filter((r) => {
+    const key = `${String(r.id)}\0${String(r.host)}\0${String(r.jobId)}\0${String(r.bundleHash)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  unique.sort((a, b) => (order.get(String(a.id)) ?? 1e12) - (order.get(String(b.id)) ?? 1e12) || (String(a.start ?? '') < String(b.start ?? '') ? -1 : String(a.start ?? '') > String(b.start ?? '') ? 1 : 0) || Number(a.run ?? 0) - Number(b.run ?? 0));
+  return { rows: unique, csv, jsonl };
 }

@@ -10,7 +10,7 @@ import { cancelScript, parseAnswers } from './remote.js';
 import { askHost, combine, type BundleStatus } from './status.js';
 import { execCommand, workdirOf } from './transport.js';
 
-export { submit, type SubmitOptions, type SubmitResult, type HostSubmitReport } from './submit.js';
+export { submit, RETRY_WHAT, type RetryWhat, type SubmitOptions, type SubmitResult, type HostSubmitReport } from './submit.js';
 export { collect, type CollectOptions, type CollectResult, type Row } from './collect.js';
 export { loadInventory, findHostsFile, pickHosts, LOCAL_HOST, type HostEntry, type Inventory } from './hosts.js';
 export type { BundleStatus } from './status.js';

@@ -93,7 +93,7 @@ export interface SubmitItem {
   script: string;
   /** Bundle hash recorded on the host, so later status can spot changed content. */
   hash: string;
-  /** Move an earlier attempt aside and submit again (--retry failed). */
+  /** Move the earlier run aside (records and outputs, see `retire`) and submit again (--retry). */
   retry?: boolean;
   /** The bundle's content-addressed directory in the workdir (transport.remoteDirName), when not run in place. */
   dir?: string;
@@ -163,8 +163,8 @@ function launchCommand(h: HostEntry): string {
 
 /** Record on the host what was submitted: the host, not the client, is the source of truth. */
 const RECORD = `now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-record() { # id jid hash: line 1 the job id, line 2 what was submitted (one write per bundle)
-  printf '%s\\n{"jobId":"%s","hash":"%s","ts":"%s"}\\n' "$2" "$2" "$3" "$now" > "$1/${RUN_LAYOUT.jobid}"
+record() { # id jid hash [run]: line 1 the job id, line 2 what was submitted (one write per bundle)
+  printf '%s\\n{"jobId":"%s","hash":"%s","ts":"%s","run":%s}\\n' "$2" "$2" "$3" "$now" "\${4:-1}" > "$1/${RUN_LAYOUT.jobid}"
 }
 already() { # id: succeeds if the bundle was submitted, with its job id in $prev (no subshell)
   prev=''
@@ -186,10 +186,30 @@ claim() {
 }
 unclaim() { rm -rf "$1/${RUN_LAYOUT.dir}/.claim"; }
 me=$(hostname)
-retire() { # id: keep an earlier attempt's records beside the new one
-  local n=1; while [ -e "$1/${RUN_LAYOUT.dir}.attempt-$n" ]; do n=$((n + 1)); done
-  [ -d "$1/${RUN_LAYOUT.dir}" ] && mv "$1/${RUN_LAYOUT.dir}" "$1/${RUN_LAYOUT.dir}.attempt-$n"
-  mkdir -p "$1/${RUN_LAYOUT.dir}"
+# retire ID: keep the earlier run beside the new one, in ID/${RUN_LAYOUT.dir}.attempt-N: its
+# records, and under files/ everything it wrote into the bundle directory (result.json, logs,
+# checkpoints): whatever is not the bundle's own (SHA256SUMS lists those) or a run record.
+# The new run then starts in the bundle as built. Sets $run to the new run's number (N+1).
+retire() {
+  local n=1 a f top; while [ -e "$1/${RUN_LAYOUT.dir}.attempt-$n" ]; do n=$((n + 1)); done
+  a="$1/${RUN_LAYOUT.dir}.attempt-$n"
+  mkdir -p "$a" "$1/${RUN_LAYOUT.dir}"
+  # The records move; the claims stay where they are, so another submit or rerun running at
+  # once still finds this one's claims and skips.
+  for f in "$1/${RUN_LAYOUT.dir}"/* "$1/${RUN_LAYOUT.dir}"/.[!.]* "$1/${RUN_LAYOUT.dir}"/..?*; do
+    [ -e "$f" ] || [ -L "$f" ] || continue
+    case "\${f##*/}" in .claim*) continue ;; esac
+    mv -- "$f" "$a/"
+  done
+  for f in "$1"/* "$1"/.[!.]* "$1"/..?*; do
+    [ -e "$f" ] || [ -L "$f" ] || continue
+    top=\${f##*/}
+    case "$top" in SHA256SUMS|manifest.json|${RUN_LAYOUT.dir}|${RUN_LAYOUT.dir}.attempt-*) continue ;; esac
+    # A bundle file, or the top directory of one: stays.
+    awk -v t="$top" '{ p = substr($0, 67); sub(/\\/.*/, "", p); if (p == t) { found = 1; exit } } END { exit !found }' "$1/SHA256SUMS" 2>/dev/null && continue
+    mkdir -p "$a/files" && mv -- "$f" "$a/files/"
+  done
+  run=$((n + 1))
 }
 `;
 
@@ -206,17 +226,23 @@ export function submitScript(h: HostEntry, workdir: string, items: readonly Subm
 mkdir -p .eegen/submit
 ${verifyFunction(ids)}${RECORD}
 submit() { # id script hash retry-of
-  local id=$1 script=$2 hash=$3 jid
+  local id=$1 script=$2 hash=$3 jid run=1
   if already "$id"; then
-    # Retry only the attempt the client saw fail; a newer one (another retry) is kept.
-    if [ -n "$4" ] && [ "$prev" = "$4" ] && claim "$id" "$(printf '%s' "$prev" | tr -c 'A-Za-z0-9_.-' _)"; then retire "$id"; else emit SKIP "$id" "$prev"; return; fi
+    # Rerun only the run the client saw end; a newer one (another rerun) is kept.
+    if [ -n "$4" ] && [ "$prev" = "$4" ] && claim "$id" "$(printf '%s' "$prev" | tr -c 'A-Za-z0-9_.-' _)"; then
+      # Ours to rerun: the earlier run's claim goes, ours is taken before its records move.
+      rm -rf "$id/${RUN_LAYOUT.dir}/.claim"
+      claim "$id" || { emit SKIP "$id" "$prev"; return; }
+      retire "$id"
+    else emit SKIP "$id" "$prev"; return; fi
+  else
+    claim "$id" || { emit SKIP "$id" ''; return; }
+    # Recorded by another submit between our look and our claim: theirs stands.
+    if already "$id"; then emit SKIP "$id" "$prev"; return; fi
   fi
-  claim "$id" || { emit SKIP "$id" ''; return; }
-  # Recorded by another submit between our look and our claim: theirs stands.
-  if already "$id"; then emit SKIP "$id" "$prev"; return; fi
   verify "$id" || { unclaim "$id"; return; }
   ${launchCommand(h)}
-  record "$id" "$jid" "$hash"
+  record "$id" "$jid" "$hash" "$run"
   emit OK "$id" "$jid"
 }
 ${items.map((i) => `submit ${q(i.id)} ${q(i.script)} ${q(i.hash)} ${q(i.retry ? (i.retryOf ?? '-') : '')}`).join('\n')}

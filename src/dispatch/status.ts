@@ -17,7 +17,7 @@ export interface RemoteBundle {
   present: boolean;
   jobId?: string;
   pidAlive?: boolean;
-  submitted?: { jobId?: string; hash?: string; ts?: string };
+  submitted?: { jobId?: string; hash?: string; ts?: string; run?: number };
   events: string[];
   logLines: string[];
 }
@@ -57,6 +57,8 @@ export interface BundleStatus {
   changedSinceSubmit?: boolean;
   /** Start events in this run record when more than one: the bundle ran more than once. */
   runs?: number;
+  /** Which run of this bundle on its host this is: 1, then 2 after `submit --retry`, ... */
+  run?: number;
 }
 
 function firstLine(s: string): string {
@@ -157,6 +159,7 @@ export function deriveStatus(id: string, b: RemoteBundle, host: HostEntry, jobs:
   if (!b.jobId) return st;
   st.jobId = b.jobId;
   if (b.submitted?.ts) st.submittedAt = b.submitted.ts;
+  if (typeof b.submitted?.run === 'number' && Number.isInteger(b.submitted.run) && b.submitted.run > 0) st.run = b.submitted.run;
   const summary = summarizeRun(parseEvents(b.events.join('\n')).value, parseProgressLines(b.logLines.join('\n')).value);
   const starts = parseEvents(b.events.join('\n')).value.filter((e) => e.event === 'start').length;
   if (starts > 1) st.runs = starts;

@@ -19,6 +19,7 @@ import { DryRunner, realRunner, type Command, type Runner } from './process.js';
 import { parseAnswers, submitScript, type ArraySubmit, type SubmitItem } from './remote.js';
 import { askHost, combine, type BundleStatus, type HostAnswer } from './status.js';
 import { maxArraySize } from './schedulers.js';
+import { FINAL_STATES, type BundleState } from './types.js';
 import { execCommand, hostWorkdir, needsCopy, pushCommand, pushRoot, remoteDirName, viewOf } from './transport.js';
 
 export interface SubmitOptions {
@@ -28,8 +29,16 @@ export interface SubmitOptions {
   /** Other hosts to ask before submitting (e.g. from the inventory), so nothing runs twice. */
   alsoAsk?: HostEntry[];
   only?: string[];
-  /** Resubmit bundles that ended failed, cancelled, timeout, oom or lost. */
+  /** Resubmit bundles that ended failed, killed, cancelled, timeout, oom or lost. */
   retryFailed?: boolean;
+  /**
+   * Run bundles again that already ran: `failed` (as retryFailed), `changed` (rebuilt
+   * since they were submitted: their content differs from the run's), `all` (every bundle
+   * whose run ended, done ones included: a second series). The earlier run is kept beside
+   * the new one on the host (eegen-run.attempt-N, with what it wrote) and in collect's
+   * results-all table; running and queued bundles are never started twice.
+   */
+  retry?: readonly RetryWhat[];
   /** Submit as job arrays on slurm/lsf hosts (also per host: `array: true`). */
   array?: boolean;
   runner?: Runner;
@@ -58,6 +67,17 @@ export interface SubmitResult {
 
 const FAILED_STATES = new Set(['failed', 'killed', 'cancelled', 'timeout', 'oom', 'lost']);
 
+export type RetryWhat = 'failed' | 'changed' | 'all';
+export const RETRY_WHAT: readonly RetryWhat[] = ['failed', 'changed', 'all'];
+
+/** Whether `--retry` runs this bundle again. Never one still queued or running. */
+function rerun(st: BundleStatus, what: ReadonlySet<RetryWhat>): boolean {
+  if (!st.jobId || !FINAL_STATES.has(st.state as BundleState)) return false;
+  if (what.has('all')) return true;
+  if (what.has('failed') && FAILED_STATES.has(st.state)) return true;
+  return what.has('changed') && !!st.changedSinceSubmit;
+}
+
 /** A bundle's files as the push lists them: `<id>-<hash12>/<file>` below pushRoot. */
 async function bundleFiles(outDir: string, b: IndexedBundle): Promise<string[]> {
   const manifest = JSON.parse(await readFile(path.join(outDir, b.dir, LAYOUT.manifest), 'utf8')) as { files: Record<string, string> };
@@ -79,14 +99,14 @@ interface Plan {
   items: (SubmitItem & { bundle: IndexedBundle })[];
 }
 
-function assign(statuses: BundleStatus[], index: Map<string, IndexedBundle>, hosts: HostEntry[], okHosts: Set<string>, retryFailed: boolean): { plans: Plan[]; alreadyThere: BundleStatus[] } {
+function assign(statuses: BundleStatus[], index: Map<string, IndexedBundle>, hosts: HostEntry[], okHosts: Set<string>, what: ReadonlySet<RetryWhat>): { plans: Plan[]; alreadyThere: BundleStatus[] } {
   const plans = hosts.map((host) => ({ host, items: [] as Plan['items'] }));
   const usable = plans.filter((p) => okHosts.has(p.host.name));
   const alreadyThere: BundleStatus[] = [];
   let next = 0;
   for (const st of statuses) {
     const bundle = index.get(st.id)!;
-    const retry = retryFailed && FAILED_STATES.has(st.state);
+    const retry = rerun(st, what);
     if (st.jobId && !retry) {
       alreadyThere.push(st);
       continue;
@@ -219,7 +239,8 @@ async function submitLocked(opts: SubmitOptions): Promise<SubmitResult> {
   const answers: HostAnswer[] = await Promise.all([...ask.values()].map((h) => askHost(runner, h, opts.out, ids)));
   const statuses = combine(selected, answers);
   const okHosts = new Set(answers.filter((a) => a.ok).map((a) => a.host.name));
-  const { plans, alreadyThere } = assign(statuses, byId, opts.hosts, okHosts, opts.retryFailed ?? false);
+  const what = new Set<RetryWhat>([...(opts.retry ?? []), ...(opts.retryFailed ? (['failed'] as const) : [])]);
+  const { plans, alreadyThere } = assign(statuses, byId, opts.hosts, okHosts, what);
   const reports = await Promise.all(
     plans.map(async (p) => {
       const ans = answers.find((a) => a.host.name === p.host.name);

@@ -4,7 +4,8 @@
  * content-addressed directory, and each collect gets only its own results.
  * Real sshd, rsync and Slurm on loopback, and local background processes.
  */
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { build } from '../../src/build.js';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { collect, submit, type HostEntry } from '../../src/dispatch/index.js';
@@ -81,9 +82,25 @@ describe.skipIf(skipWithout('ssh', 'slurm', 'rsync'))('experiments with the same
     const work = tmpDir('eegen-collide-');
     const a = await buildExample({ edit: experiment('A') });
     const box: HostEntry = (await inventory(a.dir, `hosts:\n  box: {kind: ssh, hostname: ${ssh!.host}, ssh_config: ${ssh!.config}, workdir: ${work}/box, slots: 4}\n`)).get('box')!;
-    await submit({ out: a.out, hosts: [box], only: ['lr-0.1_epochs-5_repeat-1'] });
+    const only = ['lr-0.1_epochs-5_repeat-1'];
+    await submit({ out: a.out, hosts: [box], only });
     await waitFinished(a.out, [box]);
-    expect(readdirSync(path.join(work, 'box')).filter((d) => d.startsWith('lr-0.1_epochs-5_repeat-1-'))).toHaveLength(1);
+    const dirs = () => readdirSync(path.join(work, 'box')).filter((d) => d.startsWith('lr-0.1_epochs-5_repeat-1-')).sort();
+    expect(dirs()).toHaveLength(1);
+    const [oldDir] = dirs();
+    const oldResult = readFileSync(path.join(work, 'box', oldDir!, 'result.json'), 'utf8');
+    // Rebuilt with another program: a plain submit says it changed; --retry changed runs it.
+    const config = path.join(a.dir, 'config.yaml');
+    writeFileSync(config, readFileSync(config, 'utf8').replace('"exp":"A"', '"exp":"A2"'));
+    expect((await build({ config, out: a.out })).ok).toBe(true);
+    expect((await submit({ out: a.out, hosts: [box], only })).changedSinceSubmit).toEqual(only);
+    const r = await submit({ out: a.out, hosts: [box], only, retry: ['changed'] });
+    expect(r.hosts[0]!.submitted.map((s) => s.id)).toEqual(only);
+    await waitFinished(a.out, [box]);
+    expect(dirs()).toHaveLength(2);
+    expect(readFileSync(path.join(work, 'box', oldDir!, 'result.json'), 'utf8')).toBe(oldResult);
+    const c = await collect({ out: a.out, hosts: [box], only });
+    expect(c.rows[0]).toMatchObject({ state: 'done', 'result.exp': 'A2', run: 1 });
     cleanups.push(work);
   }, 120_000);
 });

@@ -4,7 +4,7 @@
  * the submit record) is the local bundle's. Real runs on the local host and the ssh host.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { build } from '../../src/build.js';
@@ -75,24 +75,38 @@ describe('results of other content are never taken', () => {
     expect((await status({ out, hosts: [LOCAL_HOST], only: [X] })).bundles[0]).toMatchObject({ state: 'done', changedSinceSubmit: true });
   }, 120_000);
 
-  it('local host: a result.json left in the bundle by an earlier run (retry) is not the new run\'s result', async () => {
+  it('local host: a retry starts from the bundle as built, keeps the earlier run, and a result.json older than the run is not taken', async () => {
+    const marks = tmpDir('eegen-content-marks-');
     const { out } = await buildExample({
-      edit: (y) => y.replace('command: node', 'command: test -e marker && exit 4; touch marker; node').replace('--seed {experiment.repeat}', '--seed {experiment.repeat}; exit 3'),
+      edit: (y) => y.replace('command: node', `command: test -e ${marks}/marker && exit 4; touch ${marks}/marker; node`).replace('--seed {experiment.repeat}', '--seed {experiment.repeat}; exit 3'),
     });
     await submit({ out, hosts: [LOCAL_HOST], only: [X] });
     await waitFinished(out, [LOCAL_HOST]);
     const first = await collect({ out, hosts: [LOCAL_HOST], only: [X] });
-    expect(first.rows.find((r) => r.id === X)).toMatchObject({ state: 'failed', exitCode: 3 });
-    expect(typeof first.rows.find((r) => r.id === X)!['result.accuracy']).toBe('number');
-    await new Promise((r) => setTimeout(r, 2000));
+    const row1 = first.rows.find((r) => r.id === X)!;
+    expect(row1).toMatchObject({ state: 'failed', exitCode: 3, run: 1 });
+    expect(typeof row1['result.accuracy']).toBe('number');
     await submit({ out, hosts: [LOCAL_HOST], only: [X], retryFailed: true });
     await waitFinished(out, [LOCAL_HOST]);
     const again = await collect({ out, hosts: [LOCAL_HOST], only: [X] });
     const row = again.rows.find((r) => r.id === X)!;
-    expect(row).toMatchObject({ state: 'failed', exitCode: 4 });
+    expect(row).toMatchObject({ state: 'failed', exitCode: 4, run: 2 });
     // Its own fingerprint is there; the first run's result.json, timers and MLLOG values are not.
     expect(resultKeys(row).filter((k) => !k.startsWith('fp.'))).toEqual([]);
-    expect(again.problems.join('\n')).toContain(`${X}/result.json is older than the run that counts`);
+    // The first run was moved aside whole, and is the first of the bundle's two rows in results-all.
+    const kept = path.join(out, X, 'eegen-run.attempt-1', 'files', 'result.json');
+    expect(existsSync(kept)).toBe(true);
+    expect(existsSync(path.join(out, X, 'result.json'))).toBe(false);
+    expect(again.allRows.filter((r) => r.id === X).map((r) => [r.run, r.exitCode, typeof r['result.accuracy']])).toEqual([
+      [1, 3, 'number'],
+      [2, 4, 'undefined'],
+    ]);
+    // A result.json put back by hand, older than the run that counts, is still not taken.
+    cpSync(kept, path.join(out, X, 'result.json'));
+    utimesSync(path.join(out, X, 'result.json'), new Date(Date.parse(String(row1.start)) - 60_000), new Date(Date.parse(String(row1.start)) - 60_000));
+    const third = await collect({ out, hosts: [LOCAL_HOST], only: [X] });
+    expect(resultKeys(third.rows.find((r) => r.id === X)!).filter((k) => !k.startsWith('fp.'))).toEqual([]);
+    expect(third.problems.join('\n')).toContain(`${X}/result.json is older than the run that counts`);
   }, 60_000);
 
   it.skipIf(skipWithout('ssh', 'rsync'))('ssh host: a run of another build under the same bundle id is not collected, and nothing lands over the local bundle', async () => {
