@@ -106,7 +106,10 @@ export function renderCloudmesh(t: TemplateSource, ctx: RenderContext): { text?:
       case 'config':
         throw new Error('unreachable: config references are followed above');
     }
-    if (isBlock && typeof value === 'string') return { raw: value };
+    // The directive block goes in as lines where it stands alone on a line at the top of
+    // the script; anywhere else (`echo "{slurm.sbatch}"`, a here-document) it is a value,
+    // quoted for where it stands like any other.
+    if (isBlock && typeof value === 'string' && slot.context === 'unquoted' && aloneOnLine(t.text, slot)) return { raw: value };
     if (typeof value === 'object' && value !== null) {
       return fail(diag(C.structuredValue, `{${slot.name}} on line ${slot.line} is ${Array.isArray(value) ? 'a list' : 'a mapping'}, which has no single text form.`, at(slot), 'Refer to one of its fields, or use an Eta template (*.eta) to format it.'));
     }
@@ -119,4 +122,9 @@ export function renderCloudmesh(t: TemplateSource, ctx: RenderContext): { text?:
   }
   if (failed || failures.length) return { diagnostics };
   return { text, diagnostics };
+}
+
+/** Nothing but blanks around the slot on its line. */
+function aloneOnLine(text: string, slot: Slot): boolean {
+  return text.slice(slot.lineStart, slot.start).trim() === '' && text.slice(slot.end, slot.lineEnd).trim() === '';
 }

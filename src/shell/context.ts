@@ -191,11 +191,16 @@ export function substituteSlots(text: string, slots: readonly Slot[], valueOf: (
   };
   if (failures.length) return { text: out, failures };
   // Every line a scheduler reads as a directive must be the template's: a value (with a
-  // newline, or at the start of a line) must never make one.
+  // newline, or at the start of a line) must never make one. sbatch reads #SBATCH and
+  // #SLURM lines only above the first command, but #PBS and #BSUB lines anywhere, and bsub
+  // reads #BSUB lines anywhere (checked with real sbatch; IBM's bsub manual): so a value's
+  // #SBATCH lines below the first command (`echo "{slurm.sbatch}"`) are text, the others never.
+  let firstCommand: number | undefined;
+  const read = (at: number): boolean => /^#(BSUB|PBS)/.test(out.slice(at, at + 5)) || (firstCommand ??= firstCommandOffset(out)) > at;
   for (const p of placedAt) {
     const starts = p.outStart === 0 || out[p.outStart - 1] === '\n' ? [p.outStart] : [];
     for (let k = p.placed.indexOf('\n'); k >= 0; k = p.placed.indexOf('\n', k + 1)) starts.push(p.outStart + k + 1);
-    if (starts.some((at) => startsDirective(out, at))) failures.push({ slot: p.slot, error: new ShellQuoteError('unsafe', 'the value would start a line that a scheduler reads as a directive (#SBATCH, #SLURM, #BSUB, #PBS)') });
+    if (starts.some((at) => startsDirective(out, at) && read(at))) failures.push({ slot: p.slot, error: new ShellQuoteError('unsafe', 'the value would start a line that a scheduler reads as a directive (#SBATCH, #SLURM, #BSUB, #PBS)') });
   }
   // Re-read each directive line holding values the way the scheduler does.
   const byLine = new Map<number, typeof placedAt>();
@@ -238,4 +243,17 @@ export function substituteSlots(text: string, slots: readonly Slot[], valueOf: (
     }
   }
   return { text: out, failures };
+}
+
+/** Offset of the first line that is neither blank nor a comment (where directives end); the text's length if none. */
+function firstCommandOffset(text: string): number {
+  let at = 0;
+  while (at < text.length) {
+    const nl = text.indexOf('\n', at);
+    const end = nl < 0 ? text.length : nl;
+    const t = text.slice(at, end).trim();
+    if (t !== '' && !t.startsWith('#')) return at;
+    at = end + 1;
+  }
+  return text.length;
 }

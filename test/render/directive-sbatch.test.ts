@@ -117,6 +117,21 @@ describe.skipIf(skipWithout('slurm'))('directive values with the real sbatch', (
     }
   }
 
+  it('#SBATCH lines a value makes below the first command (echo, here-document, the echoed block) change nothing for sbatch', () => {
+    const v = 'x\n#SBATCH --output=/tmp/eegen-evil-%j.out\n#SBATCH --job-name=evil';
+    for (const tpl of ['#!/bin/bash\n#SBATCH --job-name=good\necho {experiment.v}\n', "#!/bin/bash\n#SBATCH --job-name=good\necho '{experiment.v}'\n", '#!/bin/bash\n#SBATCH --job-name=good\ncat <<EOF\n{experiment.v}\nEOF\n', '#!/bin/bash\n{slurm.sbatch}\necho "{slurm.sbatch}"\n']) {
+      const r = renderTemplate(source('job.in.slurm', tpl), { ...context({ v }, { directives: { job_name: 'good' } }), scheduler: 'slurm' });
+      expect(r.diagnostics, tpl).toEqual([]);
+      const dir = realpathSync(mkdtempSync(path.join(tmpdir(), 'eegen-dsb-')));
+      const sub = submit(dir, r.text!);
+      expect(sub.id, sub.stderr).toBeDefined();
+      const f = jobFields(sub.id!);
+      expect(f.name, tpl).toBe('good');
+      expect(f.stdout).toBe(`${dir}/slurm-${sub.id}.out`);
+      spawnSync('scancel', [sub.id!]);
+    }
+  });
+
   it('a partition from resources with an option in it stays one word (sbatch names the whole value)', () => {
     const block = directiveBlock('slurm', { partition: 'debug --output=/tmp/eegen-evil.out' });
     expect(block).toBe('#SBATCH --partition="debug --output=/tmp/eegen-evil.out"');
@@ -126,8 +141,8 @@ describe.skipIf(skipWithout('slurm'))('directive values with the real sbatch', (
     expect(s.stderr).toMatch(/invalid partition/i);
   });
 
-  it('a value that would make a #BSUB/#PBS/#SBATCH line of its own is refused (sbatch reads #BSUB lines anywhere near the top)', () => {
-    for (const v of ['x\n#BSUB -o /tmp/eegen-evil.out #', 'x\n#PBS -o /tmp/eegen-evil.out', 'x\n#SBATCH --output=/tmp/e']) {
+  it('a value that would make a #BSUB/#PBS line of its own is refused anywhere (sbatch and bsub read them below commands too)', () => {
+    for (const v of ['x\n#BSUB -o /tmp/eegen-evil.out #', 'x\n#PBS -o /tmp/eegen-evil.out']) {
       for (const tpl of ['#!/bin/bash\necho {experiment.v}\n', "#!/bin/bash\necho '{experiment.v}'\n", '#!/bin/bash\ncat <<EOF\n{experiment.v}\nEOF\n']) {
         const r = renderTemplate(source('job.in.slurm', tpl), { ...context({ v }), scheduler: 'slurm' });
         expect(r.text, tpl).toBeUndefined();
