@@ -22,7 +22,7 @@ import { renderTemplates, type RenderContext } from './render/index.js';
 import { freezeValue } from './resolve/deferred.js';
 import { resolveConfig } from './resolve/index.js';
 import { LAYOUT, type BuildPlan, type BundleFile, type BundlePlan, type Combination, type HostProfile, type LoadedYaml, type Mapping, type Scheduler } from './types.js';
-import { validateDocument } from './validate/index.js';
+import { isSetting, setting, validateDocument } from './validate/index.js';
 import { schemaVersion } from './validate/ajv.js';
 import { EEGEN_VERSION } from './version.js';
 import { finalizeBundle, parseChecksums, sha256 } from './write/manifest.js';
@@ -183,7 +183,7 @@ interface CopiedFile {
 }
 
 async function readCopiedFiles(inputs: Inputs): Promise<{ files: CopiedFile[]; diagnostics: Diagnostic[] }> {
-  const list = (inputs.config.files as (string | { from: string; to?: string })[] | undefined) ?? [];
+  const list = setting<(string | { from: string; to?: string })[]>(inputs.config, 'files') ?? [];
   const configDir = path.dirname(inputs.loaded.file);
   const files: CopiedFile[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -205,12 +205,13 @@ async function readCopiedFiles(inputs: Inputs): Promise<{ files: CopiedFile[]; d
   return { files, diagnostics };
 }
 
-/** The config a bundle freezes: experiment replaced by this combination's values, sweep rules dropped. */
+/** The config a bundle freezes: experiment replaced by this combination's values, sweep rules dropped (a user's own `sweep` stays). */
 function bundleConfig(config: Mapping, params: Mapping): Mapping {
   const out: Mapping = {};
   let placed = false;
+  const rules = isSetting(config, 'sweep');
   for (const [k, v] of Object.entries(config)) {
-    if (k === 'sweep') continue;
+    if (k === 'sweep' && rules) continue;
     if (k === 'experiment') {
       out.experiment = params;
       placed = true;
@@ -370,7 +371,7 @@ export function renderBundles(s: BundleInputs, heads: readonly BundleHead[]): { 
         params,
         config: resolved.config,
         host: s.profile,
-        directives: mergeDirectives(s.profile, params, resolved.config.resources as Mapping | undefined),
+        directives: mergeDirectives(s.profile, params, setting<Mapping>(resolved.config, 'resources')),
         bundle: { id, index, script },
         scheduler: s.template.scheduler,
         strict: s.strict,

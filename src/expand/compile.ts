@@ -28,6 +28,8 @@ function section(loaded: LoadedYaml, config: Mapping, key: string, code: string,
   const raw: Value | undefined = config[key];
   if (raw === undefined || raw === null) return {};
   if (isMapping(raw)) return raw;
+  // A `sweep:` of another shape is the user's own variable (validate/settings.ts says so).
+  if (key === 'sweep') return {};
   diagnostics.push(diag(code, `${key} must be a mapping.`, loaded.locate([key]), key === 'experiment' ? 'Write experiment:\n  epoch: "1,30,60"' : 'Write sweep:\n  repeat: 3'));
   return undefined;
 }

@@ -44,6 +44,13 @@ export function topLevelKeys(name: string): string[] {
   return Object.keys(schema.properties ?? {});
 }
 
+/** The keys the schema lists under the top-level key `section` (its `properties`). */
+export function sectionKeys(name: string, section: string): string[] {
+  compileSchema(name);
+  const schema = compiled.get(name)!.schema as { properties?: Record<string, { properties?: Record<string, unknown> }> };
+  return Object.keys(schema.properties?.[section]?.properties ?? {});
+}
+
 /** The schema's own version string (its $id), recorded in manifests. */
 export function schemaVersion(name: string): string {
   const schema = JSON.parse(readFileSync(schemaPath(name), 'utf8')) as { $id?: string };

@@ -4,10 +4,12 @@
  * the YAML position it came from.
  */
 import { byPosition, diag, nearest, type Diagnostic } from '../diagnostics/index.js';
-import type { LoadedYaml, PathSegment, Value } from '../types.js';
+import type { LoadedYaml, Mapping, PathSegment, Value } from '../types.js';
 import { compileSchema, topLevelKeys, type SchemaError } from './ajv.js';
+import { userOwnedSettings } from './settings.js';
 
 export { schemaPath } from './ajv.js';
+export { isSetting, setting, SETTING_SHAPES } from './settings.js';
 
 function pointerToPath(pointer: string): PathSegment[] {
   if (!pointer) return [];
@@ -107,8 +109,17 @@ export function validateDocument(loaded: LoadedYaml, schema: SchemaName): Diagno
     return out;
   }
   const validate = compileSchema(schema);
-  const errors = validate(loaded.data);
-  for (const e of byPosition(simplify(errors).map((e) => toDiagnostic(loaded, e)))) out.push(e);
+  // A config's keys of another shape than eegen's settings are the user's own variables
+  // (settings.ts): the schema sees the config without them.
+  const found: Diagnostic[] = [];
+  let data = loaded.data as Mapping;
+  if (schema === 'config') {
+    const owned = userOwnedSettings(loaded, data, found);
+    if (owned.size) data = Object.fromEntries(Object.entries(data).filter(([k]) => !owned.has(k)));
+  }
+  const errors = validate(data);
+  found.push(...simplify(errors).map((e) => toDiagnostic(loaded, e)));
+  for (const e of byPosition(found)) out.push(e);
   controlCharacters(loaded, loaded.data, [], out);
   if (schema === 'config') nearMisses(loaded, loaded.data as Record<string, unknown>, out);
   return out;
