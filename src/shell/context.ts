@@ -54,6 +54,21 @@ export function placeValue(value: string | Words, slot: Pick<Slot, 'context' | '
     const words = shellQuote(value.words);
     return slot.inBackticks ? words.replace(/[\\`]/g, '\\$&') : words;
   }
+  // Sweeps place the same few values in the same positions thousands of times.
+  const key = `${slot.context}${slot.inBackticks ? '`' : ''}\u0000${value}`;
+  const known = placed.get(key);
+  if (known !== undefined) return known;
+  const out = placeText(value, slot);
+  if (placed.size >= PLACED_MAX) placed.clear();
+  placed.set(key, out);
+  return out;
+}
+
+/** placeValue's results by position kind and value (a refused value throws each time, so it is never kept). */
+const placed = new Map<string, string>();
+const PLACED_MAX = 20_000;
+
+function placeText(value: string, slot: Pick<Slot, 'context' | 'inBackticks'>): string {
   let out: string;
   switch (slot.context) {
     case 'unquoted':
