@@ -5,7 +5,7 @@
 export const EXPAND_CODES = {
   /** `experiment:` is not a mapping. */
   experimentShape: 'EG3001',
-  /** An empty comma string, an empty item in one (`a,,b`), an empty list. */
+  /** An empty comma string (`""`, or one of empty items only: `","`), an empty list. */
   emptyValues: 'EG3002',
   /** A bracket range that cannot be read: `[3-1]`, `[a-z]`, `[1-`, a stray `]`. */
   badHostlist: 'EG3003',
@@ -15,6 +15,18 @@ export const EXPAND_CODES = {
   unknownValueForm: 'EG3005',
   /** One key would expand to more than MAX_DIMENSION_VALUES values. */
   dimensionTooLarge: 'EG3006',
+  /**
+   * A warning: a comma-string item left out, as cloudmesh-ee leaves it out: an empty item
+   * (`"1,,2"`, `"1,"`) or one that repeats an earlier value (`"1,1,2"`, `"[1-3],2"`,
+   * `"1,1.0"`). The first of each value is kept, in order. Points at the dropped item.
+   */
+  itemDropped: 'EG3007',
+  /**
+   * A warning: cloudmesh's colon rule (`"gpu:a100,v100"` -> gpu:a100, gpu:v100) is not
+   * applied because the first item's colon is a time's (`"00:05:00,10"`) or a URL's or
+   * path's (`"https://h/a,b"`); the items stay as written, where cloudmesh would prefix them.
+   */
+  colonPrefixKept: 'EG3008',
 
   /** `sweep:` is not a mapping, or has a key eegen does not know. */
   sweepShape: 'EG3010',

@@ -2,6 +2,7 @@
  * What one `experiment:` entry expands to (its dimension's values):
  *
  * - a string: the cloudmesh comma/bracket grammar (commas.ts); `"200"` is one value, 200;
+ *   empty and repeated items are dropped with a warning, as cloudmesh drops them;
  * - a YAML list: its items as they are (`[null]` is one value, null); it must not be empty;
  * - a mapping: a range or an explicit `{values: [...]}` list (ranges.ts);
  * - any other scalar (number, boolean, null): that one value.
@@ -17,13 +18,18 @@ import { sourceOf, spanIn } from './spans.js';
 export function expandValue(loaded: LoadedYaml, key: string, value: Value): { values?: Value[]; diagnostics: Diagnostic[] } {
   const path = ['experiment', key];
   if (typeof value === 'string') {
-    const { values, errors } = expandCommaString(value);
+    const { values, errors, warnings } = expandCommaString(value);
     const source = sourceOf(loaded, path, value);
-    const diagnostics = errors.map((e) => {
+    const located = errors.map((e) => {
       const code = e.kind === 'empty' ? C.emptyValues : e.kind === 'size' ? C.dimensionTooLarge : C.badHostlist;
-      return diag(code, `experiment.${key}: ${e.message}`, value === '' ? source.span : spanIn(source, e.offset, e.length), e.hint);
+      return { offset: e.offset, d: diag(code, `experiment.${key}: ${e.message}`, value === '' ? source.span : spanIn(source, e.offset, e.length), e.hint) };
     });
-    return diagnostics.length ? { diagnostics } : { values, diagnostics };
+    for (const w of warnings) {
+      located.push({ offset: w.offset, d: diag(w.kind === 'dropped' ? C.itemDropped : C.colonPrefixKept, `experiment.${key}: ${w.message}`, spanIn(source, w.offset, w.length), w.hint, 'warning') });
+    }
+    // In the order they stand in the value (the sort is stable: errors first at one offset).
+    const diagnostics = located.sort((a, b) => a.offset - b.offset).map((x) => x.d);
+    return errors.length ? { diagnostics } : { values, diagnostics };
   }
   if (Array.isArray(value)) {
     if (value.length) return { values: value, diagnostics: [] };
