@@ -27,6 +27,22 @@ function yamlErrorDiagnostic(file: string, e: { code: string; message: string; p
   return diag(code, `Invalid YAML: ${message}`, { file, start: e.pos[0], length: Math.max(1, e.pos[1] - e.pos[0]) }, hint, severity);
 }
 
+/**
+ * A plain number keeps its spelling when the number would not print the same: `1e-4`,
+ * `1.0`, `0x10`, `007`, `.inf` and `.nan` stay the strings written (cloudmesh, whose YAML
+ * 1.1 reads most of them as strings anyway, puts them into scripts as written; a script
+ * must not get 0.0001, Infinity or null instead). Expressions still compare and compute
+ * with them by value (expr/semantics.ts `asNumber`). Numbers that print as written (`5`,
+ * `0.1`, `-3`) stay numbers.
+ */
+function keepNumbersAsWritten(doc: ReturnType<typeof parseDocument>): void {
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'number' && node.type === 'PLAIN' && typeof node.source === 'string' && node.source !== String(node.value)) node.value = node.source;
+    },
+  });
+}
+
 export interface LoadResult {
   loaded?: LoadedYaml;
   /** The text read, also when it did not parse (diagnostics point into it). */
@@ -50,6 +66,7 @@ export function parseYaml(file: string, text: string): LoadResult {
     diagnostics.push(diag('EG1003', 'Invalid YAML: a tab character is used for indentation.', { file, start, length: 1 }, YAML_HINTS.TAB_AS_INDENT![1]));
     return { text, diagnostics };
   }
+  keepNumbersAsWritten(doc);
   let data: Value;
   try {
     data = (doc.toJS({ maxAliasCount: 1000 }) ?? null) as Value;
