@@ -10,8 +10,9 @@
  *   n1,n2); several ranges in one item give their product, the first varying slowest.
  *   `\[` and `\]` are literal brackets, `\\` a backslash; other backslashes stay as they are.
  * - Items that are canonical decimal numbers (`/^-?(0|[1-9]\d*)(\.\d+)?$/`, at most 15
- *   significant digits so the number is exact) become numbers; everything else stays a
- *   string: "01" stays "01", "True" stays "True", "{data.dir}" stays as written. All
+ *   significant digits so the number is exact) that print as written become numbers
+ *   ("1.0", "1.50", "-0" stay strings, so they reach scripts as written); everything else
+ *   stays a string: "01" stays "01", "True" stays "True", "{data.dir}" stays as written. All
  *   items of a zero-padded bracket range stay strings (`[08-10]` -> "08","09","10"), so
  *   one key never mixes "09" and 10.
  *
@@ -85,7 +86,11 @@ const MAX_SHOWN = 5;
 const TIME_HEAD = /^(\d+(-\d+)?|\d{4}-\d\d-\d\d[T ]\d\d)$/;
 
 export function toItemValue(text: string): Value {
-  return CANONICAL.test(text) && text.replace(/^-?0*|\./g, '').length <= 15 ? Number(text) : text;
+  // A number only when it prints as written ("1.0", "0.10", "-0" stay strings): values reach
+  // scripts and bundle names as the user wrote them (as load/yaml.ts keeps plain numbers).
+  if (!CANONICAL.test(text) || text.replace(/^-?0*|\./g, '').length > 15) return text;
+  const n = Number(text);
+  return String(n) === text ? n : text;
 }
 
 interface Item {

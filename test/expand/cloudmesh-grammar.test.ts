@@ -49,10 +49,9 @@ describe('repeated items: the first of each is kept, repeats dropped with a warn
     expect(run(dq('[01-02],1,2'))).toEqual({ values: ['01', '02', 1, 2], found: [] });
     expect(run(dq('[1-2],02'))).toEqual({ values: [1, 2, '02'], found: [] });
   });
-  it('texts that read as the same number are one value: "1,1.0,1.00" and "0,-0"', () => {
-    expect(run(dq('1,1.0,1.00'))).toEqual({ values: [1], found: [warn(col(2), '1.0'), warn(col(6), '1.00')] });
-    expect(run(dq('0,-0'))).toEqual({ values: [0], found: [warn(col(2), '-0')] });
-    expect(expandCommaString('1,1.0').warnings[0]!.message).toContain("1 (as '1')");
+  it('numbers are kept as written, so "1,1.0,1.00" and "0,-0" are different values (as in cloudmesh)', () => {
+    expect(run(dq('1,1.0,1.00'))).toEqual({ values: [1, '1.0', '1.00'], found: [] });
+    expect(run(dq('0,-0'))).toEqual({ values: [0, '-0'], found: [] });
   });
   it('strings that only look alike are kept: "True,true", "1e3,1000", "+5,5"', () => {
     expect(run(dq('True,true'))).toEqual({ values: ['True', 'true'], found: [] });
@@ -198,7 +197,7 @@ describe('empty items are dropped with a warning at their comma', () => {
 
 describe('everything else is unchanged, and the result is deterministic', () => {
   it('ranges, padding, numbers and escapes read as before', () => {
-    expect(run(dq('[08-10],n[1-2]x,1.50,-2,True'))).toEqual({ values: ['08', '09', '10', 'n1x', 'n2x', 1.5, -2, 'True'], found: [] });
+    expect(run(dq('[08-10],n[1-2]x,1.50,1.5,-2,True'))).toEqual({ values: ['08', '09', '10', 'n1x', 'n2x', '1.50', 1.5, -2, 'True'], found: [] });
     expect(run("'a\\[1\\],\\\\'")).toEqual({ values: ['a[1]', '\\'], found: [] });
   });
   it('the same value gives the same values and warnings every time', () => {

@@ -7,7 +7,7 @@ describe('comma strings', () => {
     expect(valuesOf('experiment:\n  gpu: "a100,v100"\n', 'gpu')).toEqual(['a100', 'v100']);
   });
   it('keeps non-canonical numbers and booleans as strings', () => {
-    expect(valuesOf('experiment:\n  x: "01,1.50,-2,1e3,True,+5,0.5"\n', 'x')).toEqual(['01', 1.5, -2, '1e3', 'True', '+5', 0.5]);
+    expect(valuesOf('experiment:\n  x: "01,1.50,-2,1e3,True,+5,0.5"\n', 'x')).toEqual(['01', '1.50', -2, '1e3', 'True', '+5', 0.5]);
   });
   it('treats a string without commas as one value', () => {
     expect(valuesOf('experiment:\n  epoch: "200"\n', 'epoch')).toEqual([200]);
