@@ -3,7 +3,8 @@
  *
  * - a string: the cloudmesh comma/bracket grammar (commas.ts); `"200"` is one value, 200;
  *   empty and repeated items are dropped with a warning, as cloudmesh drops them;
- * - a YAML list: its items as they are (`[null]` is one value, null); it must not be empty;
+ * - a YAML list: its items as they are (`[null]` is one value, null); it must not be empty,
+ *   and a repeated item is dropped with a warning (it would name a second bundle the same);
  * - a mapping: a range or an explicit `{values: [...]}` list (ranges.ts);
  * - any other scalar (number, boolean, null): that one value.
  */
@@ -32,7 +33,7 @@ export function expandValue(loaded: LoadedYaml, key: string, value: Value): { va
     return errors.length ? { diagnostics } : { values, diagnostics };
   }
   if (Array.isArray(value)) {
-    if (value.length) return { values: value, diagnostics: [] };
+    if (value.length) return dropRepeats(loaded, key, path, value);
     return { diagnostics: [diag(C.emptyValues, `experiment.${key} is an empty list.`, loaded.locate(path), 'Give at least one value, e.g. [1, 2], or remove the key.')] };
   }
   if (isMapping(value)) return expandMapping(loaded, key, value);
@@ -54,7 +55,8 @@ function expandMapping(loaded: LoadedYaml, key: string, m: Mapping): { values?: 
     const list = m.values;
     if (!Array.isArray(list)) diagnostics.push(diag(C.unknownValueForm, `experiment.${key}.values must be a list.`, loaded.locate([...path, 'values']), 'Write values: [a, b, c].'));
     else if (!list.length) diagnostics.push(diag(C.emptyValues, `experiment.${key}.values is an empty list.`, loaded.locate([...path, 'values']), 'Give at least one value.'));
-    return diagnostics.length || !Array.isArray(list) ? { diagnostics } : { values: list, diagnostics };
+    if (diagnostics.length || !Array.isArray(list)) return { diagnostics };
+    return dropRepeats(loaded, key, [...path, 'values'], list);
   }
   if (keys.some((k) => RANGE_KEYS.includes(k))) {
     const diagnostics = unknown(RANGE_KEYS);
@@ -73,4 +75,24 @@ function expandMapping(loaded: LoadedYaml, key: string, m: Mapping): { values?: 
       ),
     ],
   };
+}
+
+/**
+ * A YAML list with the same item twice would give two bundles of one name: the later one
+ * is dropped with a warning at it (EG3007), as repeated comma items are.
+ */
+function dropRepeats(loaded: LoadedYaml, key: string, path: (string | number)[], list: Value[]): { values: Value[]; diagnostics: Diagnostic[] } {
+  const seen = new Set<string>();
+  const values: Value[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const [i, item] of list.entries()) {
+    const k = JSON.stringify(item);
+    if (!seen.has(k)) {
+      seen.add(k);
+      values.push(item);
+      continue;
+    }
+    if (diagnostics.length < 10) diagnostics.push(diag(C.itemDropped, `experiment.${key}: item ${i + 1} (${k.length > 40 ? `${k.slice(0, 37)}...` : k}) repeats an earlier item and is dropped.`, loaded.locate([...path, i]), 'Remove the repeat; to run a combination more than once, use sweep.repeat.', 'warning'));
+  }
+  return { values, diagnostics };
 }

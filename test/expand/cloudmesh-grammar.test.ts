@@ -244,3 +244,22 @@ describe('large values stay fast and their warnings short', () => {
     expect(Date.now() - t0).toBeLessThan(5000);
   });
 });
+
+describe('YAML lists with a repeated item', () => {
+  it('drop the repeat with EG3007 at the item (list and {values: [...]}), instead of two bundles of one name', async () => {
+    const { compile } = await import('../../src/index.js');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(tmpdir(), 'eegen-lists-'));
+    const file = path.join(dir, 'config.yaml');
+    writeFileSync(file, 'experiment:\n  x: [1, 1, 2]\n  y: {values: [a, b, a]}\nrun:\n  command: echo {experiment.x}\nscheduler: bash\n');
+    const r = await compile({ config: file });
+    expect(r.plan!.bundles.map((b) => b.id)).toEqual(['x-1_y-a', 'x-1_y-b', 'x-2_y-a', 'x-2_y-b']);
+    const warnings = r.diagnostics.filter((d) => d.code === 'EG3007');
+    expect(warnings.map((d) => [d.severity, d.start])).toEqual([
+      ['warning', 'experiment:\n  x: [1, '.length],
+      ['warning', 'experiment:\n  x: [1, 1, 2]\n  y: {values: [a, b, '.length],
+    ]);
+  });
+});
