@@ -2,12 +2,18 @@
 import type { Command as Program } from 'commander';
 import { build } from '../build.js';
 import { formatDiagnostics, type Diagnostic, SourceSet, hasErrors } from '../diagnostics/index.js';
-import { cancel, collect, findHostsFile, hostsToAsk, loadInventory, pickHosts, RETRY_WHAT, status, submit, type BundleStatus, type HostEntry, type Inventory, type RetryWhat } from '../dispatch/index.js';
-import { commandLine, DryRunner } from '../dispatch/process.js';
+import type { BundleStatus, HostEntry, Inventory, RetryWhat } from '../dispatch/index.js';
 import { FINAL_STATES } from '../dispatch/types.js';
 import { Exit } from './exit.js';
 import { formatPending, formatStatus, formatSubmit, formatTable, stateCounts } from './format-dispatch.js';
 import { quoteLiteral } from '../shell/quote.js';
+
+/**
+ * The dispatcher (and zx, which it runs commands with) is loaded when a dispatch command
+ * runs, not for every eegen command: `eegen build` starts ~90 ms sooner.
+ */
+let dispatchModules: Promise<typeof import('../dispatch/index.js') & typeof import('../dispatch/process.js')> | undefined;
+const dispatch = () => (dispatchModules ??= Promise.all([import('../dispatch/index.js'), import('../dispatch/process.js')]).then(([a, b]) => ({ ...a, ...b })));
 
 
 interface HostFlags {
@@ -25,11 +31,12 @@ function fail(diagnostics: Diagnostic[], sources?: SourceSet): never {
 }
 
 async function inventoryFor(out: string, flags: HostFlags): Promise<{ inv: Inventory; named: HostEntry[] }> {
+  const d = await dispatch();
   const sources = new SourceSet();
-  const file = findHostsFile(flags.hosts, out);
-  const { inventory, diagnostics } = await loadInventory(file, sources);
+  const file = d.findHostsFile(flags.hosts, out);
+  const { inventory, diagnostics } = await d.loadInventory(file, sources);
   if (!inventory || hasErrors(diagnostics)) fail(diagnostics, sources);
-  const { hosts, diagnostics: pick } = pickHosts(inventory, flags.host ?? []);
+  const { hosts, diagnostics: pick } = d.pickHosts(inventory, flags.host ?? []);
   if (pick.length) fail(pick, sources);
   return { inv: inventory, named: hosts };
 }
@@ -43,11 +50,12 @@ function statusJson(bundles: BundleStatus[]): unknown {
 }
 
 async function watchStatus(out: string, hosts: HostEntry[], flags: HostFlags & { interval?: string }, until: (b: BundleStatus[]) => boolean): Promise<BundleStatus[]> {
+  const d = await dispatch();
   const interval = Math.max(0.2, Number(flags.interval ?? 2)) * 1000;
   const tty = process.stdout.isTTY === true && !flags.json;
   let last = '';
   for (;;) {
-    const r = await status({ out, hosts, ...(flags.only ? { only: flags.only } : {}) });
+    const r = await d.status({ out, hosts, ...(flags.only ? { only: flags.only } : {}) });
     const text = formatStatus(r.bundles, r.hostErrors);
     if (tty) process.stdout.write(`\x1b[H\x1b[2J${text}\n`);
     else if (!flags.json && stateCounts(r.bundles) !== last) process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${stateCounts(r.bundles)}\n`);
@@ -83,15 +91,16 @@ export function addDispatchCommands(cmd: Program): void {
     .option('-n, --dry-run', 'print the exact commands; run nothing')
     .addHelpText('after', '\nExamples:\n  eegen submit out --host local\n  eegen submit out --host cluster --array\n  eegen submit out --host box1,box2    # split the sweep between two hosts\n  eegen submit out --host cluster --retry failed\n  eegen submit out --host cluster --retry changed   # after a rebuild\n  eegen submit out --host cluster --retry all       # a second series; results-all.csv keeps both')
     .action(async (out: string, flags: HostFlags & { array?: boolean; retry?: string; dryRun?: boolean }) => {
+      const d = await dispatch();
       const { inv, named } = await inventoryFor(out, flags);
       const retry = (flags.retry ?? '').split(',').map((w) => w.trim()).filter(Boolean);
-      const unknown = retry.filter((w) => !(RETRY_WHAT as readonly string[]).includes(w));
-      if (flags.retry !== undefined && (unknown.length || !retry.length)) fail([{ code: 'EG9002', severity: 'error', message: `--retry ${flags.retry} is not supported.`, hint: `Use --retry with ${RETRY_WHAT.join(', ')} (comma-separated).` }]);
+      const unknown = retry.filter((w) => !(d.RETRY_WHAT as readonly string[]).includes(w));
+      if (flags.retry !== undefined && (unknown.length || !retry.length)) fail([{ code: 'EG9002', severity: 'error', message: `--retry ${flags.retry} is not supported.`, hint: `Use --retry with ${d.RETRY_WHAT.join(', ')} (comma-separated).` }]);
       const hosts = named.length ? named : [inv.hosts.get('local')!];
-      const runner = flags.dryRun ? new DryRunner() : undefined;
-      const r = await submit({ out, hosts, alsoAsk: [...inv.hosts.values()], ...(flags.only ? { only: flags.only } : {}), retry: retry as RetryWhat[], array: flags.array ?? false, ...(runner ? { runner, dryRun: true } : {}) });
+      const runner = flags.dryRun ? new d.DryRunner() : undefined;
+      const r = await d.submit({ out, hosts, alsoAsk: [...inv.hosts.values()], ...(flags.only ? { only: flags.only } : {}), retry: retry as RetryWhat[], array: flags.array ?? false, ...(runner ? { runner, dryRun: true } : {}) });
       if (runner) {
-        process.stdout.write(`${runner.commands.map((c) => `# ${c.purpose}\n${commandLine(c)}`).join('\n\n')}\n`);
+        process.stdout.write(`${runner.commands.map((c) => `# ${c.purpose}\n${d.commandLine(c)}`).join('\n\n')}\n`);
         throw new Exit(0);
       }
       if (flags.json) printJson(r);
@@ -104,15 +113,16 @@ export function addDispatchCommands(cmd: Program): void {
     .option('--interval <seconds>', 'refresh interval for --watch', '2')
     .addHelpText('after', '\nExamples:\n  eegen status out\n  eegen status out --json | jq \'.[] | select(.state == "failed")\'\n  eegen status out --watch')
     .action(async (out: string, flags: HostFlags & { watch?: boolean; interval?: string }) => {
+      const d = await dispatch();
       const { inv, named } = await inventoryFor(out, flags);
-      const hosts = await hostsToAsk(out, inv, named);
+      const hosts = await d.hostsToAsk(out, inv, named);
       if (flags.watch) {
         const bundles = await watchStatus(out, hosts, flags, allFinal);
         if (flags.json) printJson(statusJson(bundles));
         else if (!process.stdout.isTTY) process.stdout.write(`${formatStatus(bundles, [])}\n`);
         throw new Exit(0);
       }
-      const r = await status({ out, hosts, ...(flags.only ? { only: flags.only } : {}) });
+      const r = await d.status({ out, hosts, ...(flags.only ? { only: flags.only } : {}) });
       if (flags.json) printJson(statusJson(r.bundles));
       else process.stdout.write(`${formatStatus(r.bundles, r.hostErrors)}\n`);
       for (const e of r.hostErrors) process.stderr.write(`warning: ${e.host}: ${e.error}\n`);
@@ -122,8 +132,9 @@ export function addDispatchCommands(cmd: Program): void {
   hostOptions(cmd.command('cancel').description('Cancel submitted, queued or running bundles (scancel, bkill, or a signal).').argument('<out>', 'output directory of eegen build'))
     .addHelpText('after', '\nExamples:\n  eegen cancel out\n  eegen cancel out --only "epoch-60_*"')
     .action(async (out: string, flags: HostFlags) => {
+      const d = await dispatch();
       const { inv, named } = await inventoryFor(out, flags);
-      const r = await cancel({ out, hosts: await hostsToAsk(out, inv, named), ...(flags.only ? { only: flags.only } : {}) });
+      const r = await d.cancel({ out, hosts: await d.hostsToAsk(out, inv, named), ...(flags.only ? { only: flags.only } : {}) });
       if (flags.json) printJson(r);
       else process.stdout.write(`Cancelled ${r.cancelled.length} bundle${r.cancelled.length === 1 ? '' : 's'}.${r.failed.map((f) => `\n  ${f.id} on ${f.host}: ${f.error}`).join('')}\n`);
       for (const e of r.hostErrors) process.stderr.write(`warning: ${e.host}: ${e.error}\n`);
@@ -134,8 +145,9 @@ export function addDispatchCommands(cmd: Program): void {
     .option('--exclude <pattern>', 'rsync pattern of files not to bring back (repeatable)', (v: string, p: string[] = []) => [...p, v])
     .addHelpText('after', '\nExit code 3: results written, but some bundles are still queued or running (collect again later).\n\nExamples:\n  eegen collect out\n  eegen collect out --exclude "*.ckpt" --exclude "checkpoints/"')
     .action(async (out: string, flags: HostFlags & { exclude?: string[] }) => {
+      const d = await dispatch();
       const { inv, named } = await inventoryFor(out, flags);
-      const r = await collect({ out, hosts: await hostsToAsk(out, inv, named), ...(flags.only ? { only: flags.only } : {}), ...(flags.exclude ? { exclude: flags.exclude } : {}) });
+      const r = await d.collect({ out, hosts: await d.hostsToAsk(out, inv, named), ...(flags.only ? { only: flags.only } : {}), ...(flags.exclude ? { exclude: flags.exclude } : {}) });
       const again = collectAgain(out, flags);
       if (flags.json) printJson({ ...r, ...(r.pending.ids.length ? { again } : {}) });
       else process.stdout.write(`${formatTable(r.rows, r.paramColumns)}\nWrote ${r.files.csv} and ${r.files.jsonl} (${r.rows.length} rows)${r.allRows.length > r.rows.filter((x) => x.jobId).length ? `; every run, earlier ones included: ${r.files.allCsv} (${r.allRows.length} rows)` : ''}.\n${formatPending(r.pending, out, again)}`);
@@ -157,16 +169,17 @@ export function addDispatchCommands(cmd: Program): void {
     .option('--interval <seconds>', 'status refresh interval', '1')
     .addHelpText('after', '\nExamples:\n  eegen run fixtures/example/config.yaml --out out/example\n  eegen run config.yaml --host cluster')
     .action(async (config: string, flags: { template?: string; out: string; host?: string[]; hosts?: string; interval?: string }) => {
+      const d = await dispatch();
       const built = await build({ config, out: flags.out, ...(flags.template ? { template: flags.template } : {}) });
       if (!built.plan || !built.ok) fail(built.diagnostics, built.sources);
       process.stdout.write(`Built ${built.plan.bundles.length} bundles in ${flags.out}.\n`);
       const { inv, named } = await inventoryFor(flags.out, { ...flags });
       const hosts = named.length ? named : [inv.hosts.get('local')!];
-      const sub = await submit({ out: flags.out, hosts, alsoAsk: [...inv.hosts.values()] });
+      const sub = await d.submit({ out: flags.out, hosts, alsoAsk: [...inv.hosts.values()] });
       process.stdout.write(`${formatSubmit(sub)}\n`);
       if (!sub.hosts.every((h) => h.ok)) throw new Exit(1);
       await watchStatus(flags.out, hosts, { interval: flags.interval ?? '1' }, allFinal);
-      const r = await collect({ out: flags.out, hosts });
+      const r = await d.collect({ out: flags.out, hosts });
       process.stdout.write(`\n${formatTable(r.rows, r.paramColumns)}\nWrote ${r.files.csv} and ${r.files.jsonl}.\n`);
       throw new Exit(r.rows.every((row) => row.state === 'done') ? 0 : 1);
     });
