@@ -4,7 +4,18 @@
  * resolve stage (config values) and the renderer (cloudmesh templates), so both read
  * `{ee.identifier}` or `{os.USER}` the same way. See placeholders.ts for the namespaces.
  */
+import { createHash } from 'node:crypto';
 import type { HostProfile, Mapping, Value } from '../types.js';
+
+/** A name-based UUID (RFC 9562 version 5 layout: SHA-1, eegen's namespace) for a bundle of an experiment. */
+export function bundleUuid(config: Mapping, bundleId: string): string {
+  const name = typeof config.name === 'string' ? config.name : isMapping(config.application) && typeof config.application.name === 'string' ? config.application.name : '';
+  const h = createHash('sha1').update('6f1c5a5e-eegen-bundle\0').update(name).update('\0').update(bundleId).digest();
+  h[6] = (h[6]! & 0x0f) | 0x50;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
 
 export interface NamespaceInput {
   /** The config (unresolved during resolve, resolved during render). */
@@ -77,8 +88,12 @@ export function classifyReference(path: readonly string[], ns: NamespaceInput): 
     case 'sbatch': {
       if (rest.length === 1 && rest[0] === 'identifier') return { kind: 'value', value: ns.bundle.id };
       const section = has(root) ? root : has(root === 'ee' ? 'sbatch' : 'ee') ? (root === 'ee' ? 'sbatch' : 'ee') : undefined;
+      // cloudmesh-ee wrote a random `ee.uuid` into every job; templates use it to tell jobs
+      // apart. eegen's is derived from the experiment and the bundle: unique, and the same
+      // on every build.
+      if (rest.length === 1 && rest[0] === 'uuid' && !(section && isMapping(config[section]) && Object.hasOwn(config[section] as Mapping, 'uuid'))) return { kind: 'value', value: bundleUuid(config, ns.bundle.id) };
       if (section) return { kind: 'config', path: [section, ...rest] };
-      return rest.length ? { kind: 'unknown', known: root, missing: rest[0]!, candidates: ['identifier'] } : { kind: 'invalid', message: `{${root}} needs a field, as in {${root}.identifier}` };
+      return rest.length ? { kind: 'unknown', known: root, missing: rest[0]!, candidates: ['identifier', 'uuid'] } : { kind: 'invalid', message: `{${root}} needs a field, as in {${root}.identifier}` };
     }
     case 'identifier':
       if (has('identifier')) return { kind: 'config', path: [...path] };
