@@ -8,7 +8,7 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { canonicalJson, canonicalJsonWith, bundleId, identifierId } from './bundle/id.js';
-import { mergeDirectives } from './bundle/directives.js';
+import { checkDirectiveNames, mergeDirectives, withCardName } from './bundle/directives.js';
 import { indexFile, jobsScript } from './bundle/side-files.js';
 import { findHostsFile, loadInventory } from './dispatch/hosts.js';
 import { RUN_LAYOUT } from './dispatch/types.js';
@@ -72,7 +72,7 @@ export interface CompileOptions {
 }
 
 /** Bump when the compiler's output for the same inputs changes, so old keys stop matching. */
-const KEY_VERSION = 1;
+const KEY_VERSION = 2; // 2: config.yaml carries experiment.card_name (bundle/directives.ts withCardName)
 
 export interface Inputs {
   loaded: LoadedYaml;
@@ -160,17 +160,27 @@ const DISPATCH_ONLY = ['port', 'identity', 'ssh_config', 'ssh_options', 'slots',
 
 /**
  * The profile templates see: an inventory entry (hosts.yaml) when the name is one,
- * on top of its site profile (`profile:`), else profiles/NAME.yaml.
+ * on top of its site profile (`profile:`), else profiles/NAME.yaml. A name from the
+ * config's `system.host` that names no profile is reported at that value. The config's
+ * directive names are then checked against the profile's table (bundle/directives.ts).
  */
 async function chooseProfile(opts: CompileOptions, inputs: Inputs): Promise<{ profile?: HostProfile; diagnostics: Diagnostic[] }> {
+  const chosen = await findProfile(opts, inputs);
+  if (!chosen.profile || hasErrors(chosen.diagnostics)) return chosen;
+  return { profile: chosen.profile, diagnostics: [...chosen.diagnostics, ...checkDirectiveNames(chosen.profile, inputs.loaded, inputs.sweep)] };
+}
+
+async function findProfile(opts: CompileOptions, inputs: Inputs): Promise<{ profile?: HostProfile; diagnostics: Diagnostic[] }> {
   const system = inputs.config.system as Mapping | undefined;
   const name = opts.host ?? (typeof system?.host === 'string' ? system.host : undefined);
   if (!name) return { profile: { name: 'default' }, diagnostics: [] };
+  // --host is reported without a place; system.host at its value in the config.
+  const where = opts.host === undefined ? inputs.loaded.locate(['system', 'host']) : undefined;
   const searchDirs = [path.join(path.dirname(inputs.loaded.file), 'profiles'), ...(opts.profileDirs ?? [])];
   const { inventory, diagnostics } = await loadInventory(findHostsFile(opts.hostsFile, inputs.loaded.file), inputs.sources);
   if (!inventory) return { diagnostics };
   const entry = inventory.hosts.get(name);
-  if (!entry) return loadProfile(name, searchDirs);
+  if (!entry) return loadProfile(name, searchDirs, where);
   const site = entry.profile ? await loadProfile(entry.profile, searchDirs) : { profile: undefined, diagnostics: [] };
   const own = Object.fromEntries(Object.entries(entry).filter(([k]) => !DISPATCH_ONLY.includes(k))) as HostProfile;
   const profile: HostProfile = { ...(site.profile ?? {}), ...own, name, directives: { ...(site.profile?.directives ?? {}), ...(entry.directives ?? {}) }, defaults: { ...(site.profile?.defaults ?? {}), ...(entry.defaults ?? {}) } };
@@ -205,7 +215,11 @@ async function readCopiedFiles(inputs: Inputs): Promise<{ files: CopiedFile[]; d
   return { files, diagnostics };
 }
 
-/** The config a bundle freezes: experiment replaced by this combination's values, sweep rules dropped (a user's own `sweep` stays). */
+/**
+ * The config a bundle freezes: experiment replaced by this combination's values (plus
+ * `card_name` from `directive`, as cloudmesh-ee writes it: bundle/directives.ts withCardName),
+ * sweep rules dropped (a user's own `sweep` stays).
+ */
 function bundleConfig(config: Mapping, params: Mapping): Mapping {
   const out: Mapping = {};
   let placed = false;
@@ -213,11 +227,11 @@ function bundleConfig(config: Mapping, params: Mapping): Mapping {
   for (const [k, v] of Object.entries(config)) {
     if (k === 'sweep' && rules) continue;
     if (k === 'experiment') {
-      out.experiment = params;
+      out.experiment = withCardName(params);
       placed = true;
     } else out[k] = v;
   }
-  if (!placed) out.experiment = params;
+  if (!placed) out.experiment = withCardName(params);
   return out;
 }
 

@@ -20,7 +20,13 @@ export const RENDER_CODES = {
   directiveAfterCommand: 'EG4008',
   /** A mapping or list placed into cloudmesh template text. */
   structuredValue: 'EG4009',
-  /** The bundle's directive name (experiment.directive / experiment.gpu) is not in the host profile. */
+  /**
+   * An error: the bundle's directive name (experiment.directive, else experiment.card_name)
+   * is not an entry of the host profile's directives: table, which has entries; reported at
+   * the value in the config, naming the entries nearest first. experiment.gpu chooses an
+   * entry only when it names one (otherwise it is a parameter, often a GPU count) and is
+   * never reported; a profile without a table never reports.
+   */
   unknownDirective: 'EG4010',
   /** A value that cannot be written into a #SBATCH/#BSUB directive (newline, control character). */
   badDirectiveValue: 'EG4011',

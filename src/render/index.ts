@@ -3,7 +3,8 @@
  * resolved config. Values are always shell-quoted for the position they land in; the
  * finished script is checked for directives the scheduler would ignore.
  */
-import { diag, nearest, type Diagnostic } from '../diagnostics/index.js';
+import { directiveChoice, directiveTable, unknownDirectiveDiagnostic } from '../bundle/directives.js';
+import { diag, type Diagnostic } from '../diagnostics/index.js';
 import { ShellQuoteError } from '../shell/quote.js';
 import type { DirectiveSet, HostProfile, Mapping, Scheduler } from '../types.js';
 import { checkDirectivePlacement } from './checks.js';
@@ -25,7 +26,7 @@ export interface RenderContext {
   /** The resolved config. */
   config: Mapping;
   host: HostProfile;
-  /** Merged: host.defaults < host.directives[experiment.directive ?? experiment.gpu] < config.resources. */
+  /** Merged: host.defaults < host.directives[experiment.directive ?? experiment.card_name ?? experiment.gpu (when listed)] < config.resources. */
   directives: DirectiveSet & Resources;
   bundle: { id: string; index: number; script: string };
   scheduler: Scheduler;
@@ -33,21 +34,19 @@ export interface RenderContext {
   strict?: boolean;
 }
 
-/** Warn when the bundle names a directive (GPU type) the host profile does not list. */
+/**
+ * A bundle whose directive name (experiment.directive, else experiment.card_name) the
+ * host profile's table lacks is an error (EG4010): without it the job would be sent
+ * without its partition, account and gres. `experiment.gpu` is only a name when the table
+ * has it, so it is never reported. The compiler reports this before rendering, at the
+ * value in the config (bundle/directives.ts checkDirectiveNames); this check is for
+ * renders that do not come from a config file.
+ */
 function directiveNameCheck(t: TemplateSource, ctx: RenderContext, params: Mapping): Diagnostic[] {
-  const name = params.directive ?? params.gpu;
-  const table = ctx.host.directives;
-  if ((typeof name !== 'string' && typeof name !== 'number') || !table || Object.hasOwn(table, String(name))) return [];
-  const near = nearest(String(name), Object.keys(table));
-  return [
-    diag(
-      C.unknownDirective,
-      `Host profile "${ctx.host.name}" has no directives for "${String(name)}" (experiment.${params.directive !== undefined ? 'directive' : 'gpu'}), so ${ctx.bundle.id} gets only the profile defaults.`,
-      { file: t.file },
-      near ? `Did you mean "${near}"? Known: ${Object.keys(table).join(', ')}.` : `Known: ${Object.keys(table).join(', ')}; add an entry to the profile.`,
-      'warning',
-    ),
-  ];
+  const choice = directiveChoice(ctx.host, params);
+  const table = directiveTable(ctx.host);
+  if (!choice || choice.key === 'gpu' || !table || Object.hasOwn(table, choice.name)) return [];
+  return [unknownDirectiveDiagnostic(ctx.host, choice.key, choice.name, { file: t.file })];
 }
 
 /** Render one bundle's script. `text` is absent when there are errors. */

@@ -6,7 +6,8 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { diag, hasErrors, nearest, type Diagnostic } from '../diagnostics/index.js';
+import { nearestFirst } from '../bundle/directives.js';
+import { diag, hasErrors, nearest, type Diagnostic, type Span } from '../diagnostics/index.js';
 import { loadYamlFile } from '../load/index.js';
 import type { HostProfile } from '../types.js';
 import { validateDocument } from '../validate/index.js';
@@ -38,10 +39,13 @@ function shown(file: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
 }
 
-/** Find, load and validate profile `name` (e.g. `rivanna`). */
-export async function loadProfile(name: string, searchDirs: string[]): Promise<{ profile?: HostProfile; diagnostics: Diagnostic[] }> {
+/**
+ * Find, load and validate profile `name` (e.g. `rivanna`). `where` is the place that named
+ * it (the value of `system.host` in the config): a missing or malformed name is reported there.
+ */
+export async function loadProfile(name: string, searchDirs: string[], where?: Span): Promise<{ profile?: HostProfile; diagnostics: Diagnostic[] }> {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
-    return { diagnostics: [diag(C.profileBadName, `"${name}" is not a profile name.`, undefined, 'A profile name is a file name without extension, such as "rivanna"; it names profiles/NAME.yaml.')] };
+    return { diagnostics: [diag(C.profileBadName, `"${name}" is not a profile name.`, where, 'A profile name is a file name without extension, such as "rivanna"; it names profiles/NAME.yaml.')] };
   }
   const dirs = [...new Set([...searchDirs, BUILTIN_PROFILE_DIR].map((d) => path.resolve(d)))];
   for (const dir of dirs) {
@@ -59,13 +63,14 @@ export async function loadProfile(name: string, searchDirs: string[]): Promise<{
   }
   const known = [...new Set((await Promise.all(dirs.map(namesIn))).flat())].sort();
   const near = nearest(name, known);
+  const ranked = nearestFirst(name, known);
   return {
     diagnostics: [
       diag(
         C.profileNotFound,
-        `No host profile "${name}" in ${dirs.map(shown).join(', ')}.`,
-        undefined,
-        near ? `Did you mean "${near}"? Known profiles: ${known.join(', ')}.` : `Known profiles: ${known.join(', ') || '(none)'}. Create profiles/${name}.yaml beside the config.`,
+        `No host profile "${name}": eegen looked for ${name}.yaml in ${dirs.map(shown).join(', ')}; the profiles there are ${ranked.join(', ') || '(none)'}.`,
+        where,
+        near ? `Did you mean "${near}"?` : `Create profiles/${name}.yaml beside the config, or name one of the profiles above.`,
       ),
     ],
   };

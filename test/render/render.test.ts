@@ -80,10 +80,8 @@ describe('directive blocks', () => {
     expect(r.text).toBe(
       [
         '#!/bin/bash',
-        '#SBATCH --partition=bii-gpu',
+        '#SBATCH --partition=gpu',
         '#SBATCH --account=bii_dsc_community',
-        '#SBATCH --reservation=bi_fox_dgx',
-        '#SBATCH --constraint=a100_80gb',
         '#SBATCH --gres=gpu:a100:1',
         '#SBATCH --time=02:00:00',
         'echo a100',
@@ -125,10 +123,10 @@ describe('directive blocks', () => {
     expect(r.diagnostics.map((d) => d.code)).toEqual(['EG4011']);
   });
 
-  it('a directive name the profile does not know is a warning', async () => {
+  it('a directive name the profile does not know is an error', async () => {
     const host = await rivanna();
     const r = renderTemplate(source('a.in.sh', 'echo\n'), context({ directive: 'a10' }, { host }));
-    expect(r.diagnostics.map((d) => [d.code, d.severity])).toEqual([['EG4010', 'warning']]);
+    expect(r.diagnostics.map((d) => [d.code, d.severity])).toEqual([['EG4010', 'error']]);
     expect(r.diagnostics[0]!.hint).toMatch(/Did you mean "a100"/);
   });
 });
@@ -188,7 +186,7 @@ describe('built-in templates', () => {
     const r = renderTemplate(t, { ...context({ gpu: 'a100' }, { host, directives, config: { run } }), scheduler: 'slurm' });
     expect(r.diagnostics).toEqual([]);
     const text = r.text!;
-    expect(text).toMatch(/^#!\/usr\/bin\/env bash\n#SBATCH --partition=bii-gpu\n/);
+    expect(text).toMatch(/^#!\/usr\/bin\/env bash\n#SBATCH --partition=gpu\n/);
     expect(text).toContain('#SBATCH --gres=gpu:a100:1\n#SBATCH --job-name=bundle-1\n');
     expect(text).toContain('set -euo pipefail');
     expect(text).toContain('cd "${EEGEN_BUNDLE:-${SLURM_SUBMIT_DIR:-$(cd "$(dirname "$0")" && pwd)}}"');
