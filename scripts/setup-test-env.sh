@@ -19,7 +19,7 @@ start=$(date +%s)
 # scripts below then find it all installed; they install on their own when
 # run separately).
 missing=()
-for p in rsync openssh-server openssh-client munge slurm-wlm; do
+for p in rsync openssh-server openssh-client munge slurm-wlm python3-yaml; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

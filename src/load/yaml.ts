@@ -3,7 +3,7 @@
  * and turns every syntax problem (duplicate keys, tabs, bad indentation, ...) into a
  * diagnostic with a span: a config is never silently "fixed" by the parser.
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, stringify, visit, type Node } from 'yaml';
+import { Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Node } from 'yaml';
 import { diag, type Diagnostic, type Span } from '../diagnostics/index.js';
 import type { LoadedYaml, PathSegment, Value } from '../types.js';
 import { emitYaml } from './emit-yaml.js';
@@ -112,7 +112,7 @@ function spanOf(file: string, range: [number, number, number]): Span {
 }
 
 /** The options that define the frozen config's text; emit-yaml.ts reproduces them. */
-const TO_YAML_OPTIONS = { lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false, version: '1.2' } as const;
+export const TO_YAML_OPTIONS = { lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false, version: '1.2' } as const;
 
 /**
  * Deterministic YAML text for frozen configs: keys in the order given, no line
@@ -121,7 +121,36 @@ const TO_YAML_OPTIONS = { lineWidth: 0, minContentWidth: 0, aliasDuplicateObject
  * yaml's own stringify for whatever that emitter is not sure of.
  */
 export function toYaml(value: Value): string {
-  return emitYaml(value, scalarText) ?? stringify(value, TO_YAML_OPTIONS);
+  return emitYaml(value, scalarText) ?? stringifyForBoth(value);
+}
+
+/**
+ * Strings a YAML 1.1 reader resolves to another type (the YAML 1.1 type repository: bool,
+ * null, int with octal, binary, `_` and sexagesimal forms, float, timestamp, merge, value).
+ * PyYAML is 1.1, and the programs that read a bundle's config.yaml are mostly Python:
+ * `time: 6:00:00` would reach them as the integer 21600, `gpu: yes` as True.
+ */
+const YAML11_OTHER =
+  /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|~|null|Null|NULL|<<|=|[-+]?0b[01_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+|[-+]?(?:[0-9][0-9_]*)?\.[0-9.]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?)$/;
+
+export function isYaml11Other(s: string): boolean {
+  return YAML11_OTHER.test(s);
+}
+
+/**
+ * yaml's YAML 1.2 text, with every string a 1.1 reader would take for something else
+ * double-quoted as well, so both kinds of reader get the same values. (The fast emitter
+ * never writes such a string plain: its plain strings start with a letter, and the only
+ * such 1.1 words are its RESERVED_WORDS.)
+ */
+function stringifyForBoth(value: unknown): string {
+  const doc = new Document(value, TO_YAML_OPTIONS);
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && (node.type === undefined || node.type === Scalar.PLAIN) && isYaml11Other(node.value)) node.type = Scalar.QUOTE_DOUBLE;
+    },
+  });
+  return doc.toString(TO_YAML_OPTIONS);
 }
 
 /**
@@ -163,7 +192,7 @@ function spellScalar(value: string | number, asKey: boolean): string | null {
   if (asKey && typeof value === 'string' && DOCUMENT_MARKER.test(value)) return null;
   // As a key: `KEY: 0\n`; as an item: `- ITEM\n`. An explicit key (`? KEY\n: 0`) or a
   // block scalar leaves a newline in the middle and is refused below.
-  const doc = stringify(asKey ? { [value]: 0 } : [value], TO_YAML_OPTIONS);
+  const doc = stringifyForBoth(asKey ? { [value]: 0 } : [value]);
   const [before, after] = asKey ? ['', ': 0\n'] : ['- ', '\n'];
   if (!doc.startsWith(before) || !doc.endsWith(after)) return null;
   const text = doc.slice(before.length, doc.length - after.length);

@@ -7,22 +7,33 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { Document, parse, Scalar, visit } from 'yaml';
 import { emitYaml, type ScalarText } from '../../src/load/emit-yaml.js';
-import { parseYaml, toYaml } from '../../src/load/yaml.js';
+import { isYaml11Other, parseYaml, toYaml } from '../../src/load/yaml.js';
 import type { Mapping, Value } from '../../src/types.js';
 import { mulberry32 } from '../../src/expand/sample.js';
 
 const OPTIONS = { lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false, version: '1.2' } as const;
-/** What toYaml wrote before the fast emitter, and must still write. */
-const reference = (v: unknown): string => stringify(v, OPTIONS);
+/**
+ * What toYaml wrote before the fast emitter, and must still write: yaml's text, with the
+ * strings a YAML 1.1 reader would take for another type double-quoted (see yaml.ts).
+ */
+const reference = (v: unknown): string => {
+  const doc = new Document(v, OPTIONS);
+  visit(doc, {
+    Scalar(_k, node) {
+      if (typeof node.value === 'string' && (node.type === undefined || node.type === Scalar.PLAIN) && isYaml11Other(node.value)) node.type = Scalar.QUOTE_DOUBLE;
+    },
+  });
+  return doc.toString(OPTIONS);
+};
 
 /**
  * The scalar spelling toYaml gives emitYaml (private in load/yaml.ts), minus its memo:
  * drives emitYaml directly, to check its output and count how often it answers.
  */
 const naiveScalar: ScalarText = (value, asKey) => {
-  const doc = stringify(asKey ? { [value]: 0 } : [value], OPTIONS);
+  const doc = reference(asKey ? { [value]: 0 } : [value]);
   const text = asKey ? doc.slice(0, -': 0\n'.length) : doc.slice(2, -1);
   return text.includes('\n') || (asKey && /^(%|---|\.\.\.)/m.test(String(value))) ? undefined : text;
 };
