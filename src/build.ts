@@ -4,7 +4,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeArchive } from './archive/index.js';
 import { compile, type CompileOptions, type CompileStats } from './compile.js';
 import { bundleSignature } from './write/disk.js';
 import { parseChecksums } from './write/manifest.js';
@@ -125,6 +124,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const report = await writeBuild(plan, outDir, { prune: opts.prune ?? false, ...(opts.onWriteProgress ? { onProgress: opts.onWriteProgress } : {}) });
   // Recovered interrupted builds, stale bundles kept because runs wrote into them, ...
   diagnostics.push(...report.warnings);
+  // archiver loads only for --archive.
+  const { writeArchive } = await import('./archive/index.js');
   await writeArchive(plan, opts.archive!, archiveFormat(opts.archive!)!);
   return { ok: true, outDir: path.normalize(outDir), plan, report, diagnostics, sources };
 }

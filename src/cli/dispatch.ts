@@ -1,6 +1,5 @@
 /** The dispatcher commands: submit, status, cancel, collect, and run (all of them in a row). */
 import type { Command as Program } from 'commander';
-import { build } from '../build.js';
 import { formatDiagnostics, type Diagnostic, SourceSet, hasErrors } from '../diagnostics/index.js';
 import type { BundleStatus, HostEntry, Inventory, RetryWhat } from '../dispatch/index.js';
 import { FINAL_STATES } from '../dispatch/types.js';
@@ -170,6 +169,7 @@ export function addDispatchCommands(cmd: Program): void {
     .addHelpText('after', '\nExamples:\n  eegen run fixtures/example/config.yaml --out out/example\n  eegen run config.yaml --host cluster')
     .action(async (config: string, flags: { template?: string; out: string; host?: string[]; hosts?: string; interval?: string }) => {
       const d = await dispatch();
+      const { build } = await import('../build.js');
       const built = await build({ config, out: flags.out, ...(flags.template ? { template: flags.template } : {}) });
       if (!built.plan || !built.ok) fail(built.diagnostics, built.sources);
       process.stdout.write(`Built ${built.plan.bundles.length} bundles in ${flags.out}.\n`);

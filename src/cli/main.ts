@@ -4,13 +4,10 @@
  * input, differences found by --check, a failed verify), 2 internal error (a bug).
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { build, type BuildResult } from '../build.js';
-import { planExperiment } from '../compile.js';
+import type { BuildResult } from '../build.js';
 import { formatDiagnostics, isDiagnosticError, type Diagnostic, type SourceSet } from '../diagnostics/index.js';
-import { verifyTree } from '../verify/index.js';
 import { EEGEN_VERSION } from '../version.js';
 import { buildJson, formatCheck, formatDryRun, formatPlan, formatReport } from './format.js';
-import { startProgress } from './progress.js';
 import { addDispatchCommands } from './dispatch.js';
 import { Exit } from './exit.js';
 
@@ -46,7 +43,9 @@ function jobsFlag(text: string): number {
 
 async function runBuild(config: string, flags: BuildFlags): Promise<number> {
   const showProgress = !flags.json && !flags.quiet && process.stderr.isTTY === true;
-  const progress = showProgress ? startProgress() : undefined;
+  // Each command loads what it needs when it runs (`eegen --version` loads none of it).
+  const [{ build }, progressModule] = await Promise.all([import('../build.js'), showProgress ? import('./progress.js') : undefined]);
+  const progress = progressModule?.startProgress();
   let result: BuildResult;
   try {
     result = await build({
@@ -82,6 +81,7 @@ async function runBuild(config: string, flags: BuildFlags): Promise<number> {
 }
 
 async function runPlan(config: string, flags: { json?: boolean }): Promise<number> {
+  const { planExperiment } = await import('../compile.js');
   const { plan, sources, diagnostics } = await planExperiment(config);
   printDiagnostics(diagnostics, sources);
   if (!plan) {
@@ -94,6 +94,7 @@ async function runPlan(config: string, flags: { json?: boolean }): Promise<numbe
 }
 
 async function runVerify(dir: string, flags: { json?: boolean }): Promise<number> {
+  const { verifyTree } = await import('../verify/index.js');
   const result = await verifyTree(dir);
   if (flags.json) printJson(result);
   else if (result.ok) process.stdout.write(`${dir}: ${result.bundles} bundle${result.bundles === 1 ? '' : 's'} intact.\n`);
