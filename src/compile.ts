@@ -21,6 +21,7 @@ import { builtinTemplate, loadProfile, loadTemplate, type TemplateSource } from 
 import { renderTemplates, type RenderContext } from './render/index.js';
 import { freezeValue } from './resolve/deferred.js';
 import { resolveConfig } from './resolve/index.js';
+import { eeIdentifier } from './resolve/namespaces.js';
 import { LAYOUT, type BuildPlan, type BundleFile, type BundlePlan, type Combination, type HostProfile, type LoadedYaml, type Mapping, type Scheduler } from './types.js';
 import { isSetting, setting, validateDocument } from './validate/index.js';
 import { schemaVersion } from './validate/ajv.js';
@@ -291,7 +292,7 @@ export interface BundleHead {
 function nameBundle(s: NamingInputs, combo: Combination, diagnostics: Diagnostic[]): string | undefined {
   let id = bundleId(combo.params, s.varying);
   if (typeof s.r.config.identifier === 'string') {
-    const first = resolveConfig({ config: bundleConfig(s.r.config, combo.params), host: s.r.profile, loaded: s.r.loaded, bundle: { id, index: combo.index } });
+    const first = resolveConfig({ config: bundleConfig(s.r.config, combo.params), host: s.r.profile, loaded: s.r.loaded, bundle: { id, index: combo.index, ee: eeIdentifier(combo.params) } });
     if (!first.config || hasErrors(first.diagnostics)) {
       diagnostics.push(...first.diagnostics);
       return undefined;
@@ -373,7 +374,7 @@ export function renderBundles(s: BundleInputs, heads: readonly BundleHead[]): { 
   const todo: { at: number; config: Mapping; usedEnv: ReturnType<typeof resolveConfig>["usedEnv"]; deferredEnv: ReturnType<typeof resolveConfig>["deferredEnv"]; ctx: RenderContext }[] = [];
   for (const [i, head] of heads.entries()) {
     const { id, index, params } = head;
-    const resolved = resolveConfig({ config: bundleConfig(s.config, params), host: s.profile, loaded: s.loaded, bundle: { id, index } });
+    const resolved = resolveConfig({ config: bundleConfig(s.config, params), host: s.profile, loaded: s.loaded, bundle: { id, index, ee: eeIdentifier(params) } });
     out[i]!.diagnostics.push(...resolved.diagnostics);
     if (!resolved.config || hasErrors(resolved.diagnostics)) continue;
     todo.push({
@@ -386,7 +387,7 @@ export function renderBundles(s: BundleInputs, heads: readonly BundleHead[]): { 
         config: resolved.config,
         host: s.profile,
         directives: mergeDirectives(s.profile, params, setting<Mapping>(resolved.config, 'resources')),
-        bundle: { id, index, script },
+        bundle: { id, index, script, ee: eeIdentifier(params) },
         scheduler: s.template.scheduler,
         strict: s.strict,
       },

@@ -28,7 +28,7 @@ export interface RenderContext {
   host: HostProfile;
   /** Merged: host.defaults < host.directives[experiment.directive ?? experiment.card_name ?? experiment.gpu (when listed)] < config.resources. */
   directives: DirectiveSet & Resources;
-  bundle: { id: string; index: number; script: string };
+  bundle: { id: string; index: number; script: string; ee?: string };
   scheduler: Scheduler;
   /** Warn about every placeholder-shaped text left as written, not just near misses. */
   strict?: boolean;

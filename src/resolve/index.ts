@@ -47,7 +47,7 @@ export interface ResolveInput {
   host: HostProfile;
   /** The loaded config, for positions of the strings holding a reference. */
   loaded: LoadedYaml;
-  bundle: { id: string; index: number };
+  bundle: { id: string; index: number; ee?: string };
 }
 
 export interface ResolveResult {

@@ -7,6 +7,20 @@
 import { createHash } from 'node:crypto';
 import type { HostProfile, Mapping, Value } from '../types.js';
 
+/**
+ * The job name cloudmesh-ee gives a combination, its `{ee.identifier}`: every experiment key
+ * in order, as `key_value`, joined by `_` (cloudmesh-ee experimentexecutor.py,
+ * `_generate_bootstrapping`), values as Python prints them (True, False, None). Computed from
+ * the combination's own values (not the card_name eegen adds, as cloudmesh adds it later).
+ * eegen's bundle directories keep their own names (bundle/id.ts).
+ */
+export function eeIdentifier(params: Mapping): string {
+  const py = (v: Value): string => (v === true ? 'True' : v === false ? 'False' : v === null ? 'None' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  return Object.entries(params)
+    .map(([k, v]) => `${k}_${py(v)}`)
+    .join('_');
+}
+
 /** A name-based UUID (RFC 9562 version 5 layout: SHA-1, eegen's namespace) for a bundle of an experiment. */
 export function bundleUuid(config: Mapping, bundleId: string): string {
   const name = typeof config.name === 'string' ? config.name : isMapping(config.application) && typeof config.application.name === 'string' ? config.application.name : '';
@@ -21,7 +35,8 @@ export interface NamespaceInput {
   /** The config (unresolved during resolve, resolved during render). */
   config: Mapping;
   host: HostProfile;
-  bundle: { id: string; index: number; script?: string };
+  /** `ee`: the job name cloudmesh-ee gives this combination (`{ee.identifier}`, see eeIdentifier). */
+  bundle: { id: string; index: number; script?: string; ee?: string };
   /** Directive blocks; templates only. */
   blocks?: { slurm: () => string; lsf: () => string };
 }
@@ -86,7 +101,7 @@ export function classifyReference(path: readonly string[], ns: NamespaceInput): 
     }
     case 'ee':
     case 'sbatch': {
-      if (rest.length === 1 && rest[0] === 'identifier') return { kind: 'value', value: ns.bundle.id };
+      if (rest.length === 1 && rest[0] === 'identifier') return { kind: 'value', value: ns.bundle.ee ?? ns.bundle.id };
       const section = has(root) ? root : has(root === 'ee' ? 'sbatch' : 'ee') ? (root === 'ee' ? 'sbatch' : 'ee') : undefined;
       // cloudmesh-ee wrote a random `ee.uuid` into every job; templates use it to tell jobs
       // apart. eegen's is derived from the experiment and the bundle: unique, and the same

@@ -77,7 +77,8 @@ describe('the seed paper example (fixtures/cloudmask)', () => {
     expect(lastDirective).toBeLessThan(firstCommand);
     // The GPU directives come from the site profile ({slurm.sbatch}): none without --host.
     expect(script).not.toContain('--gres');
-    expect(script).toContain(`#SBATCH --job-name=cloudmask-${FIRST}`);
+    // {ee.identifier} names the job as cloudmesh-ee does: every experiment key, key_value.
+    expect(script).toContain("#SBATCH --job-name=cloudmask-epoch_1_gpu_a100_repeat_1\n");
     expect(script).toContain(`awk -F, '{print "gpu:", $1, "driver:", $2}'`);
     expect(script).toContain('${SLURM_SUBMIT_DIR:-$(cd "$(dirname "$0")" && pwd)}');
     expect(spawnSync('bash', ['-n', path.join(out, FIRST, 'cloudmask.slurm')]).status).toBe(0);
