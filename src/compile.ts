@@ -371,23 +371,22 @@ export function bundleInputs(setup: RenderSetup): BundleInputs {
 export function renderBundles(s: BundleInputs, heads: readonly BundleHead[]): { bundle?: BundlePlan; diagnostics: Diagnostic[] }[] {
   const script = s.template.outputName;
   const out = heads.map(() => ({ diagnostics: [] as Diagnostic[] }) as { bundle?: BundlePlan; diagnostics: Diagnostic[] });
-  const todo: { at: number; config: Mapping; usedEnv: ReturnType<typeof resolveConfig>["usedEnv"]; deferredEnv: ReturnType<typeof resolveConfig>["deferredEnv"]; ctx: RenderContext }[] = [];
+  const todo: { at: number; resolved: ReturnType<typeof resolveConfig>; ctx: RenderContext }[] = [];
   for (const [i, head] of heads.entries()) {
     const { id, index, params } = head;
-    const resolved = resolveConfig({ config: bundleConfig(s.config, params), host: s.profile, loaded: s.loaded, bundle: { id, index, ee: eeIdentifier(params) } });
+    const ee = eeIdentifier(params);
+    const resolved = resolveConfig({ config: bundleConfig(s.config, params), host: s.profile, loaded: s.loaded, bundle: { id, index, ee } });
     out[i]!.diagnostics.push(...resolved.diagnostics);
     if (!resolved.config || hasErrors(resolved.diagnostics)) continue;
     todo.push({
       at: i,
-      config: resolved.config,
-      usedEnv: resolved.usedEnv,
-      deferredEnv: resolved.deferredEnv,
+      resolved,
       ctx: {
         params,
         config: resolved.config,
         host: s.profile,
         directives: mergeDirectives(s.profile, params, setting<Mapping>(resolved.config, 'resources')),
-        bundle: { id, index, script, ee: eeIdentifier(params) },
+        bundle: { id, index, script, ee },
         scheduler: s.template.scheduler,
         strict: s.strict,
       },
@@ -403,7 +402,7 @@ export function renderBundles(s: BundleInputs, heads: readonly BundleHead[]): { 
     o.diagnostics.push(...r.diagnostics);
     if (r.text === undefined || hasErrors(r.diagnostics)) continue;
     const { id, index, params, inputKey } = heads[x.at]!;
-    const frozen = Buffer.from(toYaml(freezeValue(x.config)));
+    const frozen = Buffer.from(toYaml(freezeValue(x.ctx.config)));
     // Every run goes through the wrapper, which records how it started and ended.
     const files: BundleFile[] = [
       { path: script, content: Buffer.from(insertHook(r.text)), mode: 0o755 },
@@ -420,7 +419,7 @@ export function renderBundles(s: BundleInputs, heads: readonly BundleHead[]): { 
       scheduler: s.template.scheduler,
       files,
       inputs: { ...s.fixedInputs, config: sha256(frozen) },
-      env: { used: x.usedEnv, deferred: x.deferredEnv },
+      env: { used: x.resolved.usedEnv, deferred: x.resolved.deferredEnv },
       eegenVersion: EEGEN_VERSION,
       schemaVersion: s.schema,
     });

@@ -159,6 +159,19 @@ function baseRow(b: IndexedBundle): Row {
 
 const short = (h: string | undefined) => (h ? h.slice(0, 12) : 'none recorded');
 
+/** A run's timers and MLCommons results (from its logs) and its result.json (`label` names it in problems), into its row. */
+function addResults(row: Row, logs: string, resultText: string | undefined, schema: object | undefined, label: string, problems: string[]): void {
+  for (const t of parseStopWatch(logs).value) row[`timer.${t.timer}`] = t.seconds ?? t.sum ?? null;
+  const ml = mlResults(parseMlLog(logs).value);
+  if (ml.accuracy !== undefined) row.accuracy = ml.accuracy;
+  if (ml.loss !== undefined) row.loss = ml.loss;
+  if (ml.history) row.history = ml.history as unknown as Value;
+  if (resultText === undefined) return;
+  const r = readResultJson(resultText, schema);
+  for (const p of r.problems) problems.push(`${label}/result.json: ${p.message}`);
+  for (const [k, v] of Object.entries(r.value ?? {})) if (v === null || typeof v !== 'object') put(row, `result.${k}`, v);
+}
+
 /** One bundle's row, from the files its run left in OUT/<bundle>. */
 export async function bundleRow(outDir: string, b: IndexedBundle, st: BundleStatus, opts: { resultSchema?: object }, problems: string[]): Promise<Row> {
   const dir = path.join(outDir, b.dir);
@@ -196,19 +209,10 @@ export async function bundleRow(outDir: string, b: IndexedBundle, st: BundleStat
 
   const since = start && Number.isFinite(Date.parse(start)) ? Date.parse(start) - 1000 : undefined;
   const logs = await logTexts(dir, since);
-  for (const t of parseStopWatch(logs).value) row[`timer.${t.timer}`] = t.seconds ?? t.sum ?? null;
-  const ml = mlResults(parseMlLog(logs).value);
-  if (ml.accuracy !== undefined) row.accuracy = ml.accuracy;
-  if (ml.loss !== undefined) row.loss = ml.loss;
-  if (ml.history) row.history = ml.history as unknown as Value;
-
   const resultText = await runText(path.join(dir, 'result.json'), since);
   if (resultText === undefined && since !== undefined && (await readText(path.join(dir, 'result.json'))) !== undefined) problems.push(`${b.id}/result.json is older than the run that counts (started ${start}): left from an earlier run, not taken`);
-  if (resultText !== undefined) {
-    const r = readResultJson(resultText, opts.resultSchema ?? (await bundleResultSchema(dir, problems)));
-    for (const p of r.problems) problems.push(`${b.id}/result.json: ${p.message}`);
-    for (const [k, v] of Object.entries(r.value ?? {})) if (v === null || typeof v !== 'object') put(row, `result.${k}`, v);
-  }
+  const schema = resultText !== undefined ? (opts.resultSchema ?? (await bundleResultSchema(dir, problems))) : undefined;
+  addResults(row, logs, resultText, schema, b.id, problems);
 
   const fpText = await runText(path.join(dir, RUN_LAYOUT.fingerprint), since);
   const fpEvent = events.find((e) => e.event === 'fingerprint');
@@ -272,16 +276,7 @@ async function attemptRow(outDir: string, b: IndexedBundle, n: number, host: str
   row.end = run.ended ?? null;
   row.duration_s = run.started && run.ended ? Math.round((Date.parse(run.ended) - Date.parse(run.started)) / 10) / 100 : null;
   const logs = [(await readText(path.join(a, 'output.log'))) ?? '', await logTexts(files)].join('\n');
-  for (const t of parseStopWatch(logs).value) row[`timer.${t.timer}`] = t.seconds ?? t.sum ?? null;
-  const ml = mlResults(parseMlLog(logs).value);
-  if (ml.accuracy !== undefined) row.accuracy = ml.accuracy;
-  if (ml.loss !== undefined) row.loss = ml.loss;
-  const resultText = await readText(path.join(files, 'result.json'));
-  if (resultText !== undefined) {
-    const r = readResultJson(resultText, undefined);
-    for (const p of r.problems) problems.push(`${b.id} (run ${n})/result.json: ${p.message}`);
-    for (const [k, v] of Object.entries(r.value ?? {})) if (v === null || typeof v !== 'object') put(row, `result.${k}`, v);
-  }
+  addResults(row, logs, await readText(path.join(files, 'result.json')), undefined, `${b.id} (run ${n})`, problems);
   row.bundleHash = b.hash;
   const runHash = run.content ?? submitted.hash;
   if (runHash) row.runHash = runHash;

@@ -1,5 +1,6 @@
 /** Checks on a rendered script, whatever produced it. */
 import { diag, type Diagnostic } from '../diagnostics/index.js';
+import { firstCommandOffset } from '../shell/directive.js';
 import { scanShell } from '../shell/scan.js';
 import { RENDER_CODES as C } from './codes.js';
 
@@ -28,17 +29,12 @@ function atTopLevel(lines: string[], candidates: number[]): Set<number> {
 export function checkDirectivePlacement(text: string, outputName: string, templateFile: string): Diagnostic[] {
   const out: Diagnostic[] = [];
   const lines = text.split('\n');
-  let first = -1;
+  const at = firstCommandOffset(text);
+  if (at >= text.length) return out;
+  let first = 0;
+  for (let k = text.indexOf('\n'); k >= 0 && k < at; k = text.indexOf('\n', k + 1)) first++;
   const candidates: number[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (first < 0) {
-      const t = line.trim();
-      if (t !== '' && !t.startsWith('#')) first = i;
-      continue;
-    }
-    if (/^#(SBATCH|BSUB)\b/.test(line)) candidates.push(i);
-  }
+  for (let i = first + 1; i < lines.length; i++) if (/^#(SBATCH|BSUB)\b/.test(lines[i]!)) candidates.push(i);
   if (!candidates.length) return out;
   const top = atTopLevel(lines, candidates);
   for (const i of candidates) {

@@ -150,26 +150,16 @@ function placeWords(text: string, words: { v: Carried; line: number }[], t: Temp
   });
 }
 
-/** The data a template sees, as JSON text for the sandbox (`it.sh` is the sandbox's own). */
-function templateData(it: Record<string, unknown>): string {
-  if (!('sh' in it)) return JSON.stringify(it);
-  const { sh: _sh, ...data } = it;
-  return JSON.stringify(data);
-}
 
 /** A batch aims at this share of the time limit, from the template's measured render time. */
 const BATCH_MS = 50;
 const MAX_BATCH = 64;
 
-/** Render one bundle's script (see renderEtaMany). */
-export function renderEta(t: TemplateSource, it: Record<string, unknown>): { text?: string; diagnostics: Diagnostic[] } {
-  return renderEtaMany(t, [it])[0]!;
-}
-
 /**
  * Render several bundles' scripts with one template. Renders go to the sandbox in batches
  * (a first one of one bundle, then as many as fit in BATCH_MS at the speed measured so
- * far), so a slow template still gets the whole time limit per bundle.
+ * far), so a slow template still gets the whole time limit per bundle. Each context
+ * crosses as JSON text (`it.sh` is the sandbox's own, so contexts hold plain data only).
  */
 export function renderEtaMany(t: TemplateSource, its: readonly Record<string, unknown>[]): { text?: string; diagnostics: Diagnostic[] }[] {
   const c = compile(t);
@@ -182,7 +172,7 @@ export function renderEtaMany(t: TemplateSource, its: readonly Record<string, un
       continue;
     }
     const n = Math.min(its.length - out.length, c.rendered ? Math.max(1, Math.min(MAX_BATCH, Math.floor(BATCH_MS / Math.max(c.msPerRender, 1e-3)))) : 1);
-    const data = its.slice(out.length, out.length + n).map(templateData);
+    const data = its.slice(out.length, out.length + n).map((it) => JSON.stringify(it));
     const t0 = performance.now();
     const r = renderInSandbox(c.t, data);
     if ('timeout' in r) {

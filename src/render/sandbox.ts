@@ -151,8 +151,8 @@ const RUNTIME = String.raw`'use strict';
   Object.defineProperty(G, '__eegen_run', { value: run });
   Object.defineProperty(G, '__eegen_put', { value: put });
 
-  // Freeze every intrinsic reachable from the global object, then the global itself.
-  // (The global object cannot be frozen, only kept from growing: it is left out of the walk.)
+  // Freeze every intrinsic reachable from the global object (the global itself cannot be
+  // frozen: it is left out of the walk, and its own properties made read-only below).
   const seen = new Set([G]);
   const freeze = (o) => {
     if ((typeof o !== 'object' && typeof o !== 'function') || o === null || seen.has(o)) return;

@@ -21,7 +21,7 @@
  * them, and are refused where nothing expands them (directives, quoted here-documents).
  */
 import { hasDeferred, splitDeferred } from '../resolve/deferred.js';
-import { directiveKind, placeDirectiveValue, startsDirective, verifyDirectiveLine, type DirectiveKind } from './directive.js';
+import { directiveKind, firstCommandOffset, placeDirectiveValue, startsDirective, verifyDirectiveLine, type DirectiveKind } from './directive.js';
 import { checkText, isBareWord, shellQuote, ShellQuoteError } from './quote.js';
 import type { Slot } from './scan.js';
 
@@ -260,15 +260,3 @@ export function substituteSlots(text: string, slots: readonly Slot[], valueOf: (
   return { text: out, failures };
 }
 
-/** Offset of the first line that is neither blank nor a comment (where directives end); the text's length if none. */
-function firstCommandOffset(text: string): number {
-  let at = 0;
-  while (at < text.length) {
-    const nl = text.indexOf('\n', at);
-    const end = nl < 0 ? text.length : nl;
-    const t = text.slice(at, end).trim();
-    if (t !== '' && !t.startsWith('#')) return at;
-    at = end + 1;
-  }
-  return text.length;
-}

@@ -182,3 +182,19 @@ export function verifyDirectiveLine(template: string, markers: string[], values:
     }
   }
 }
+
+/**
+ * Offset of the first line that is neither blank nor a comment: the first command, where
+ * sbatch and bsub stop reading directives; the text's length if there is none.
+ */
+export function firstCommandOffset(text: string): number {
+  let at = 0;
+  while (at < text.length) {
+    const nl = text.indexOf('\n', at);
+    const end = nl < 0 ? text.length : nl;
+    const t = text.slice(at, end).trim();
+    if (t !== '' && !t.startsWith('#')) return at;
+    at = end + 1;
+  }
+  return text.length;
+}

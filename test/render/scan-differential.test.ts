@@ -91,7 +91,7 @@ function filesUnder(dir: string): string[] {
 
 const TEMPLATE_FILES = ['templates', 'fixtures', 'test/render/fixtures'].flatMap((d) => filesUnder(path.join(ROOT, d)));
 
-/** An Eta template as renderEta scans it: `<%= %>` tags become value tokens, other tags vanish. */
+/** An Eta template as render/eta.ts scans it: `<%= %>` tags become value tokens, other tags vanish. */
 function etaAsTokens(text: string): string {
   let k = 0;
   return text.replace(/<%=[\s\S]*?%>/g, () => `\u0001${k++}\u0002`).replace(/<%[\s\S]*?%>\n?/g, '');
