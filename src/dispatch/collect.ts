@@ -441,8 +441,10 @@ async function allRuns(outDir: string, bundles: readonly IndexedBundle[], curren
   }
   const order = new Map(bundles.map((b, i) => [b.id, i]));
   const seen = new Set<string>();
+  // One run is one row: the same job id can name two runs (a local host's process ids are
+  // reused), so the run's number and start time are part of what identifies it.
   const unique = rows.filter((r) => {
-    const key = `${String(r.id)}\0${String(r.host)}\0${String(r.jobId)}\0${String(r.bundleHash)}`;
+    const key = [r.id, r.host, r.jobId, r.bundleHash, r.run, r.start].map(String).join('\0');
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

@@ -173,6 +173,27 @@ describe.skipIf(skipWithout('ssh', 'slurm', 'rsync'))('running a sweep again kee
     expect(existsSync(path.join(view, b0.id, 'eegen-run.attempt-1'))).toBe(false);
   }, 300_000);
 
+  it('two runs with the same job id (a local process id reused) are still two rows of results-all', async () => {
+    const work = tmpDir('eegen-rerun-work-');
+    const ex = await buildExample({ edit: edit('bash') });
+    const h = (await inventory(ex.dir, `hosts:\n  here: {kind: local, workdir: ${work}/here, slots: 4}\n`)).get('here')!;
+    await submit({ out: ex.out, hosts: [h] });
+    await waitFinished(ex.out, [h], 120_000);
+    const again = await submit({ out: ex.out, hosts: [h], retry: ['all'] });
+    expect(again.hosts[0]!.submitted).toHaveLength(12);
+    await waitFinished(ex.out, [h], 120_000);
+    // The earlier run of every bundle got the job id its rerun has now, as pid reuse would give.
+    const view = workdirOf(h, ex.out);
+    for (const s of again.hosts[0]!.submitted) {
+      const record = path.join(view, s.id, 'eegen-run.attempt-1', 'jobid');
+      const lines = readFileSync(record, 'utf8').split('\n');
+      writeFileSync(record, [s.jobId, ...lines.slice(1)].join('\n'));
+    }
+    const c = await collect({ out: ex.out, hosts: [h] });
+    expect(c.allRows).toHaveLength(24);
+    expect(c.allRows.map((r) => r.run)).toEqual(Array.from({ length: 24 }, (_, i) => (i % 2) + 1));
+  }, 300_000);
+
   it('the CLI: --retry takes failed, changed, all (comma-separated); anything else is EG9002', async () => {
     const ex = await buildExample({ edit: edit('bash') });
     const bad = eegen(['submit', ex.out, '--retry', 'everything']);
