@@ -143,3 +143,17 @@ export const LAYOUT = {
   stateDir: '.eegen',
   ledger: '.eegen/ledger.jsonl',
 } as const;
+
+/**
+ * What a build reports while it runs, to one `onEvent` callback: the CLI's progress bars
+ * and `--json` lines, the workflow coordinator and the service's event stream consume the
+ * same values. The dispatcher's events (`DispatchEvent`) and the union of both
+ * (`EegenEvent`) are exported from the package index.
+ */
+export type BuildEvent =
+  /** Combinations planned and rendered so far, of `total`. */
+  | { type: 'compile'; done: number; total: number }
+  /** Bundles written (or found unchanged) so far, of `total`. */
+  | { type: 'write'; done: number; total: number }
+  /** A diagnostic, as soon as it is known (errors stop the build; warnings do not). */
+  | { type: 'diagnostic'; diagnostic: Diagnostic };

@@ -125,8 +125,11 @@ describe.skipIf(skipWithout('ssh', 'slurm', 'rsync'))('run states on local, ssh 
       // The built-in template's EXIT trap did print "status=done progress=100" when TERM came.
       // The bundle's directory on the host: its id, or its id and content (`<id>-<hash12>`).
       const onHost = readdirSync(path.join(work, 'cluster')).find((d) => /^lr-1_epochs-20_repeat-1(-[0-9a-f]{12})?$/.test(d))!;
-      const outFile = readFileSync(path.join(work, 'cluster', onHost, `slurm-${limited.jobId!.replace('slurm:', '')}.out`), 'utf8');
-      expect(outFile).toContain('status=done progress=100');
+      // Slurm reports TIMEOUT as soon as it signals the job: the trap's line lands a moment later.
+      const outPath = path.join(work, 'cluster', onHost, `slurm-${limited.jobId!.replace('slurm:', '')}.out`);
+      await until('the EXIT trap\'s line in the job output', () => (readFileSync(outPath, 'utf8').includes('status=done progress=100') ? true : undefined), 20_000, 250);
+      // ...and with that line there, the progress shown is still the last one the application reported.
+      expect((await status({ out, hosts: [cluster], only: ['lr-1_epochs-20_repeat-1'] })).bundles[0]).toMatchObject({ state: 'timeout', progress: 40 });
       const last = eegen(['collect', out, '--hosts', hostsFile, '--host', 'here,box,cluster']);
       expect(last.code, last.stderr).toBe(0);
       expect(last.stdout).not.toContain('not finished');
