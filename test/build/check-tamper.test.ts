@@ -17,7 +17,8 @@ const B = 'epoch-30_gpu-v100_repeat-2';
 function flipSameSize(file: string): void {
   const before = statSync(file);
   const buf = readFileSync(file);
-  buf[Math.floor(buf.length / 2)] ^= 0x01;
+  const mid = Math.floor(buf.length / 2);
+  buf[mid] = buf[mid]! ^ 0x01;
   writeFileSync(file, buf);
   utimesSync(file, before.atime, before.mtime); // what a careful tamperer does
 }

@@ -21,7 +21,7 @@ async function buildText(config: string, template?: string) {
   const r = await build({ config: path.join(dir, 'config.yaml'), ...(template ? { template: path.join(dir, 'job.in.sh') } : {}), out: path.join(dir, 'out') });
   const first = r.plan?.bundles[0];
   const script = first && r.ok ? readFileSync(path.join(dir, 'out', first.dir, first.script), 'utf8') : undefined;
-  return { r, script, codes: r.diagnostics.filter((d) => d.severity !== 'info').map((d) => `${d.code}:${d.severity}`) };
+  return { r, script, codes: r.diagnostics.map((d) => `${d.code}:${d.severity}`) };
 }
 
 describe('users\' own keys named like eegen settings', () => {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { build } from '../../src/build.js';
 import { collect, submit, type HostEntry } from '../../src/dispatch/index.js';
-import { paramColumn, RESERVED_COLUMNS, RESERVED_PREFIXES, toCsv } from '../../src/dispatch/collect.js';
+import { paramColumn, RESERVED_COLUMNS, RESERVED_PREFIXES, toCsv, type Row } from '../../src/dispatch/collect.js';
 import { LOCAL_HOST } from '../../src/dispatch/hosts.js';
 import { readIndex } from '../../src/dispatch/outdir.js';
 import { skipWithout, testEnv } from '../support/env.js';
@@ -184,7 +184,7 @@ describe('result columns never collide with parameters', () => {
   });
 
   it('toCsv quotes header names and values: a strict CSV parser reads back every cell', () => {
-    const rows = [
+    const rows: Row[] = [
       { id: 'b1', 'a,b': 'v,1', 'q"uote': 'he said "hi"', 'line\nbreak': 'x\ny', state: 'done' },
       { id: 'b2', 'a,b': '', 'q"uote': null, 'line\nbreak': 'z', state: 'failed', extra: { k: [1, 2] } },
     ];
