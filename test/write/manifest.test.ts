@@ -1,24 +1,16 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { finalizeBundle, sha256, parseChecksums, parseManifest } from '../../src/write/manifest.js';
 import { WriteError } from '../../src/write/codes.js';
+import { expectBaseline as expectBaselineFile } from '../support/baseline.js';
 import { makeDraft } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const update = process.env.EEGEN_UPDATE_BASELINES === '1';
 
-/** Compare with a recorded baseline; EEGEN_UPDATE_BASELINES=1 (or a missing file) records it. */
+/** Compare with golden/<name> (test/support/baseline.ts: a missing file fails; EEGEN_UPDATE_BASELINES=1 records it). */
 async function expectBaseline(name: string, actual: string): Promise<void> {
-  const file = join(here, 'golden', name);
-  const expected = await readFile(file, 'utf8').catch(() => undefined);
-  if (update || expected === undefined) {
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, actual);
-    return;
-  }
-  expect(actual).toBe(expected);
+  expectBaselineFile(join(here, 'golden', name), actual);
 }
 
 const text = (b: ReturnType<typeof finalizeBundle>, path: string) => b.files.find((f) => f.path === path)!.content.toString('utf8');
