@@ -7,7 +7,7 @@
 import { diag, nearest, type Diagnostic } from '../diagnostics/index.js';
 import { deferredRef } from '../resolve/deferred.js';
 import { classifyReference, followValue, isMapping, type NamespaceInput, type Reference } from '../resolve/namespaces.js';
-import { placeholderRoots } from '../resolve/placeholders.js';
+import { placeholderRoots, PROVIDED_NAMESPACES } from '../resolve/placeholders.js';
 import { substituteSlots } from '../shell/context.js';
 import { scalarText, ShellQuoteError } from '../shell/quote.js';
 import { blockingProblems, scanShell, type ShellScan, type Slot } from '../shell/scan.js';
@@ -44,7 +44,8 @@ export function renderCloudmesh(t: TemplateSource, ctx: RenderContext): { text?:
     return { diagnostics };
   }
   const config = templateConfig(ctx);
-  const roots = placeholderRoots(config);
+  let rootSet: Set<string> | undefined;
+  const roots = (): Set<string> => (rootSet ??= placeholderRoots(config));
   const block = (scheduler: 'slurm' | 'lsf'): string => directiveBlock(scheduler, ctx.directives);
   const ns: NamespaceInput = { config, host: ctx.host, bundle: ctx.bundle, blocks: { slurm: () => block('slurm'), lsf: () => block('lsf') } };
   let failed = false;
@@ -56,11 +57,14 @@ export function renderCloudmesh(t: TemplateSource, ctx: RenderContext): { text?:
 
   const valueOf = (slot: Slot): string | { raw: string } | undefined => {
     const root = slot.path[0]!;
-    if (!roots.has(root)) {
+    // Most placeholders name a config key (experiment's included): what classifyReference
+    // and followValue would say, without building the reference (a sweep asks it millions of times).
+    if (Object.hasOwn(config, root) && !SPECIAL_ROOTS.has(root)) return textOf(slot, followValue(config[root]!, root, slot.path.length > 1 ? slot.path.slice(1) : NO_SEGMENTS), false);
+    if (!PROVIDED.has(root)) {
       if (ctx.strict) {
         // `{epoch}` for a swept key most likely means `{experiment.epoch}`.
         const swept = Object.hasOwn(ctx.params, root);
-        const close = swept ? 'experiment' : nearest(root, roots);
+        const close = swept ? 'experiment' : nearest(root, roots());
         const near = close && [close, ...slot.path.slice(swept ? 0 : 1)].join('.');
         diagnostics.push(
           diag(C.leftAsText, `{${slot.name}} on line ${slot.line} is left as written: "${root}" is not a config key or namespace.`, at(slot), near ? `Did you mean {${near}}?` : `Placeholders start with a config key or one of: experiment, os, ee, identifier, host, bundle, slurm, lsf.`, 'warning'),
@@ -68,7 +72,7 @@ export function renderCloudmesh(t: TemplateSource, ctx: RenderContext): { text?:
         return undefined;
       }
       // Only dotted names with a longish first segment: `{obj.attr}` in embedded Python is legitimate.
-      const near = slot.path.length > 1 && root.length >= 5 ? nearest(root, roots) : undefined;
+      const near = slot.path.length > 1 && root.length >= 5 ? nearest(root, roots()) : undefined;
       if (near) diagnostics.push(diag(C.nearMissPlaceholder, `{${slot.name}} on line ${slot.line} is left as written: "${root}" is not a config key or namespace.`, at(slot), `Did you mean {${[near, ...slot.path.slice(1)].join('.')}}?`, 'warning'));
       return undefined;
     }
@@ -81,6 +85,11 @@ export function renderCloudmesh(t: TemplateSource, ctx: RenderContext): { text?:
       return fail(diag(C.badDirectiveValue, `{${slot.name}} on line ${slot.line} cannot be built: ${e.message}.`, at(slot), 'Fix the value in the host profile or the config resources.'));
     }
     if (ref.kind === 'config') ref = followValue(config[ref.path[0]!]!, ref.path[0]!, ref.path.slice(1));
+    return textOf(slot, ref, isBlock);
+  };
+
+  /** The text of a classified reference (or a diagnostic). */
+  const textOf = (slot: Slot, ref: Reference, isBlock: boolean): string | { raw: string } | undefined => {
     let value: Value;
     switch (ref.kind) {
       case 'env':
@@ -123,6 +132,11 @@ export function renderCloudmesh(t: TemplateSource, ctx: RenderContext): { text?:
   if (failed || failures.length) return { diagnostics };
   return { text, diagnostics };
 }
+
+/** Roots classifyReference treats specially even when the config has such a key. */
+const SPECIAL_ROOTS = new Set(['os', 'bundle', 'ee', 'sbatch', 'identifier']);
+const PROVIDED: ReadonlySet<string> = new Set(PROVIDED_NAMESPACES);
+const NO_SEGMENTS: readonly string[] = [];
 
 /** Nothing but blanks around the slot on its line. */
 function aloneOnLine(text: string, slot: Slot): boolean {

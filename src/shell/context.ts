@@ -55,17 +55,18 @@ export function placeValue(value: string | Words, slot: Pick<Slot, 'context' | '
     return slot.inBackticks ? words.replace(/[\\`]/g, '\\$&') : words;
   }
   // Sweeps place the same few values in the same positions thousands of times.
-  const key = `${slot.context}${slot.inBackticks ? '`' : ''}\u0000${value}`;
-  const known = placed.get(key);
+  const kind = slot.inBackticks ? `${slot.context}\`` : slot.context;
+  const memo = (placed[kind] ??= new Map());
+  const known = memo.get(value);
   if (known !== undefined) return known;
   const out = placeText(value, slot);
-  if (placed.size >= PLACED_MAX) placed.clear();
-  placed.set(key, out);
+  if (memo.size >= PLACED_MAX) memo.clear();
+  memo.set(value, out);
   return out;
 }
 
-/** placeValue's results by position kind and value (a refused value throws each time, so it is never kept). */
-const placed = new Map<string, string>();
+/** placeValue's results by position kind (and backticks), then value (a refused value throws each time, so it is never kept). */
+const placed: Record<string, Map<string, string>> = Object.create(null);
 const PLACED_MAX = 20_000;
 
 function placeText(value: string, slot: Pick<Slot, 'context' | 'inBackticks'>): string {
@@ -129,6 +130,28 @@ function placeText(value: string, slot: Pick<Slot, 'context' | 'inBackticks'>): 
   return slot.inBackticks ? out.replace(/[\\`]/g, '\\$&') : out;
 }
 
+/** What substituteSlots needs to know of each slot that the template alone decides. */
+interface SlotInfo {
+  /** The directive kind of the slot's line (undefined: not a directive line). */
+  kinds: (DirectiveKind | undefined)[];
+  /** The slot starts its line. */
+  atLineStart: boolean[];
+  /** Some check reads output lines by template offsets (directive lines, here-documents). */
+  shifts: boolean;
+}
+
+/** Per scanned template (its slots array), computed once: a sweep substitutes the same slots thousands of times. */
+const slotInfos = new WeakMap<readonly Slot[], SlotInfo>();
+
+function slotInfo(text: string, slots: readonly Slot[]): SlotInfo {
+  let info = slotInfos.get(slots);
+  if (info && info.kinds.length === slots.length) return info;
+  const kinds = slots.map((s) => directiveKind(text.slice(s.lineStart, s.lineEnd)));
+  info = { kinds, atLineStart: slots.map((s) => s.start === 0 || text[s.start - 1] === '\n'), shifts: kinds.some(Boolean) || slots.some((s) => s.heredocs.length > 0) };
+  slotInfos.set(slots, info);
+  return info;
+}
+
 export interface SlotFailure {
   slot: Slot;
   error: ShellQuoteError;
@@ -143,23 +166,24 @@ export interface SlotFailure {
 export function substituteSlots(text: string, slots: readonly Slot[], valueOf: (slot: Slot) => string | Words | { raw: string } | undefined /* may throw ShellQuoteError */): { text: string; failures: SlotFailure[] } {
   const failures: SlotFailure[] = [];
   const parts: string[] = [];
-  /** Output offset shift after each slot, to find a template line in the output. */
+  const info = slotInfo(text, slots);
+  /** Output offset shift after each slot, to find a template line in the output (kept only when a check needs it). */
   const shifts: { end: number; shift: number }[] = [];
-  /** Values placed by eegen's quoting (not raw blocks): where they landed in the output. */
-  const placedAt: { slot: Slot; value: string; outStart: number; placed: string }[] = [];
+  /** Values placed by eegen's quoting (not raw blocks) that a check below reads: where they landed in the output. */
+  const placedAt: { slot: Slot; kind: DirectiveKind | undefined; value: string; outStart: number; placed: string }[] = [];
   let shift = 0;
   let last = 0;
   // The output of the current line up to `lineLast` in the template (for directive lines).
   let lineOf = -1;
-  let lineKind: DirectiveKind | undefined;
   let lineOut = '';
   let lineLast = 0;
-  for (const slot of slots) {
+  for (let i = 0; i < slots.length; i++) {
+    const slot = slots[i]!;
+    const lineKind = info.kinds[i];
     parts.push(text.slice(last, slot.start));
     last = slot.start;
     if (slot.lineStart !== lineOf) {
       lineOf = slot.lineStart;
-      lineKind = directiveKind(text.slice(slot.lineStart, slot.lineEnd));
       lineOut = '';
       lineLast = slot.lineStart;
     }
@@ -178,10 +202,11 @@ export function substituteSlots(text: string, slots: readonly Slot[], valueOf: (
           if (lineKind && !isBareWord(s)) throw new ShellQuoteError('unsafe', 'the line starts with a scheduler directive, so only a plain value (letters, digits and _@%+=:,./-) can be placed here');
           placed = placeValue(value, slot);
         }
-        placedAt.push({ slot, value: s, outStart: shift + slot.start, placed });
+        // Read below: values on directive lines, and values that start a line (at one's start, or by a newline).
+        if (lineKind || info.atLineStart[i] || placed.includes('\n')) placedAt.push({ slot, kind: lineKind, value: s, outStart: shift + slot.start, placed });
       }
       parts.push(placed);
-      lineOut += text.slice(lineLast, slot.start) + placed;
+      if (lineKind) lineOut += text.slice(lineLast, slot.start) + placed;
       lineLast = slot.end;
       shift += placed.length - (slot.end - slot.start);
       last = slot.end;
@@ -189,7 +214,7 @@ export function substituteSlots(text: string, slots: readonly Slot[], valueOf: (
       if (!(e instanceof ShellQuoteError)) throw e;
       failures.push({ slot, error: e });
     }
-    shifts.push({ end: slot.end, shift });
+    if (info.shifts) shifts.push({ end: slot.end, shift });
   }
   parts.push(text.slice(last));
   const out = parts.join('');
@@ -220,7 +245,7 @@ export function substituteSlots(text: string, slots: readonly Slot[], valueOf: (
   // Re-read each directive line holding values the way the scheduler does.
   const byLine = new Map<number, typeof placedAt>();
   for (const p of placedAt) {
-    if (!directiveKind(text.slice(p.slot.lineStart, p.slot.lineEnd))) continue;
+    if (!p.kind) continue;
     const l = byLine.get(p.slot.lineStart) ?? [];
     l.push(p);
     byLine.set(p.slot.lineStart, l);
