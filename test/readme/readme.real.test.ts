@@ -128,7 +128,7 @@ describe('every fenced block of the README is executed', () => {
     it(`${file}: every block has an entry in BLOCKS, every entry a block`, () => {
       const unmapped = blocksOf(file)
         .filter((b) => !entryFor(file, b))
-        .map((b) => `${file}:${b.line}: a \`\`\`${b.lang} block starting ${JSON.stringify(b.text.split('\n')[0])} is executed by nobody: add { file: '${file}', first: <that line>, how: {...} } to BLOCKS in test/readme/readme.test.ts (kinds: run, build, errors, hosts, dispatch, equals-file)`);
+        .map((b) => `${file}:${b.line}: a \`\`\`${b.lang} block starting ${JSON.stringify(b.text.split('\n')[0])} is executed by nobody: add { file: '${file}', first: <that line>, how: {...} } to BLOCKS in test/readme/readme.real.test.ts (kinds: run, build, errors, hosts, dispatch, equals-file)`);
       expect(unmapped, unmapped.join('\n')).toEqual([]);
       const firsts = new Set(blocksOf(file).map((b) => b.text.split('\n')[0]));
       const stale = BLOCKS.filter((e) => e.file === file && !firsts.has(e.first)).map((e) => `BLOCKS entry ${JSON.stringify(e.first)} matches no block of ${file}: update or remove it`);

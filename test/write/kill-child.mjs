@@ -1,4 +1,4 @@
-// Child of atomic.test.ts: rewrites the output dir between plan B and plan A (with prune)
+// Child of atomic.real.test.ts: rewrites the output dir between plan B and plan A (with prune)
 // until it is killed. Argv: <dir of transpiled src> <outDir> <n>.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
