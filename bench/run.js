@@ -7,10 +7,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build, compile, plan } from '../dist/index.js';
+import { build, cancel, compile, loadInventory, plan, realRunner, status, submit } from '../dist/index.js';
 import { writeBuild } from '../dist/write/index.js';
-import { cancel, loadInventory, status, submit } from '../dist/dispatch/index.js';
-import { realRunner } from '../dist/dispatch/process.js';
 import { execSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 

@@ -1,19 +1,22 @@
-/** The dispatcher commands: submit, status, cancel, collect, and run (all of them in a row). */
+/**
+ * The dispatcher commands: submit, status, cancel, collect, and run (all of them in a row).
+ * Only parsing and printing: every step is a library call (src/dispatch), `--watch` is
+ * `watch()`, `run` is `runSweep()`. Ctrl-C aborts the call (AbortSignal): what is on the
+ * hosts and in OUT is then what kill -9 would leave, and the exit code is 130.
+ */
 import type { Command as Program } from 'commander';
 import { formatDiagnostics, type Diagnostic, SourceSet, hasErrors } from '../diagnostics/index.js';
-import type { BundleStatus, HostEntry, Inventory, RetryWhat } from '../dispatch/index.js';
-import { FINAL_STATES } from '../dispatch/types.js';
+import type { BundleStatus, EegenEvent, HostEntry, HostError, Inventory, RetryWhat } from '../dispatch/index.js';
 import { Exit } from './exit.js';
-import { formatPending, formatStatus, formatSubmit, formatTable, stateCounts } from './format-dispatch.js';
+import { formatLogs, formatPending, formatStatus, formatSubmit, formatSubmitHost, formatTable, formatWatch, stateCounts } from './format-dispatch.js';
 import { quoteLiteral } from '../shell/quote.js';
 
 /**
- * The dispatcher (and zx, which it runs commands with) is loaded when a dispatch command
- * runs, not for every eegen command: `eegen build` starts ~90 ms sooner.
+ * The dispatcher (and zx, which it runs commands with, on its first command) is loaded
+ * when a dispatch command runs, not for every eegen command: `eegen build` starts ~90 ms sooner.
  */
-let dispatchModules: Promise<typeof import('../dispatch/index.js') & typeof import('../dispatch/process.js')> | undefined;
-const dispatch = () => (dispatchModules ??= Promise.all([import('../dispatch/index.js'), import('../dispatch/process.js')]).then(([a, b]) => ({ ...a, ...b })));
-
+let dispatchModule: Promise<typeof import('../dispatch/index.js')> | undefined;
+const dispatch = () => (dispatchModule ??= import('../dispatch/index.js'));
 
 interface HostFlags {
   host?: string[];
@@ -32,7 +35,7 @@ function fail(diagnostics: Diagnostic[], sources?: SourceSet): never {
 async function inventoryFor(out: string, flags: HostFlags): Promise<{ inv: Inventory; named: HostEntry[] }> {
   const d = await dispatch();
   const sources = new SourceSet();
-  const file = d.findHostsFile(flags.hosts, out);
+  const file = d.findHostsFile(flags.hosts, out, process.cwd());
   const { inventory, diagnostics } = await d.loadInventory(file, sources);
   if (!inventory || hasErrors(diagnostics)) fail(diagnostics, sources);
   const { hosts, diagnostics: pick } = d.pickHosts(inventory, flags.host ?? []);
@@ -48,20 +51,54 @@ function statusJson(bundles: BundleStatus[]): unknown {
   return bundles.map((b) => ({ ...b, id: b.id, host: b.host ?? null, state: b.state, jobId: b.jobId ?? null, exitCode: b.exitCode ?? null }));
 }
 
-async function watchStatus(out: string, hosts: HostEntry[], flags: HostFlags & { interval?: string }, until: (b: BundleStatus[]) => boolean): Promise<BundleStatus[]> {
+function warnHosts(errors: readonly HostError[]): void {
+  for (const e of errors) process.stderr.write(`warning: ${e.host}: ${e.error}${e.diagnostic.code ? ` [${e.diagnostic.code}]` : ''}\n`);
+}
+
+/** States `status --exit-code` fails on: the run ended, and not well (cancelled is asked for: not a failure). */
+const BAD = new Set(['failed', 'killed', 'timeout', 'oom', 'lost']);
+const anyBad = (bs: readonly BundleStatus[]): boolean => bs.some((b) => BAD.has(b.state));
+
+/** An AbortSignal that Ctrl-C (SIGINT) or SIGTERM aborts, for the length of one command. */
+function interruptSignal(): { signal: AbortSignal; done: () => void } {
+  const ac = new AbortController();
+  const onSignal = (): void => ac.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return { signal: ac.signal, done: () => (process.off('SIGINT', onSignal), process.off('SIGTERM', onSignal)) };
+}
+
+/** Run a command's body with an interrupt signal; an abort ends with exit code 130. */
+async function interruptible(body: (signal: AbortSignal) => Promise<never>): Promise<never> {
   const d = await dispatch();
-  const interval = Math.max(0.2, Number(flags.interval ?? 2)) * 1000;
+  const { signal, done } = interruptSignal();
+  try {
+    return await body(signal);
+  } catch (e) {
+    if (d.isAbortError(e)) {
+      process.stderr.write('eegen: interrupted; what was submitted stays submitted (eegen status shows it).\n');
+      throw new Exit(130);
+    }
+    throw e;
+  } finally {
+    done();
+  }
+}
+
+/** `status --watch`: redraw on a terminal (fitted to its size), else one line per change. */
+async function watchStatus(out: string, hosts: HostEntry[], flags: HostFlags & { interval?: string }, signal: AbortSignal): Promise<BundleStatus[]> {
+  const d = await dispatch();
   const tty = process.stdout.isTTY === true && !flags.json;
   let last = '';
-  for (;;) {
-    const r = await d.status({ out, hosts, ...(flags.only ? { only: flags.only } : {}) });
-    const text = formatStatus(r.bundles, r.hostErrors);
-    if (tty) process.stdout.write(`\x1b[H\x1b[2J${text}\n`);
-    else if (!flags.json && stateCounts(r.bundles) !== last) process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${stateCounts(r.bundles)}\n`);
-    last = stateCounts(r.bundles);
-    if (until(r.bundles)) return r.bundles;
-    await new Promise((res) => setTimeout(res, interval));
+  let bundles: BundleStatus[] = [];
+  for await (const u of d.watch({ out, hosts, ...(flags.only ? { only: flags.only } : {}), intervalMs: Math.max(0.2, Number(flags.interval ?? 2)) * 1000, signal })) {
+    bundles = u.bundles;
+    if (tty) process.stdout.write(`\x1b[H\x1b[2J${formatWatch(u.bundles, u.hostErrors, process.stdout.rows ?? 24, process.stdout.columns ?? 80)}\n`);
+    else if (!flags.json && stateCounts(u.bundles) !== last) process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${stateCounts(u.bundles)}\n`);
+    last = stateCounts(u.bundles);
   }
+  if (signal.aborted) throw new (await dispatch()).AbortError();
+  return bundles;
 }
 
 /** The command that collects again with the same selection (shell-quoted). */
@@ -73,8 +110,6 @@ function collectAgain(out: string, flags: HostFlags & { exclude?: string[] }): s
   for (const e of flags.exclude ?? []) words.push('--exclude', e);
   return words.map(quoteLiteral).join(' ');
 }
-
-const allFinal = (bs: BundleStatus[]): boolean => bs.every((b) => FINAL_STATES.has(b.state) || b.state === 'built' || b.state === 'synced');
 
 export function addDispatchCommands(cmd: Program): void {
   const hostOptions = (c: Program): Program =>
@@ -88,7 +123,7 @@ export function addDispatchCommands(cmd: Program): void {
     .option('--array', 'submit as job arrays on slurm/lsf hosts')
     .option('--retry <what>', 'run bundles again whose run ended: "failed" (failed, killed, cancelled, timeout, oom, lost), "changed" (rebuilt since submitted), "all" (a second series); comma-separated; earlier runs are kept')
     .option('-n, --dry-run', 'print the exact commands; run nothing')
-    .addHelpText('after', '\nExamples:\n  eegen submit out --host local\n  eegen submit out --host cluster --array\n  eegen submit out --host box1,box2    # split the sweep between two hosts\n  eegen submit out --host cluster --retry failed\n  eegen submit out --host cluster --retry changed   # after a rebuild\n  eegen submit out --host cluster --retry all       # a second series; results-all.csv keeps both')
+    .addHelpText('after', '\nCtrl-C stops it safely: each bundle is then submitted once or not at all; submit again for the rest.\n\nExamples:\n  eegen submit out --host local\n  eegen submit out --host cluster --array\n  eegen submit out --host box1,box2    # split the sweep between two hosts\n  eegen submit out --host cluster --retry failed\n  eegen submit out --host cluster --retry changed   # after a rebuild\n  eegen submit out --host cluster --retry all       # a second series; results-all.csv keeps both')
     .action(async (out: string, flags: HostFlags & { array?: boolean; retry?: string; dryRun?: boolean }) => {
       const d = await dispatch();
       const { inv, named } = await inventoryFor(out, flags);
@@ -97,35 +132,43 @@ export function addDispatchCommands(cmd: Program): void {
       if (flags.retry !== undefined && (unknown.length || !retry.length)) fail([{ code: 'EG9002', severity: 'error', message: `--retry ${flags.retry} is not supported.`, hint: `Use --retry with ${d.RETRY_WHAT.join(', ')} (comma-separated).` }]);
       const hosts = named.length ? named : [inv.hosts.get('local')!];
       const runner = flags.dryRun ? new d.DryRunner() : undefined;
-      const r = await d.submit({ out, hosts, alsoAsk: [...inv.hosts.values()], ...(flags.only ? { only: flags.only } : {}), retry: retry as RetryWhat[], array: flags.array ?? false, ...(runner ? { runner, dryRun: true } : {}) });
-      if (runner) {
-        process.stdout.write(`${runner.commands.map((c) => `# ${c.purpose}\n${d.commandLine(c)}`).join('\n\n')}\n`);
-        throw new Exit(0);
-      }
-      if (flags.json) printJson(r);
-      else process.stdout.write(`${formatSubmit(r)}\n`);
-      throw new Exit(r.hosts.every((h) => h.ok && h.failed.length === 0) ? 0 : 1);
+      await interruptible(async (signal) => {
+        const r = await d.submit({ out, hosts, alsoAsk: [...inv.hosts.values()], ...(flags.only ? { only: flags.only } : {}), retry: retry as RetryWhat[], array: flags.array ?? false, signal, ...(runner ? { runner, dryRun: true } : {}) });
+        if (runner) {
+          process.stdout.write(`${runner.commands.map((c) => `# ${c.purpose}\n${d.commandLine(c)}`).join('\n\n')}\n`);
+          throw new Exit(0);
+        }
+        if (flags.json) printJson(r);
+        else process.stdout.write(`${formatSubmit(r)}\n`);
+        throw new Exit(r.hosts.every((h) => h.ok && h.failed.length === 0) ? 0 : 1);
+      });
     });
 
-  hostOptions(cmd.command('status').description('Show the state of every bundle: one round trip per host, no daemon.').argument('<out>', 'output directory of eegen build'))
+  hostOptions(cmd.command('status').description('Show the state of every bundle: one round trip per host that was submitted to, no daemon.').argument('<out>', 'output directory of eegen build'))
     .option('-w, --watch', 'refresh until every submitted bundle has finished')
     .option('--interval <seconds>', 'refresh interval for --watch', '2')
-    .addHelpText('after', '\nExamples:\n  eegen status out\n  eegen status out --json | jq \'.[] | select(.state == "failed")\'\n  eegen status out --watch')
-    .action(async (out: string, flags: HostFlags & { watch?: boolean; interval?: string }) => {
+    .option('--exit-code', 'exit 1 when a bundle failed, was killed, timed out, ran out of memory or was lost (with --watch: once all have finished); 0 otherwise')
+    .addHelpText(
+      'after',
+      '\nWithout --host, the hosts asked are those the submits of OUT sent anything to (its ledger); with nothing submitted, none.\nFor runs that did not succeed, the log files are listed: where they are on the host, and where eegen collect puts them.\n--watch on a terminal redraws in place; when the table is taller than the terminal it shows a summary and the bundles not done yet.\n\nExamples:\n  eegen status out\n  eegen status out --json | jq \'.[] | select(.state == "failed")\'\n  eegen status out --watch\n  eegen status out --watch --exit-code && echo "all good"',
+    )
+    .action(async (out: string, flags: HostFlags & { watch?: boolean; interval?: string; exitCode?: boolean }) => {
       const d = await dispatch();
       const { inv, named } = await inventoryFor(out, flags);
       const hosts = await d.hostsToAsk(out, inv, named);
-      if (flags.watch) {
-        const bundles = await watchStatus(out, hosts, flags, allFinal);
-        if (flags.json) printJson(statusJson(bundles));
-        else if (!process.stdout.isTTY) process.stdout.write(`${formatStatus(bundles, [])}\n`);
-        throw new Exit(0);
-      }
-      const r = await d.status({ out, hosts, ...(flags.only ? { only: flags.only } : {}) });
-      if (flags.json) printJson(statusJson(r.bundles));
-      else process.stdout.write(`${formatStatus(r.bundles, r.hostErrors)}\n`);
-      for (const e of r.hostErrors) process.stderr.write(`warning: ${e.host}: ${e.error}\n`);
-      throw new Exit(0);
+      await interruptible(async (signal) => {
+        if (flags.watch) {
+          const bundles = await watchStatus(out, hosts, flags, signal);
+          if (flags.json) printJson(statusJson(bundles));
+          else if (!process.stdout.isTTY) process.stdout.write(`${formatStatus(bundles, [])}\n`);
+          throw new Exit(flags.exitCode && anyBad(bundles) ? 1 : 0);
+        }
+        const r = await d.status({ out, hosts, ...(flags.only ? { only: flags.only } : {}), signal });
+        if (flags.json) printJson(statusJson(r.bundles));
+        else process.stdout.write(`${formatStatus(r.bundles, r.hostErrors)}\n`);
+        warnHosts(r.hostErrors);
+        throw new Exit(flags.exitCode && anyBad(r.bundles) ? 1 : 0);
+      });
     });
 
   hostOptions(cmd.command('cancel').description('Cancel submitted, queued or running bundles (scancel, bkill, or a signal).').argument('<out>', 'output directory of eegen build'))
@@ -133,28 +176,35 @@ export function addDispatchCommands(cmd: Program): void {
     .action(async (out: string, flags: HostFlags) => {
       const d = await dispatch();
       const { inv, named } = await inventoryFor(out, flags);
-      const r = await d.cancel({ out, hosts: await d.hostsToAsk(out, inv, named), ...(flags.only ? { only: flags.only } : {}) });
-      if (flags.json) printJson(r);
-      else process.stdout.write(`Cancelled ${r.cancelled.length} bundle${r.cancelled.length === 1 ? '' : 's'}.${r.failed.map((f) => `\n  ${f.id} on ${f.host}: ${f.error}`).join('')}\n`);
-      for (const e of r.hostErrors) process.stderr.write(`warning: ${e.host}: ${e.error}\n`);
-      throw new Exit(r.failed.length || r.hostErrors.length ? 1 : 0);
+      await interruptible(async (signal) => {
+        const r = await d.cancel({ out, hosts: await d.hostsToAsk(out, inv, named), ...(flags.only ? { only: flags.only } : {}), signal });
+        if (flags.json) printJson(r);
+        else process.stdout.write(`Cancelled ${r.cancelled.length} bundle${r.cancelled.length === 1 ? '' : 's'}.${r.failed.map((f) => `\n  ${f.id} on ${f.host}: ${f.error}`).join('')}\n`);
+        warnHosts(r.hostErrors);
+        throw new Exit(r.failed.length || r.hostErrors.length ? 1 : 0);
+      });
     });
 
   hostOptions(cmd.command('collect').description('Bring results back and merge them into OUT/results.csv and OUT/results.jsonl.').argument('<out>', 'output directory of eegen build'))
     .option('--exclude <pattern>', 'rsync pattern of files not to bring back (repeatable)', (v: string, p: string[] = []) => [...p, v])
-    .addHelpText('after', '\nExit code 3: results written, but some bundles are still queued or running (collect again later).\n\nExamples:\n  eegen collect out\n  eegen collect out --exclude "*.ckpt" --exclude "checkpoints/"')
+    .addHelpText('after', '\nExit code 3: results written, but some bundles are still queued or running (collect again later).\nFor runs that did not succeed, the log files are listed: on the host, and where collect put them in OUT.\nCtrl-C stops it safely: the results files are then the ones from before.\n\nExamples:\n  eegen collect out\n  eegen collect out --exclude "*.ckpt" --exclude "checkpoints/"')
     .action(async (out: string, flags: HostFlags & { exclude?: string[] }) => {
       const d = await dispatch();
       const { inv, named } = await inventoryFor(out, flags);
-      const r = await d.collect({ out, hosts: await d.hostsToAsk(out, inv, named), ...(flags.only ? { only: flags.only } : {}), ...(flags.exclude ? { exclude: flags.exclude } : {}) });
-      const again = collectAgain(out, flags);
-      if (flags.json) printJson({ ...r, ...(r.pending.ids.length ? { again } : {}) });
-      else process.stdout.write(`${formatTable(r.rows, r.paramColumns)}\nWrote ${r.files.csv} and ${r.files.jsonl} (${r.rows.length} rows)${r.allRows.length > r.rows.filter((x) => x.jobId).length ? `; every run, earlier ones included: ${r.files.allCsv} (${r.allRows.length} rows)` : ''}.\n${formatPending(r.pending, out, again)}`);
-      for (const c of r.conflicts) process.stderr.write(`warning: ${c.id} finished on ${c.kept} and on ${c.other} with different results; kept ${c.kept}\n`);
-      for (const p of r.problems) process.stderr.write(`warning: ${p}\n`);
-      for (const e of r.hostErrors) process.stderr.write(`warning: ${e.host}: ${e.error}\n`);
-      // 3: collected what there is, but bundles are still queued or running (collect again).
-      throw new Exit(r.hostErrors.length ? 1 : r.pending.ids.length ? 3 : 0);
+      await interruptible(async (signal) => {
+        const r = await d.collect({ out, hosts: await d.hostsToAsk(out, inv, named), ...(flags.only ? { only: flags.only } : {}), ...(flags.exclude ? { exclude: flags.exclude } : {}), signal });
+        const again = collectAgain(out, flags);
+        if (flags.json) printJson({ ...r, ...(r.pending.ids.length ? { again } : {}) });
+        else {
+          const logs = formatLogs(r.logs);
+          process.stdout.write(`${formatTable(r.rows, r.paramColumns)}\nWrote ${r.files.csv} and ${r.files.jsonl} (${r.rows.length} rows)${r.allRows.length > r.rows.filter((x) => x.jobId).length ? `; every run, earlier ones included: ${r.files.allCsv} (${r.allRows.length} rows)` : ''}.\n${logs ? `${logs}\n` : ''}${formatPending(r.pending, out, again)}`);
+        }
+        for (const c of r.conflicts) process.stderr.write(`warning: ${c.id} finished on ${c.kept} and on ${c.other} with different results; kept ${c.kept}\n`);
+        for (const p of r.problems) process.stderr.write(`warning: ${p}\n`);
+        warnHosts(r.hostErrors);
+        // 3: collected what there is, but bundles are still queued or running (collect again).
+        throw new Exit(r.hostErrors.length ? 1 : r.pending.ids.length ? 3 : 0);
+      });
     });
 
   cmd
@@ -166,21 +216,50 @@ export function addDispatchCommands(cmd: Program): void {
     .option('--host <name>', 'host from the inventory (repeatable, or comma-separated)', collectList)
     .option('--hosts <file>', 'host inventory')
     .option('--interval <seconds>', 'status refresh interval', '1')
-    .addHelpText('after', '\nExamples:\n  eegen run fixtures/example/config.yaml --out out/example\n  eegen run config.yaml --host cluster')
-    .action(async (config: string, flags: { template?: string; out: string; host?: string[]; hosts?: string; interval?: string }) => {
+    .option('--json', 'print one JSON document at the end instead of text: {ok, stoppedAt, build, submit, status, collect} (no progress on stdout)')
+    .addHelpText('after', '\nExit code 0 when every bundle is done; 1 otherwise (a build error, a host that failed, a run that did not succeed); 130 on Ctrl-C (submitted jobs go on: eegen status / collect later).\n\nExamples:\n  eegen run fixtures/example/config.yaml --out out/example\n  eegen run config.yaml --host cluster\n  eegen run config.yaml --json | jq .collect.rows')
+    .action(async (config: string, flags: { template?: string; out: string; host?: string[]; hosts?: string; interval?: string; json?: boolean }) => {
       const d = await dispatch();
-      const { build } = await import('../build.js');
-      const built = await build({ config, out: flags.out, ...(flags.template ? { template: flags.template } : {}) });
-      if (!built.plan || !built.ok) fail(built.diagnostics, built.sources);
-      process.stdout.write(`Built ${built.plan.bundles.length} bundles in ${flags.out}.\n`);
       const { inv, named } = await inventoryFor(flags.out, { ...flags });
       const hosts = named.length ? named : [inv.hosts.get('local')!];
-      const sub = await d.submit({ out: flags.out, hosts, alsoAsk: [...inv.hosts.values()] });
-      process.stdout.write(`${formatSubmit(sub)}\n`);
-      if (!sub.hosts.every((h) => h.ok)) throw new Exit(1);
-      await watchStatus(flags.out, hosts, { interval: flags.interval ?? '1' }, allFinal);
-      const r = await d.collect({ out: flags.out, hosts });
-      process.stdout.write(`\n${formatTable(r.rows, r.paramColumns)}\nWrote ${r.files.csv} and ${r.files.jsonl}.\n`);
-      throw new Exit(r.rows.every((row) => row.state === 'done') ? 0 : 1);
+      const text = !flags.json;
+      let built = 0;
+      let announced = false;
+      let lastCounts = '';
+      const onEvent = (e: EegenEvent): void => {
+        if (e.type === 'compile' || e.type === 'write') built = Math.max(built, e.total);
+        if (!text || e.type === 'compile' || e.type === 'write' || e.type === 'diagnostic') return;
+        if (!announced) {
+          announced = true;
+          process.stdout.write(`Built ${built} bundles in ${flags.out}.\n`);
+        }
+        if (e.type === 'submitted') process.stdout.write(`${formatSubmitHost(e.report)}\n`);
+        if (e.type === 'status') {
+          if (process.stdout.isTTY) process.stdout.write(`\x1b[H\x1b[2J${formatWatch(e.bundles, e.hostErrors, process.stdout.rows ?? 24, process.stdout.columns ?? 80)}\n`);
+          else if (stateCounts(e.bundles) !== lastCounts) process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${stateCounts(e.bundles)}\n`);
+          lastCounts = stateCounts(e.bundles);
+        }
+      };
+      await interruptible(async (signal) => {
+        const r = await d.runSweep({ config, out: flags.out, ...(flags.template ? { template: flags.template } : {}), hosts, alsoAsk: [...inv.hosts.values()], intervalMs: Math.max(0.2, Number(flags.interval ?? 1)) * 1000, onEvent, signal });
+        if (r.stoppedAt === 'build') {
+          if (flags.json) {
+            const { buildJson } = await import('./format.js');
+            printJson({ ok: false, stoppedAt: 'build', build: buildJson(r.build) });
+          }
+          fail(r.build.diagnostics, r.build.sources);
+        }
+        if (flags.json) {
+          const { buildJson } = await import('./format.js');
+          printJson({ ok: r.ok, ...(r.stoppedAt ? { stoppedAt: r.stoppedAt } : {}), build: buildJson(r.build), submit: r.submit, status: r.final ? statusJson(r.final) : null, collect: r.collect ?? null });
+          throw new Exit(r.ok ? 0 : 1);
+        }
+        if (r.stoppedAt === 'submit') throw new Exit(1);
+        const c = r.collect!;
+        const logs = formatLogs(c.logs);
+        process.stdout.write(`\n${formatTable(c.rows, c.paramColumns)}\nWrote ${c.files.csv} and ${c.files.jsonl}.\n${logs ? `${logs}\n` : ''}`);
+        warnHosts(c.hostErrors);
+        throw new Exit(r.ok ? 0 : 1);
+      });
     });
 }

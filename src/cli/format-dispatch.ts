@@ -1,6 +1,5 @@
 /** Text for the dispatcher commands, separate from printing. */
-import type { BundleStatus, Row, SubmitResult } from '../dispatch/index.js';
-import type { Pending } from '../dispatch/collect.js';
+import type { BundleStatus, HostSubmitReport, Pending, Row, SubmitResult } from '../dispatch/index.js';
 import { quoteLiteral } from '../shell/quote.js';
 import type { Value } from '../types.js';
 
@@ -28,20 +27,77 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return all.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
+/** A progress figure as a whole percentage (`37%`), or nothing. */
+export function percent(p: number | undefined): string {
+  return p === undefined || !Number.isFinite(p) ? '' : `${Math.round(p)}%`;
+}
+
+const HEADER = ['bundle', 'host', 'state', 'job', 'exit', 'progress', 'message'];
+
+function statusRow(b: BundleStatus): string[] {
+  return [b.id, b.host ?? '', b.state + (b.changedSinceSubmit ? ' (changed since submit)' : '') + (b.run && b.run > 1 ? ` (run ${b.run})` : '') + (b.runs ? ` (RAN ${b.runs} TIMES)` : ''), b.jobId ?? '', b.exitCode === undefined || b.exitCode === null ? '' : String(b.exitCode), percent(b.progress), b.why ?? b.msg ?? b.reason ?? ''];
+}
+
+/** Where the logs of runs that ended badly are: on the host, and in OUT once collected. */
+export function formatLogs(logs: readonly { id: string; onHost: string; local: string }[], max = 20): string {
+  if (!logs.length) return '';
+  const lines = ['Logs of runs that did not succeed (on the host; in OUT after eegen collect):'];
+  for (const l of logs.slice(0, max)) lines.push(`  ${l.id}: ${l.onHost}${l.local !== l.onHost ? `\n    ${' '.repeat(l.id.length)}  ${l.local}` : ''}`);
+  if (logs.length > max) lines.push(`  ... and ${logs.length - max} more (eegen status OUT --json lists every one under "logs")`);
+  return lines.join('\n');
+}
+
+const logsOf = (bundles: readonly BundleStatus[]) => bundles.flatMap((b) => (b.logs ?? []).map((l) => ({ id: b.id, ...l })));
+
 export function formatStatus(bundles: readonly BundleStatus[], hostErrors: readonly { host: string; error: string }[]): string {
-  const rows = bundles.map((b) => [b.id, b.host ?? '', b.state + (b.changedSinceSubmit ? ' (changed since submit)' : '') + (b.run && b.run > 1 ? ` (run ${b.run})` : '') + (b.runs ? ` (RAN ${b.runs} TIMES)` : ''), b.jobId ?? '', b.exitCode === undefined || b.exitCode === null ? '' : String(b.exitCode), b.progress === undefined ? '' : `${b.progress}%`, b.why ?? b.msg ?? b.reason ?? '']);
-  const lines = [table(['bundle', 'host', 'state', 'job', 'exit', 'progress', 'message'], rows), '', stateCounts(bundles)];
+  const lines = [table(HEADER, bundles.map(statusRow)), '', stateCounts(bundles)];
   for (const e of hostErrors) lines.push(`! ${e.host}: ${e.error}`);
+  const logs = formatLogs(logsOf(bundles));
+  if (logs) lines.push('', logs);
+  return lines.join('\n');
+}
+
+/** How far the sweep is: bundles finished of those submitted, as a whole percentage. */
+export function summaryLine(bundles: readonly BundleStatus[]): string {
+  const submitted = bundles.filter((b) => b.jobId);
+  const finished = submitted.filter((b) => FINISHED.has(b.state));
+  const pct = submitted.length ? percent((100 * finished.length) / submitted.length) : '';
+  return `${submitted.length ? `${finished.length} of ${submitted.length} submitted bundles finished (${pct}); ` : ''}${stateCounts(bundles)}`;
+}
+
+const FINISHED = new Set(['done', 'failed', 'killed', 'cancelled', 'timeout', 'oom', 'lost']);
+
+/**
+ * One screen of `status --watch`: the whole table when it fits in `rows` lines, else a
+ * summary and the bundles that are not done (running first), cut to fit. Every line is cut
+ * to `columns` so that no line wraps and the count holds.
+ */
+export function formatWatch(bundles: readonly BundleStatus[], hostErrors: readonly { host: string; error: string }[], rows: number, columns: number): string {
+  const fit = (lines: string[]) => lines.map((l) => (l.length > columns ? `${l.slice(0, Math.max(1, columns - 1))}…` : l));
+  const full = formatStatus(bundles, hostErrors).split('\n');
+  if (full.length < rows) return fit(full).join('\n');
+  const head = [summaryLine(bundles), ...hostErrors.map((e) => `! ${e.host}: ${e.error}`), ''];
+  const rank = (b: BundleStatus) => (b.state === 'running' ? 0 : b.state === 'queued' || b.state === 'submitted' ? 1 : b.state === 'done' ? 3 : 2);
+  const notDone = bundles.filter((b) => b.state !== 'done').sort((a, b) => rank(a) - rank(b));
+  const room = Math.max(0, rows - head.length - 3); // header line, "... more", cursor line
+  const shown = notDone.slice(0, room);
+  const lines = [...head, ...(shown.length ? table(HEADER, shown.map(statusRow)).split('\n') : ['(every bundle is done)'])];
+  if (notDone.length > shown.length) lines.push(`... ${notDone.length - shown.length} more not done (of ${bundles.length}; the terminal has ${rows} lines)`);
+  return fit(lines).join('\n');
+}
+
+/** One host's line(s) of a submit. */
+export function formatSubmitHost(h: HostSubmitReport): string {
+  const lines: string[] = [];
+  const head = `${h.host}: ${h.submitted.length} submitted, ${h.skipped.length} already there, ${h.failed.length} failed`;
+  lines.push(h.ok ? head : `${head}\n  ERROR ${h.error}`);
+  for (const f of h.failed.slice(0, 20)) lines.push(`  ${f.id}: ${f.error}`);
   return lines.join('\n');
 }
 
 export function formatSubmit(r: SubmitResult): string {
   const lines: string[] = [];
-  for (const h of r.hosts) {
-    const head = `${h.host}: ${h.submitted.length} submitted, ${h.skipped.length} already there, ${h.failed.length} failed`;
-    lines.push(h.ok ? head : `${head}\n  ERROR ${h.error}`);
-    for (const f of h.failed.slice(0, 20)) lines.push(`  ${f.id}: ${f.error}`);
-  }
+  for (const h of r.hosts) lines.push(formatSubmitHost(h));
   if (r.alreadyThere.length) lines.push(`${r.alreadyThere.length} bundle${r.alreadyThere.length === 1 ? ' was' : 's were'} already submitted (queued, running or finished); --retry failed runs failures again, --retry all every finished one (earlier runs are kept).`);
   const stale = r.changedSinceSubmit.filter((id) => r.alreadyThere.some((s) => s.id === id));
   if (stale.length) lines.push(`WARNING: changed since they were submitted, and not run again: ${stale.join(', ')}; use --retry changed to run the new content.`);

@@ -13,14 +13,17 @@ import { parseYaml } from '../load/index.js';
 import { LAYOUT, type Mapping, type Value } from '../types.js';
 import { EEGEN_VERSION } from '../version.js';
 import { writeFileAtomic } from '../write/state.js';
+import { throwIfAborted } from './abort.js';
+import { DISPATCH_CODES, hostError, type HostError } from './codes.js';
+import { contextFor } from './context.js';
 import type { HostEntry } from './hosts.js';
 import { readIndex, selectBundles, type IndexedBundle } from './outdir.js';
-import { realRunner, type Runner } from './process.js';
-import { askHost, combine, type BundleStatus } from './status.js';
+import { askHost, answerError, combine, type BundleStatus } from './status.js';
 import { needsCopy, pullCommand } from './transport.js';
-import { RUN_LAYOUT } from './types.js';
+import { RUN_LAYOUT, type DispatchCallOptions } from './types.js';
 
-export interface CollectOptions {
+export interface CollectOptions extends DispatchCallOptions {
+  /** The output directory of a build. */
   out: string;
   /** Hosts to collect from (default: every host in the ledger plus these). */
   hosts: HostEntry[];
@@ -29,7 +32,6 @@ export interface CollectOptions {
   exclude?: string[];
   /** JSON Schema that each result.json must satisfy. */
   resultSchema?: object;
-  runner?: Runner;
 }
 
 export type Row = Record<string, Value>;
@@ -43,11 +45,14 @@ export interface CollectResult {
   pending: Pending;
   /** Bundles that finished on more than one host/job with different results. */
   conflicts: { id: string; kept: string; other: string }[];
-  hostErrors: { host: string; error: string }[];
+  /** Hosts that could not be asked or copied from (EG6010, EG6014); the others were collected. */
+  hostErrors: HostError[];
   problems: string[];
   files: { csv: string; jsonl: string; allCsv: string; allJsonl: string };
   /** Every run of every bundle (results-all.jsonl): earlier runs kept by `submit --retry`, then the latest. */
   allRows: Row[];
+  /** Log files of the runs that ended badly (failed, killed, timeout, oom, lost): on the host, and in OUT after this collect. */
+  logs: { id: string; host: string; file: string; onHost: string; local: string }[];
 }
 
 async function readText(file: string): Promise<string | undefined> {
@@ -99,10 +104,8 @@ function flattenFingerprint(fp: Fingerprint | undefined, row: Row): void {
   if (fp.os) row['fp.os'] = [fp.os.name, fp.os.kernel].filter(Boolean).join(' ');
 }
 
-const schemas = new Map<string, object | undefined>();
-
-/** The schema the bundle's frozen config names under results.schema (a file inside the bundle). */
-async function bundleResultSchema(dir: string, problems: string[]): Promise<object | undefined> {
+/** The schema the bundle's frozen config names under results.schema (a file inside the bundle); `schemas` caches them by text. */
+async function bundleResultSchema(dir: string, problems: string[], schemas: Map<string, object | undefined>): Promise<object | undefined> {
   const text = await readText(path.join(dir, 'config.yaml'));
   const config = text ? (parseYaml('config.yaml', text).loaded?.data as Mapping | undefined) : undefined;
   const ref = (config?.results as Mapping | undefined)?.schema;
@@ -173,7 +176,7 @@ function addResults(row: Row, logs: string, resultText: string | undefined, sche
 }
 
 /** One bundle's row, from the files its run left in OUT/<bundle>. */
-export async function bundleRow(outDir: string, b: IndexedBundle, st: BundleStatus, opts: { resultSchema?: object }, problems: string[]): Promise<Row> {
+export async function bundleRow(outDir: string, b: IndexedBundle, st: BundleStatus, opts: { resultSchema?: object; schemas?: Map<string, object | undefined> }, problems: string[]): Promise<Row> {
   const dir = path.join(outDir, b.dir);
   const row = baseRow(b);
   const events = parseEvents((await readText(path.join(dir, RUN_LAYOUT.events))) ?? '').value;
@@ -211,7 +214,7 @@ export async function bundleRow(outDir: string, b: IndexedBundle, st: BundleStat
   const logs = await logTexts(dir, since);
   const resultText = await runText(path.join(dir, 'result.json'), since);
   if (resultText === undefined && since !== undefined && (await readText(path.join(dir, 'result.json'))) !== undefined) problems.push(`${b.id}/result.json is older than the run that counts (started ${start}): left from an earlier run, not taken`);
-  const schema = resultText !== undefined ? (opts.resultSchema ?? (await bundleResultSchema(dir, problems))) : undefined;
+  const schema = resultText !== undefined ? (opts.resultSchema ?? (await bundleResultSchema(dir, problems, opts.schemas ?? new Map()))) : undefined;
   addResults(row, logs, resultText, schema, b.id, problems);
 
   const fpText = await runText(path.join(dir, RUN_LAYOUT.fingerprint), since);
@@ -336,15 +339,35 @@ export interface Pending {
   ids: string[];
 }
 
+/**
+ * Collect: ask the hosts, bring back what the runs that count wrote (one rsync per host),
+ * and write the merged tables. Aborting (`signal`) kills the copies and rejects with
+ * AbortError before any table is written: results*.csv / .jsonl stay as they were (each
+ * file copied back is whole or absent: rsync renames a file into place when it is complete).
+ */
 export async function collect(opts: CollectOptions): Promise<CollectResult> {
-  schemas.clear();
-  const runner = opts.runner ?? realRunner;
+  const ctx = contextFor(opts);
+  if (ctx.cwd) opts = { ...opts, out: path.resolve(ctx.cwd, opts.out) };
+  const runner = ctx.runner;
+  const signal = opts.signal;
+  const sig = signal ? { signal } : {};
+  // Parsed result schemas are cached for this call only: a schema file edited between two
+  // collects is read again.
+  const schemas = new Map<string, object | undefined>();
+  throwIfAborted(signal);
   const index = await readIndex(opts.out);
   const selected = selectBundles(index.bundles, opts.only);
   const ids = selected.map((b) => b.id);
-  const answers = await Promise.all(opts.hosts.map((h) => askHost(runner, h, opts.out, ids)));
-  const statuses = combine(selected, answers);
-  const hostErrors = answers.filter((a) => !a.ok).map((a) => ({ host: a.host.name, error: a.error ?? 'unreachable' }));
+  const answers = await Promise.all(
+    opts.hosts.map(async (h) => {
+      const a = await askHost(runner, h, opts.out, ids, signal);
+      opts.onEvent?.({ type: 'asked', host: h.name, ok: a.ok, ...(a.ok ? {} : { error: answerError(a) }) });
+      return a;
+    }),
+  );
+  const statuses = combine(selected, answers, opts.out);
+  const hostErrors: HostError[] = answers.filter((a) => !a.ok).map(answerError);
+  const pulled = new Map<string, string[]>();
 
   // Pull each bundle from the host whose run counts (the latest submission).
   await Promise.all(
@@ -359,13 +382,19 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
         await writeFile(listFile, `${mine.join('\n')}\n`);
         // Not the job id record: a copy of it in OUT would read as a run of the host that runs
         // bundles in place there (a local host without workdir), not of the host that ran it.
-        const res = await runner.run(pullCommand(a.host, opts.out, listFile, [...(opts.exclude ?? []), `/*/${RUN_LAYOUT.jobid}`]), { timeoutMs: 3_600_000 });
-        if (res.code !== 0 && res.code !== 23 && res.code !== 24) hostErrors.push({ host: a.host.name, error: `copying results failed: ${res.stderr.trim().split('\n').pop() ?? res.code}` });
+        throwIfAborted(signal);
+        const res = await runner.run(pullCommand(a.host, opts.out, listFile, [...(opts.exclude ?? []), `/*/${RUN_LAYOUT.jobid}`]), { timeoutMs: 3_600_000, ...sig });
+        if (res.code !== 0 && res.code !== 23 && res.code !== 24) hostErrors.push(hostError(DISPATCH_CODES.pullFailed, a.host.name, `copying results failed: ${res.stderr.trim().split('\n').pop() ?? res.code}`));
+        else pulled.set(a.host.name, mine);
       }),
   );
+  throwIfAborted(signal);
+  for (const e of hostErrors) opts.onEvent?.({ type: 'host-error', error: e });
 
   const problems: string[] = [];
-  const fresh = await Promise.all(selected.map((b, i) => bundleRow(opts.out, b, statuses[i]!, opts, problems)));
+  const fresh = await Promise.all(selected.map((b, i) => bundleRow(opts.out, b, statuses[i]!, { ...(opts.resultSchema ? { resultSchema: opts.resultSchema } : {}), schemas }, problems)));
+  // The last moment an abort stops collect: the four tables below are written together.
+  throwIfAborted(signal);
   const jsonl = path.join(opts.out, 'results.jsonl');
   const previous = ((await readText(jsonl)) ?? '')
     .split('\n')
@@ -405,7 +434,11 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
     pending[st.state]++;
     pending.ids.push(st.id);
   }
-  return { rows, allRows: all.rows, paramColumns, pending, conflicts, hostErrors, problems, files: { csv, jsonl, allCsv: all.csv, allJsonl: all.jsonl } };
+  const files = { csv, jsonl, allCsv: all.csv, allJsonl: all.jsonl };
+  for (const a of answers) if (a.ok) opts.onEvent?.({ type: 'collected', host: a.host.name, pulled: pulled.get(a.host.name) ?? [], rows: fresh.filter((r) => r.host === a.host.name) });
+  opts.onEvent?.({ type: 'results', rows: rows.length, files });
+  const logs = statuses.flatMap((st) => (st.logs ?? []).map((l) => ({ id: st.id, host: st.host ?? '', ...l })));
+  return { rows, allRows: all.rows, paramColumns, pending, conflicts, hostErrors, problems, files, logs };
 }
 
 /**

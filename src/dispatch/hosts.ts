@@ -34,12 +34,17 @@ export function isRemote(h: HostEntry): boolean {
   return h.kind === 'ssh' || ((h.kind === 'slurm' || h.kind === 'lsf') && h.hostname !== undefined);
 }
 
-/** Which inventory file applies: --hosts, else hosts.yaml in the working directory, else beside `near`. */
-export function findHostsFile(explicit: string | undefined, near?: string): string | undefined {
+/**
+ * Which inventory file applies: --hosts, else hosts.yaml in `cwd` (the caller's working
+ * directory: the CLI passes process.cwd()), else beside `near`. The result is relative to
+ * `cwd`. An omitted `cwd` means the process's working directory (kept for callers written
+ * before the parameter existed; the dispatcher's own callers pass it).
+ */
+export function findHostsFile(explicit: string | undefined, near?: string, cwd: string = process.cwd()): string | undefined {
   if (explicit) return explicit;
   const candidates = ['hosts.yaml', 'hosts.yml'];
-  for (const dir of [process.cwd(), ...(near ? [path.dirname(path.resolve(near))] : [])]) {
-    for (const c of candidates) if (existsSync(path.join(dir, c))) return path.relative(process.cwd(), path.join(dir, c)) || c;
+  for (const dir of [cwd, ...(near ? [path.dirname(path.resolve(cwd, near))] : [])]) {
+    for (const c of candidates) if (existsSync(path.join(dir, c))) return path.relative(cwd, path.join(dir, c)) || c;
   }
   return undefined;
 }

@@ -27,8 +27,9 @@ emit HOST "$(hostname)"
 
 /**
  * Status: for each bundle, whether it is on the host and what submit recorded; then the
- * scheduler's view of every job id found; then each bundle's run events and the last
- * status lines of its output (in that order, see below), in the same round trip.
+ * scheduler's view of every job id found; then each bundle's run events, the last
+ * status lines of its output and the names of its log files (`@@F`: eegen-run/output.log,
+ * *.out, *.log in the bundle directory), in that order (see below), in the same round trip.
  */
 export function statusScript(h: HostEntry, workdir: string, ids: readonly string[]): string {
   const jobsQuery =
@@ -54,16 +55,17 @@ ids_file=$(mktemp); files_file=$(mktemp)
 trap 'rm -f "$ids_file" "$files_file"' EXIT
 check() {
   local id=$1 jid log
-  if [ ! -d "$id" ]; then emit B "$id" 0; return; fi
-  emit B "$id" 1
-  if [ -s "$id/${RUN_LAYOUT.jobid}" ]; then
-    read -r jid < "$id/${RUN_LAYOUT.jobid}"
-    emit J "$id" "$jid"
-    case "$jid" in
-      slurm:*|lsf:*) jid=\${jid#*:}; jid=\${jid%%_*}; printf '%s\\n' "\${jid%%[*}" >> "$ids_file" ;;
-      local:*) if kill -0 "\${jid#local:}" 2>/dev/null; then emit P "$id" 1; else emit P "$id" 0; fi ;;
-    esac
-  fi
+  if [ ! -d "$id" ]; then printf '@@B\\t%s\\t0\\n' "$id"; return; fi
+  printf '@@B\\t%s\\t1\\n' "$id"
+  # Never submitted (no job id recorded): its state is known, nothing more to read. A
+  # built, unsubmitted sweep costs two tests per bundle.
+  [ -s "$id/${RUN_LAYOUT.jobid}" ] || return 0
+  read -r jid < "$id/${RUN_LAYOUT.jobid}"
+  emit J "$id" "$jid"
+  case "$jid" in
+    slurm:*|lsf:*) jid=\${jid#*:}; jid=\${jid%%_*}; printf '%s\\n' "\${jid%%[*}" >> "$ids_file" ;;
+    local:*) if kill -0 "\${jid#local:}" 2>/dev/null; then emit P "$id" 1; else emit P "$id" 0; fi ;;
+  esac
   for log in "$id/${RUN_LAYOUT.jobid}" "$id/${RUN_LAYOUT.events}" "$id/${RUN_LAYOUT.output}" "$id"/*.out "$id"/*.log; do
     [ -f "$log" ] && printf '%s\\0' "$log"
   done >> "$files_file"
@@ -77,6 +79,7 @@ sort -u "$ids_file" -o "$ids_file"
 # the other way round, a job ending in between would look finished without one: "lost").
 ${jobsQuery}
 [ -s "$files_file" ] && xargs -0 awk '
+  BEGIN { for (i = 1; i < ARGC; i++) { f = ARGV[i]; if (f !~ /\\/${RUN_LAYOUT.dir}\\/(jobid|events\\.jsonl)$/) { id = f; sub(/\\/.*/, "", id); printf "@@F\\t%s\\t%s\\n", id, substr(f, length(id) + 2) } } }
   FNR == 1 { flush(); f = FILENAME; id = f; sub(/\\/.*/, "", id); n = 0
              kind = f ~ /\\/${RUN_LAYOUT.dir}\\/jobid$/ ? "S" : f ~ /\\/events\\.jsonl$/ ? "E" : "L" }
   kind == "S" && FNR != 2 { next }

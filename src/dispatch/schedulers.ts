@@ -21,14 +21,15 @@ export function findJob(jobs: readonly SchedulerJob[], id: string): SchedulerJob
   return findSlurmJob(jobs, id) ?? jobs.find((j) => j.jobId === id);
 }
 
-const cache = new Map<string, number>();
-
-/** The cluster's MaxArraySize (one round trip, remembered per host for this process). */
-export async function maxArraySize(h: HostEntry, runner: Runner = realRunner): Promise<number | undefined> {
+/**
+ * The cluster's MaxArraySize (one round trip, remembered in `cache`: a DispatchContext's, so
+ * it lasts as long as the caller keeps that context and is never shared with another one).
+ */
+export async function maxArraySize(h: HostEntry, runner: Runner = realRunner, cache: Map<string, number> = new Map(), signal?: AbortSignal): Promise<number | undefined> {
   if (h.kind !== 'slurm') return undefined;
   const known = cache.get(h.name);
   if (known !== undefined) return known;
-  const res = await runner.run(execCommand(h, maxArraySizeCommand(), `ask ${h.name} for MaxArraySize`), { timeoutMs: 60_000 });
+  const res = await runner.run(execCommand(h, maxArraySizeCommand(), `ask ${h.name} for MaxArraySize`), { timeoutMs: 60_000, ...(signal ? { signal } : {}) });
   const n = res.code === 0 ? parseMaxArraySize(res.stdout) : undefined;
   // Only an answer is remembered: a dry run or a failed query must not stick.
   if (n !== undefined) cache.set(h.name, n);

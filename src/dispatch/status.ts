@@ -4,12 +4,15 @@
  * client combines them into one state per bundle and keeps nothing it cannot rebuild.
  */
 import { parseEvents, parseProgressLines, summarizeRun } from '../results/index.js';
+import { DISPATCH_CODES, hostError, type HostError } from './codes.js';
 import type { IndexedBundle } from './outdir.js';
 import type { HostEntry } from './hosts.js';
 import type { Runner } from './process.js';
 import { parseAnswers, statusScript } from './remote.js';
 import { findJob, parseSchedulerAnswer } from './schedulers.js';
 import { execCommand, workdirOf } from './transport.js';
+import { isRemote } from './hosts.js';
+import path from 'node:path';
 import type { BundleState, SchedulerJob } from './types.js';
 
 /** What one host holds for one bundle. */
@@ -20,6 +23,8 @@ export interface RemoteBundle {
   submitted?: { jobId?: string; hash?: string; ts?: string; run?: number };
   events: string[];
   logLines: string[];
+  /** Log files in the bundle directory on the host (relative to it). */
+  logFiles?: string[];
 }
 
 export interface HostAnswer {
@@ -59,16 +64,23 @@ export interface BundleStatus {
   runs?: number;
   /** Which run of this bundle on its host this is: 1, then 2 after `submit --retry`, ... */
   run?: number;
+  /**
+   * For a run that ended badly (failed, killed, timeout, oom, lost): its log files, where
+   * they are on the host (`onHost`, `host:path` for a remote host) and where collect puts
+   * them (`local`, in OUT). Only when status was given the output directory.
+   */
+  logs?: { file: string; onHost: string; local: string }[];
 }
 
 function firstLine(s: string): string {
   return s.split('\n').find((l) => l.trim()) ?? s;
 }
 
-/** Ask one host about the given bundles (one round trip). Never throws. */
-export async function askHost(runner: Runner, h: HostEntry, outDir: string, ids: readonly string[]): Promise<HostAnswer> {
+/** Ask one host about the given bundles (one round trip). Throws only an AbortError. */
+export async function askHost(runner: Runner, h: HostEntry, outDir: string, ids: readonly string[], signal?: AbortSignal): Promise<HostAnswer> {
   const answer: HostAnswer = { host: h, ok: false, bundles: new Map(), jobs: [] };
-  const res = await runner.run(execCommand(h, statusScript(h, workdirOf(h, outDir), ids), `status of ${ids.length} bundles on ${h.name}`), { timeoutMs: 120_000 });
+  // Only an abort rejects (AbortError); every other failure is in the answer.
+  const res = await runner.run(execCommand(h, statusScript(h, workdirOf(h, outDir), ids), `status of ${ids.length} bundles on ${h.name}`), { timeoutMs: 120_000, ...(signal ? { signal } : {}) });
   const answers = parseAnswers(res.stdout);
   const fatal = answers.find((a) => a.tag === 'FATAL');
   if (res.code !== 0 || fatal || !answers.some((a) => a.tag === 'END')) {
@@ -107,6 +119,9 @@ export async function askHost(runner: Runner, h: HostEntry, outDir: string, ids:
       case 'L':
         b?.logLines.push(rest.join('\t'));
         break;
+      case 'F':
+        if (b) (b.logFiles ??= []).push(rest.join('\t'));
+        break;
       case 'SCHED':
         schedLines.kind = id;
         break;
@@ -121,6 +136,11 @@ export async function askHost(runner: Runner, h: HostEntry, outDir: string, ids:
   answer.jobs = parseSchedulerAnswer(schedLines.kind, schedLines.query.join('\n'), schedLines.comp.join('\n'));
   answer.ok = true;
   return answer;
+}
+
+/** A failed answer as a HostError (EG6010). */
+export function answerError(a: HostAnswer): HostError {
+  return hostError(DISPATCH_CODES.unreachable, a.host.name, a.error ?? 'unreachable');
 }
 
 /** What happened, in the same words on every kind of host (local, ssh, Slurm, LSF). */
@@ -218,15 +238,26 @@ function better(a: BundleStatus, b: BundleStatus): BundleStatus {
   return (b.submittedAt ?? '') > (a.submittedAt ?? '') ? b : a;
 }
 
-export function combine(bundles: readonly IndexedBundle[], answers: readonly HostAnswer[]): BundleStatus[] {
+const ENDED_BADLY: ReadonlySet<BundleState> = new Set(['failed', 'killed', 'timeout', 'oom', 'lost']);
+
+/** One state per bundle from every host's answer; with `outDir`, where the logs of runs that ended badly are. */
+export function combine(bundles: readonly IndexedBundle[], answers: readonly HostAnswer[], outDir?: string): BundleStatus[] {
   return bundles.map((ib) => {
     let best: BundleStatus | undefined;
+    let from: { rb: RemoteBundle; host: HostEntry } | undefined;
     for (const ans of answers) {
       const rb = ans.bundles.get(ib.id);
       if (!rb?.present) continue;
       const st = deriveStatus(ib.id, rb, ans.host, ans.jobs);
       if (st.runHash && st.runHash !== ib.hash) st.changedSinceSubmit = true;
-      best = best ? better(best, st) : st;
+      const next = best ? better(best, st) : st;
+      if (next === st) from = { rb, host: ans.host };
+      best = next;
+    }
+    if (best && from && outDir !== undefined && ENDED_BADLY.has(best.state) && from.rb.logFiles?.length) {
+      const there = workdirOf(from.host, outDir);
+      const prefix = isRemote(from.host) ? `${from.host.hostname ?? 'localhost'}:` : '';
+      best.logs = from.rb.logFiles.map((file) => ({ file, onHost: `${prefix}${there}/${ib.id}/${file}`, local: path.join(outDir, ib.dir, file) }));
     }
     return best ?? { id: ib.id, state: 'built' };
   });

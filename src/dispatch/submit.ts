@@ -9,20 +9,25 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readlink, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { diag, DiagnosticError, type Diagnostic } from '../diagnostics/index.js';
 import { LAYOUT } from '../types.js';
 import { acquireLock, statePaths } from '../write/state.js';
+import { AbortError, isAbortError, sleep, throwIfAborted } from './abort.js';
+import { DISPATCH_CODES, hostError, type HostError } from './codes.js';
+import { contextFor, type DispatchContext } from './context.js';
 import { planArrays, arrayDriverScript } from './arrays.js';
 import type { HostEntry } from './hosts.js';
-import { appendLedger, readLedger, type LedgerEntry } from './ledger.js';
+import { appendLedger, ledgerHosts, type LedgerEntry } from './ledger.js';
 import { readIndex, selectBundles, type IndexedBundle } from './outdir.js';
-import { DryRunner, realRunner, type Command, type Runner } from './process.js';
+import { DryRunner, type Command, type Runner } from './process.js';
 import { parseAnswers, submitScript, type ArraySubmit, type SubmitItem } from './remote.js';
-import { askHost, combine, type BundleStatus, type HostAnswer } from './status.js';
+import { askHost, combine, answerError, type BundleStatus, type HostAnswer } from './status.js';
 import { maxArraySize } from './schedulers.js';
-import { FINAL_STATES, type BundleState } from './types.js';
+import { FINAL_STATES, type BundleState, type DispatchCallOptions } from './types.js';
 import { execCommand, hostWorkdir, needsCopy, pushCommand, pushRoot, remoteDirName, viewOf } from './transport.js';
 
-export interface SubmitOptions {
+export interface SubmitOptions extends DispatchCallOptions {
+  /** The output directory of a build. */
   out: string;
   /** Where to submit; the sweep is split between them in sweep order. */
   hosts: HostEntry[];
@@ -41,16 +46,17 @@ export interface SubmitOptions {
   retry?: readonly RetryWhat[];
   /** Submit as job arrays on slurm/lsf hosts (also per host: `array: true`). */
   array?: boolean;
-  runner?: Runner;
   /** Record the commands instead of running them. */
   dryRun?: boolean;
-  onHostDone?: (host: string, summary: HostSubmitReport) => void;
 }
 
 export interface HostSubmitReport {
   host: string;
   ok: boolean;
+  /** Why the host failed, in words (as the CLI prints it)... */
   error?: string;
+  /** ...and as a diagnostic with code (EG6010-EG6013) and hint. */
+  diagnostic?: Diagnostic;
   submitted: { id: string; jobId: string }[];
   skipped: { id: string; jobId: string }[];
   failed: { id: string; error: string }[];
@@ -120,13 +126,13 @@ function assign(statuses: BundleStatus[], index: Map<string, IndexedBundle>, hos
   return { plans, alreadyThere };
 }
 
-async function prepareArrays(outDir: string, plan: Plan, runner: Runner): Promise<{ arrays: ArraySubmit[]; files: string[]; single: Plan['items'] }> {
+async function prepareArrays(outDir: string, plan: Plan, ctx: DispatchContext, signal?: AbortSignal): Promise<{ arrays: ArraySubmit[]; files: string[]; single: Plan['items'] }> {
   const h = plan.host;
   const single = plan.items.filter((i) => i.retry);
   const candidates = plan.items.filter((i) => !i.retry);
   const bundles = await Promise.all(candidates.map(async (i) => ({ id: i.id, dir: needsCopy(h, outDir) ? i.id : i.bundle.dir, script: i.script, scriptText: await readFile(path.join(outDir, i.bundle.dir, i.script), 'utf8') })));
   const scheduler = h.kind === 'lsf' ? 'lsf' : 'slurm';
-  const groups = planArrays(bundles, { maxArraySize: h.max_array_size ?? (await maxArraySize(h, runner)) ?? 1001, scheduler, ...(h.slots ? { throttle: h.slots } : {}) });
+  const groups = planArrays(bundles, { maxArraySize: h.max_array_size ?? (await maxArraySize(h, ctx.runner, ctx.maxArraySize, signal)) ?? 1001, scheduler, ...(h.slots ? { throttle: h.slots } : {}) });
   // Relative to where the submit script runs (the output directory's view on copy hosts),
   // and named by their content, so a pending array never reads another submit's list.
   const dir = path.join(LAYOUT.stateDir, 'arrays', h.name);
@@ -149,12 +155,24 @@ async function prepareArrays(outDir: string, plan: Plan, runner: Runner): Promis
   return { arrays, files, single };
 }
 
-async function submitToHost(opts: SubmitOptions, runner: Runner, plan: Plan): Promise<HostSubmitReport> {
+function failedReport(report: HostSubmitReport, e: HostError): HostSubmitReport {
+  return { ...report, ok: false, error: e.error, diagnostic: e.diagnostic };
+}
+
+async function submitToHost(opts: SubmitOptions, ctx: DispatchContext, plan: Plan): Promise<HostSubmitReport> {
   const h = plan.host;
+  const runner = ctx.runner;
+  const signal = opts.signal;
+  const sig = signal ? { signal } : {};
   const report: HostSubmitReport = { host: h.name, ok: true, submitted: [], skipped: [], failed: [] };
   if (!plan.items.length) return report;
+  // Before anything reaches the host: from now on the ledger names it, so status and later
+  // submits ask it even if this submit is aborted or killed before it records a job id.
+  if (!opts.dryRun) await appendLedger(opts.out, [{ host: h.name, time: new Date().toISOString(), action: 'attempt' }], ctx.ledgerQueues);
+  throwIfAborted(signal);
   const useArrays = (opts.array || h.array) && (h.kind === 'slurm' || h.kind === 'lsf');
-  const { arrays, files: arrayFiles, single } = useArrays ? await prepareArrays(opts.out, plan, runner) : { arrays: [], files: [], single: plan.items };
+  const { arrays, files: arrayFiles, single } = useArrays ? await prepareArrays(opts.out, plan, ctx, signal) : { arrays: [], files: [], single: plan.items };
+  throwIfAborted(signal);
 
   const copy = needsCopy(h, opts.out);
   if (copy) {
@@ -165,11 +183,13 @@ async function submitToHost(opts: SubmitOptions, runner: Runner, plan: Plan): Pr
     const listFile = path.join(opts.out, LAYOUT.stateDir, `push-${h.name}.list`);
     await mkdir(path.dirname(listFile), { recursive: true });
     await writeFile(listFile, `${files.join('\n')}\n`);
-    const push = await runner.run(pushCommand(h, opts.out, listFile), { timeoutMs: 3_600_000 });
-    if (push.code !== 0) return { ...report, ok: false, error: `copying bundles failed: ${push.stderr.trim().split('\n').slice(-2).join(' ') || `rsync exit ${push.code}`}` };
+    throwIfAborted(signal);
+    const push = await runner.run(pushCommand(h, opts.out, listFile), { timeoutMs: 3_600_000, ...sig });
+    if (push.code !== 0) return failedReport(report, hostError(DISPATCH_CODES.pushFailed, h.name, `copying bundles failed: ${push.stderr.trim().split('\n').slice(-2).join(' ') || `rsync exit ${push.code}`}`));
   }
+  throwIfAborted(signal);
 
-  const res = await runner.run(execCommand(h, submitScript(h, hostWorkdir(h, opts.out), single, arrays, copy ? { dir: viewOf(opts.out), links: plan.items.map((i) => ({ id: i.id, dir: remoteDirName(i.bundle) })) } : undefined), `verify and submit ${plan.items.length} bundles on ${h.name}`), { timeoutMs: 3_600_000 });
+  const res = await runner.run(execCommand(h, submitScript(h, hostWorkdir(h, opts.out), single, arrays, copy ? { dir: viewOf(opts.out), links: plan.items.map((i) => ({ id: i.id, dir: remoteDirName(i.bundle) })) } : undefined), `verify and submit ${plan.items.length} bundles on ${h.name}`), { timeoutMs: 3_600_000, ...sig });
   const answers = parseAnswers(res.stdout);
   const now = new Date().toISOString();
   const ledger: LedgerEntry[] = [];
@@ -185,10 +205,10 @@ async function submitToHost(opts: SubmitOptions, runner: Runner, plan: Plan): Pr
     else if (a.tag === 'FAIL') report.failed.push({ id, error: detail });
   }
   // The ledger records what the host confirmed, even when the connection broke afterwards.
-  if (!opts.dryRun) await appendLedger(opts.out, ledger);
+  if (!opts.dryRun) await appendLedger(opts.out, ledger, ctx.ledgerQueues);
   if (!answers.some((a) => a.tag === 'END')) {
-    report.ok = false;
-    report.error = `the submission did not finish (${res.stderr.trim().split('\n').pop() || `exit ${res.code}`}); run submit again: bundles the host recorded are not submitted twice`;
+    const e = hostError(DISPATCH_CODES.submitUnfinished, h.name, `the submission did not finish (${res.stderr.trim().split('\n').pop() || `exit ${res.code}`}); run submit again: bundles the host recorded are not submitted twice`);
+    return failedReport(report, e);
   }
   return report;
 }
@@ -201,7 +221,7 @@ const LOCK_WAIT_MS = 15 * 60_000;
  * started meanwhile waits, then sees what the first submitted and skips it. (Submits from
  * other machines, with their own copies of OUT, meet at the hosts' claims instead.)
  */
-async function holdSubmitLock(out: string, onWait?: (holder: string) => void): Promise<() => Promise<void>> {
+async function holdSubmitLock(out: string, onWait?: (holder: string) => void, signal?: AbortSignal): Promise<() => Promise<void>> {
   const s = statePaths(path.resolve(out));
   await mkdir(s.root, { recursive: true });
   const paths = { ...s, lock: path.join(s.root, 'submit.lock') };
@@ -210,46 +230,79 @@ async function holdSubmitLock(out: string, onWait?: (holder: string) => void): P
   for (;;) {
     const lock = await acquireLock(paths, [], false);
     if (lock) return lock.release;
-    if (Date.now() > until) throw new Error(`another eegen submit of ${out} has held ${paths.lock} for ${LOCK_WAIT_MS / 60_000} minutes; if none is running, delete that file`);
+    if (Date.now() > until) throw new DiagnosticError(diag(DISPATCH_CODES.submitLocked, `Another eegen submit of ${out} has held ${paths.lock} for ${LOCK_WAIT_MS / 60_000} minutes.`, undefined, 'If no other eegen submit is running, delete that file.'));
     if (!told) onWait?.(paths.lock);
     told = true;
-    await new Promise((r) => setTimeout(r, 100 + Math.random() * 150));
+    await sleep(100 + Math.random() * 150, signal);
   }
 }
 
+/**
+ * Submit the selected bundles that are not submitted yet (and, with `retry`, ended ones)
+ * to `hosts`, splitting the sweep between them. Aborting (`signal`) at any moment leaves
+ * every bundle either submitted once (the host's detached script, once started, finishes
+ * what it claimed) or untouched, as kill -9 of eegen would; the call rejects with
+ * AbortError, and the next submit submits the rest, nothing twice.
+ */
 export async function submit(opts: SubmitOptions): Promise<SubmitResult> {
-  if (opts.dryRun) return submitLocked(opts);
-  const release = await holdSubmitLock(opts.out);
+  const ctx = contextFor(opts);
+  const o = ctx.cwd ? { ...opts, out: path.resolve(ctx.cwd, opts.out) } : opts;
+  throwIfAborted(o.signal);
+  if (o.dryRun) return submitLocked(o, ctx);
+  const release = await holdSubmitLock(o.out, (lock) => o.onEvent?.({ type: 'waiting', lock }), o.signal);
   try {
-    return await submitLocked(opts);
+    return await submitLocked(o, ctx);
   } finally {
     await release();
   }
 }
 
-async function submitLocked(opts: SubmitOptions): Promise<SubmitResult> {
-  const runner = opts.runner ?? realRunner;
+async function submitLocked(opts: SubmitOptions, ctx: DispatchContext): Promise<SubmitResult> {
+  const runner = ctx.runner;
+  const signal = opts.signal;
   const index = await readIndex(opts.out);
   const selected = selectBundles(index.bundles, opts.only);
   const byId = new Map(selected.map((b) => [b.id, b]));
-  const ledgerHosts = new Set((await readLedger(opts.out)).map((e) => e.host));
+  const known = new Set(await ledgerHosts(opts.out));
   const ask = new Map<string, HostEntry>();
-  for (const h of [...opts.hosts, ...(opts.alsoAsk ?? []).filter((h) => ledgerHosts.has(h.name))]) ask.set(h.name, h);
+  for (const h of [...opts.hosts, ...(opts.alsoAsk ?? []).filter((h) => known.has(h.name))]) ask.set(h.name, h);
   const ids = selected.map((b) => b.id);
-  const answers: HostAnswer[] = await Promise.all([...ask.values()].map((h) => askHost(runner, h, opts.out, ids)));
+  const answers: HostAnswer[] = await Promise.all(
+    [...ask.values()].map(async (h) => {
+      const a = await askHost(runner, h, opts.out, ids, signal);
+      opts.onEvent?.({ type: 'asked', host: h.name, ok: a.ok, ...(a.ok ? {} : { error: answerError(a) }) });
+      return a;
+    }),
+  );
+  throwIfAborted(signal);
   const statuses = combine(selected, answers);
   const okHosts = new Set(answers.filter((a) => a.ok).map((a) => a.host.name));
   const what = new Set<RetryWhat>([...(opts.retry ?? []), ...(opts.retryFailed ? (['failed'] as const) : [])]);
   const { plans, alreadyThere } = assign(statuses, byId, opts.hosts, okHosts, what);
-  const reports = await Promise.all(
-    plans.map(async (p) => {
+  // Every host to its end (settled), also when one is aborted: nothing may still write the
+  // ledger when submit returns or rejects.
+  const settled = await Promise.allSettled(
+    plans.map(async (p): Promise<HostSubmitReport> => {
       const ans = answers.find((a) => a.host.name === p.host.name);
-      if (ans && !ans.ok) return { host: p.host.name, ok: false, error: `cannot reach ${p.host.name}: ${ans.error ?? 'unknown error'}`, submitted: [], skipped: [], failed: [] };
-      const r = await submitToHost(opts, runner, p).catch((e: unknown) => ({ host: p.host.name, ok: false, error: String((e as Error)?.message ?? e), submitted: [], skipped: [], failed: [] }) as HostSubmitReport);
-      opts.onHostDone?.(p.host.name, r);
+      const empty = { host: p.host.name, ok: false, submitted: [], skipped: [], failed: [] };
+      let r: HostSubmitReport;
+      if (ans && !ans.ok) {
+        const e = answerError(ans);
+        r = failedReport(empty, { ...e, error: `cannot reach ${p.host.name}: ${e.error}` });
+      } else {
+        r = await submitToHost(opts, ctx, p).catch((e: unknown) => {
+          if (isAbortError(e)) throw e;
+          return failedReport(empty, hostError(DISPATCH_CODES.submitFailed, p.host.name, String((e as Error)?.message ?? e)));
+        });
+      }
+      if (r.diagnostic) opts.onEvent?.({ type: 'host-error', error: { host: r.host, error: r.error ?? '', diagnostic: r.diagnostic } });
+      opts.onEvent?.({ type: 'submitted', host: p.host.name, report: r });
       return r;
     }),
   );
+  const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (rejected) throw isAbortError(rejected.reason) ? rejected.reason : new AbortError(String(rejected.reason), { cause: rejected.reason });
+  const reports = settled.map((s) => (s as PromiseFulfilledResult<HostSubmitReport>).value);
   return {
     hosts: reports,
     alreadyThere,

@@ -124,11 +124,14 @@ export function pushCommand(h: HostEntry, outDir: string, listFile: string): Com
 /**
  * Bring run outputs back: every file under the listed bundles (ids, relative to the
  * output directory's view) except the exclusions; `-k` follows the view's symlinks.
+ * An interrupted copy (timeout, abort, kill) keeps what it had in `.eegen-partial/` beside
+ * the file, to resume from, never under the file's own name: a file in OUT is whole or the
+ * one from before.
  */
 export function pullCommand(h: HostEntry, outDir: string, listFile: string, excludes: readonly string[]): Command {
   const src = workdirOf(h, outDir);
   return {
-    argv: ['rsync', '-a', '-r', ...(runsInPlace(h, outDir) ? [] : ['-k']), '--partial', `--files-from=${listFile}`, ...excludes.map((e) => `--exclude=${e}`), ...rsyncRemote(h), `${hostPath(h, src)}/`, `${path.resolve(outDir)}/`],
+    argv: ['rsync', '-a', '-r', ...(runsInPlace(h, outDir) ? [] : ['-k']), '--partial-dir=.eegen-partial', `--files-from=${listFile}`, ...excludes.map((e) => `--exclude=${e}`), ...rsyncRemote(h), `${hostPath(h, src)}/`, `${path.resolve(outDir)}/`],
     purpose: `copy results from ${h.name}:${src}`,
   };
 }
