@@ -15,7 +15,8 @@ import { RUN_LAYOUT } from './dispatch/types.js';
 import { insertHook, wrapperText } from './dispatch/wrapper.js';
 import { dedupe, diag, hasErrors, SourceSet, type Diagnostic } from './diagnostics/index.js';
 import { compileSweep, iterateCombinations, planSweep, productSize, varyingKeys, type Sweep, type SweepPlan } from './expand/index.js';
-import { COPY_LIMIT, InputFileError, loadYamlFile, parseYaml, readInputFile, toYaml } from './load/index.js';
+import { readFiles, type CopiedFile, type FilesEntry } from './load/files.js';
+import { loadYamlFile, parseYaml, toYaml } from './load/index.js';
 import { defaultWorkers, PARALLEL_MIN, RenderPool, workerScript, type RenderOutcome } from './render-pool.js';
 import { builtinTemplate, loadProfile, loadTemplate, type TemplateSource } from './render/index.js';
 import { renderTemplates, type RenderContext } from './render/index.js';
@@ -188,32 +189,9 @@ async function findProfile(opts: CompileOptions, inputs: Inputs): Promise<{ prof
   return { profile, diagnostics: [...diagnostics, ...site.diagnostics] };
 }
 
-interface CopiedFile {
-  to: string;
-  content: Buffer;
-}
-
-async function readCopiedFiles(inputs: Inputs): Promise<{ files: CopiedFile[]; diagnostics: Diagnostic[] }> {
-  const list = setting<(string | { from: string; to?: string })[]>(inputs.config, 'files') ?? [];
-  const configDir = path.dirname(inputs.loaded.file);
-  const files: CopiedFile[] = [];
-  const diagnostics: Diagnostic[] = [];
-  for (const [i, entry] of list.entries()) {
-    const from = typeof entry === 'string' ? entry : entry.from;
-    const to = (typeof entry === 'string' ? undefined : entry.to) ?? path.basename(from);
-    const to_ = to.split(path.sep).join('/');
-    if (path.posix.isAbsolute(to_) || path.posix.normalize(to_).startsWith('..')) {
-      diagnostics.push(diag('EG2020', `The bundle path "${to}" would land outside the bundle.`, inputs.loaded.locate(['files', i]), 'Use a relative path inside the bundle, e.g. "to: data/input.csv".'));
-      continue;
-    }
-    try {
-      files.push({ to: path.posix.normalize(to_), content: await readInputFile(path.join(configDir, from), COPY_LIMIT) });
-    } catch (e) {
-      if (!(e instanceof InputFileError)) throw e;
-      diagnostics.push(diag('EG2021', `The file "${from}" listed in files ${e.what}.`, inputs.loaded.locate(['files', i]), 'Paths in files are relative to the config file; list regular files only (data sets belong on the host, referenced by path).'));
-    }
-  }
-  return { files, diagnostics };
+/** `files:` entries (files, directories, globs; rules in load/files.ts), read once per build. */
+function readCopiedFiles(inputs: Inputs, script: string | undefined): { files: CopiedFile[]; diagnostics: Diagnostic[] } {
+  return readFiles(inputs.loaded, setting<FilesEntry[]>(inputs.config, 'files') ?? [], script);
 }
 
 /**
@@ -251,7 +229,7 @@ export interface RenderSetup {
   profile: HostProfile;
   template: TemplateSource;
   /** Buffers here; Uint8Arrays once a worker receives them. */
-  copied: { to: string; content: Uint8Array }[];
+  copied: { to: string; content: Uint8Array; mode: number }[];
   fixedInputs: Record<string, string>;
   schema: string;
   strict: boolean;
@@ -363,7 +341,7 @@ function headOf(s: NamingInputs, combo: Combination, diagnostics: Diagnostic[]):
 export function bundleInputs(setup: RenderSetup): BundleInputs {
   const { loaded } = parseYaml(setup.configFile, setup.configText);
   if (!loaded) throw new Error(`eegen: the config ${setup.configFile} no longer parses in a render worker`);
-  const copied = setup.copied.map((f) => ({ to: f.to, content: Buffer.isBuffer(f.content) ? f.content : Buffer.from(f.content.buffer, f.content.byteOffset, f.content.byteLength) }));
+  const copied = setup.copied.map((f) => ({ to: f.to, mode: f.mode, content: Buffer.isBuffer(f.content) ? f.content : Buffer.from(f.content.buffer, f.content.byteOffset, f.content.byteLength) }));
   return { ...setup, copied, loaded, config: loaded.data as Mapping, wrapper: Buffer.from(wrapperText()) };
 }
 
@@ -408,7 +386,7 @@ export function renderBundles(s: BundleInputs, heads: readonly BundleHead[]): { 
       { path: script, content: Buffer.from(insertHook(r.text)), mode: 0o755 },
       { path: RUN_LAYOUT.wrapper, content: s.wrapper, mode: 0o755 },
       { path: 'config.yaml', content: frozen, mode: 0o644 },
-      ...s.copied.map((f) => ({ path: f.to, content: f.content, mode: 0o644 })),
+      ...s.copied.map((f) => ({ path: f.to, content: f.content, mode: f.mode })),
     ];
     const bundle = finalizeBundle({
       id,
@@ -591,7 +569,7 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
   diagnostics.push(...prof.diagnostics);
   const tmpl = prof.profile ? await chooseTemplate(opts, inputs, prof.profile) : { diagnostics: [] };
   diagnostics.push(...tmpl.diagnostics);
-  const copied = await readCopiedFiles(inputs);
+  const copied = readCopiedFiles(inputs, tmpl.template?.outputName);
   diagnostics.push(...copied.diagnostics);
   const profile = prof.profile;
   const template = tmpl.template;
@@ -601,7 +579,11 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
   const varying = varyingKeys(sweep);
   const schema = schemaVersion('config');
   const fixedInputs: Record<string, string> = { template: sha256(template.text), profile: sha256(canonicalJson(profile as unknown as Mapping)), wrapper: sha256(wrapperText()) };
-  for (const f of copied.files) fixedInputs[`file:${f.to}`] = sha256(f.content);
+  for (const f of copied.files) {
+    fixedInputs[`file:${f.to}`] = sha256(f.content);
+    // Mode is not content: an executable copy is an input of its own (a chmod rewrites the bundle).
+    if (f.mode === 0o755) fixedInputs[`mode:${f.to}`] = '755';
+  }
 
   const setup: RenderSetup = { configFile: loaded.file, configText: loaded.text, profile, template, copied: copied.files, fixedInputs, schema, strict: opts.strict === true };
   const r: BundleInputs = { ...setup, copied: copied.files, loaded, config, wrapper: Buffer.from(wrapperText()) };

@@ -40,7 +40,7 @@ describe('bad inputs: a coded error, exit 1, within seconds', () => {
     expect(existsSync(path.join(dir, 'out'))).toBe(false);
   });
 
-  it('a FIFO as template, in files:, as the config; a device and a directory in files:', () => {
+  it('a FIFO as template, in files:, as the config; a device and an empty directory in files:', () => {
     const dir = project(`${OK_CONFIG}files: [pipe]\n`);
     execFileSync('mkfifo', [path.join(dir, 'pipe')]);
     expectUserError(cli(dir, 'build', 'config.yaml'), /config\.yaml:\d+:\d+ - error EG2021: The file "pipe" listed in files is a named pipe/);
@@ -51,7 +51,8 @@ describe('bad inputs: a coded error, exit 1, within seconds', () => {
     expectUserError(cli(dir, 'build', 'dev.yaml'), /EG2021: The file "zero" listed in files is a device/);
     mkdirSync(path.join(dir, 'data'));
     writeFileSync(path.join(dir, 'dir.yaml'), `${OK_CONFIG}files: [data]\n`);
-    expectUserError(cli(dir, 'build', 'dir.yaml'), /EG2021: The file "data" listed in files is a directory/);
+    // A directory is copied with the files below it (test/build/files-dirs.real.test.ts); one without files is an error.
+    expectUserError(cli(dir, 'build', 'dir.yaml'), /dir\.yaml:\d+:\d+ - error EG2022: The directory "data" listed in files holds no file to copy/);
   });
 
   it('an output directory that cannot be written: a read-only mount, a file in the way', () => {
