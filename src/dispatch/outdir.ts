@@ -1,8 +1,9 @@
 /** Reading a build's output directory: the bundles `index.json` lists. */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { diag, DiagnosticError } from '../diagnostics/index.js';
-import { globToRegExp } from '../expand/exclude.js';
+import { diag, DiagnosticError, type Diagnostic } from '../diagnostics/index.js';
+import { nearest } from '../diagnostics/suggest.js';
+import { idMatcher, isGlob, type Matcher } from '../load/glob.js';
 import { LAYOUT, type Mapping, type Scheduler } from '../types.js';
 
 export interface IndexedBundle {
@@ -29,16 +30,78 @@ export async function readIndex(outDir: string): Promise<BuildIndex> {
   } catch {
     throw new DiagnosticError(diag('EG6002', `${outDir} has no ${LAYOUT.index}: it is not an eegen output directory.`, undefined, 'Build first: eegen build CONFIG --out DIR, then pass that DIR.'));
   }
+  let index: BuildIndex;
   try {
-    return JSON.parse(text) as BuildIndex;
+    index = JSON.parse(text) as BuildIndex;
   } catch (e) {
     throw new DiagnosticError(diag('EG6003', `${file} is not valid JSON (${(e as Error).message}).`, undefined, 'Rebuild the bundles with eegen build.'));
   }
+  if (Array.isArray(index?.bundles)) bundlesFrom.set(index.bundles, outDir);
+  return index;
 }
 
-/** `--only` patterns: globs (`*`, `?`) over bundle ids; none means all. */
+/** The output directory each list readIndex returned came from, so selectBundles can name it. */
+const bundlesFrom = new WeakMap<object, string>();
+
+/**
+ * `--only` patterns, rejoined where a comma split a brace: the CLI splits `--only a,b` at
+ * commas, which cuts `{a,b}` into `{a` and `b}`; a piece with an unclosed `{` takes the
+ * next pieces back until its braces balance.
+ */
+export function onlyPatterns(only: readonly string[]): string[] {
+  const out: string[] = [];
+  let open = '';
+  for (const piece of only) {
+    open = open === '' ? piece : `${open},${piece}`;
+    if (braceDepth(open) <= 0) {
+      out.push(open);
+      open = '';
+    }
+  }
+  if (open !== '') out.push(open);
+  return out;
+}
+
+function braceDepth(s: string): number {
+  let depth = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '\\') i++;
+    else if (c === '{') depth++;
+    else if (c === '}') depth--;
+  }
+  return depth;
+}
+
+/**
+ * `--only` patterns: globs over bundle ids (picomatch: `*`, `?`, `[25]`, `{a,b}`,
+ * `{1..3}`, `+(a|b)`); a pattern starting with `!` leaves out the ids it matches. An id
+ * is selected when some plain pattern matches it (or there is none) and no `!` pattern
+ * does. None means all. Patterns that select no bundle are an error (EG6004): every
+ * dispatch command would otherwise quietly do nothing.
+ */
 export function selectBundles<T extends { id: string }>(bundles: readonly T[], only: readonly string[] | undefined): T[] {
   if (!only?.length) return [...bundles];
-  const res = only.map(globToRegExp);
-  return bundles.filter((b) => res.some((r) => r.test(b.id)));
+  const patterns = onlyPatterns(only);
+  const keep: Matcher[] = [];
+  const drop: Matcher[] = [];
+  for (const p of patterns) {
+    if (p.startsWith('!') && !p.startsWith('!(')) drop.push(idMatcher(p.slice(1)));
+    else keep.push(idMatcher(p));
+  }
+  const selected = bundles.filter((b) => (keep.length === 0 || keep.some((m) => m(b.id))) && !drop.some((m) => m(b.id)));
+  if (selected.length === 0) throw new DiagnosticError(noMatch(bundles, patterns));
+  return selected;
+}
+
+function noMatch(bundles: readonly { id: string }[], patterns: string[]): Diagnostic {
+  const out = bundlesFrom.get(bundles);
+  const shown = patterns.map((p) => `'${p}'`).join(', ');
+  const where = out === undefined ? '' : ` in ${out}`;
+  const plain = patterns.find((p) => !isGlob(p));
+  const near = plain === undefined ? undefined : nearest(plain, bundles.map((b) => b.id));
+  const example = bundles[0]?.id;
+  const message = bundles.length === 0 ? `--only ${shown} matches nothing: there are no bundles${where}.` : `--only ${shown} matches none of the ${bundles.length} bundle${bundles.length === 1 ? '' : 's'}${where}; ids look like ${example}.`;
+  const hint = near !== undefined ? `Did you mean ${near}? ` : '';
+  return diag('EG6004', message, undefined, `${hint}--only takes globs over bundle ids: * ? [25] {a,b} (one per --only, or comma-separated), and !PATTERN to leave ids out; quote them for the shell. The ids are the directory names in the output directory.`);
 }

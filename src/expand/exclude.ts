@@ -103,7 +103,13 @@ export function matcher(pattern: Value): (v: Value) => boolean {
   return (v) => looseEqual(v, pattern);
 }
 
-/** `*` any run of characters, `?` one character, everything else literal; whole-string match. */
+/**
+ * `*` any run of characters, `?` one character, everything else literal; whole-string match.
+ * Deliberately not picomatch (load/glob.ts, used for paths and `--only` ids): a value is
+ * not a path, so `*` must cross a `/` (`data: "/scratch/*"`) and match a leading `.`
+ * (`lr: "*5"` matches ".5"), and `[`, `{`, `(` in a value (`"[1,2]*"`) stay literal, as
+ * documented and relied on by existing configs.
+ */
 export function globToRegExp(glob: string): RegExp {
   let src = '';
   for (const c of glob) src += c === '*' ? '[\\s\\S]*' : c === '?' ? '[\\s\\S]' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
