@@ -1,6 +1,6 @@
 /**
  * REFERENCE IMPLEMENTATION of scanShell, kept verbatim (only the import path changed) as the
- * oracle for test/render/scan-differential.test.ts. Do not optimise or "fix" this copy: the
+ * oracle for test/render/scan-differential.real.test.ts. Do not optimise or "fix" this copy: the
  * fast scanner in src/shell/scan.ts must return exactly what this one returns.
  */
 /**
