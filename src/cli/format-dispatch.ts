@@ -81,9 +81,10 @@ export function formatWatch(bundles: readonly BundleStatus[], hostErrors: readon
   const notDone = bundles.filter((b) => b.state !== 'done').sort((a, b) => rank(a) - rank(b));
   const room = Math.max(0, rows - head.length - 3); // header line, "... more", cursor line
   const shown = notDone.slice(0, room);
-  const lines = [...head, ...(shown.length ? table(HEADER, shown.map(statusRow)).split('\n') : ['(every bundle is done)'])];
+  const lines = [...head, ...(shown.length ? table(HEADER, shown.map(statusRow)).split('\n') : notDone.length ? [] : ['(every bundle is done)'])];
   if (notDone.length > shown.length) lines.push(`... ${notDone.length - shown.length} more not done (of ${bundles.length}; the terminal has ${rows} lines)`);
-  return fit(lines).join('\n');
+  // A terminal too small even for that gets the first lines (one is left for the cursor).
+  return fit(lines.slice(0, Math.max(1, rows - 1))).join('\n');
 }
 
 /** One host's line(s) of a submit. */
