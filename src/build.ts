@@ -85,6 +85,7 @@ async function readKeys(outDir: string): Promise<Keys> {
 
 /** The files a bundle consists of; a bundle reused unrendered knows them from its SHA256SUMS. */
 function bundleFileNames(b: BuildPlan['bundles'][number]): string[] {
+  if (b.written) return b.written.map((f) => f.path);
   if (b.files.length !== 1 || b.files[0]!.path !== LAYOUT.checksums) return b.files.map((f) => f.path);
   return [LAYOUT.checksums, ...(parseChecksums(b.files[0]!.content.toString('utf8'))?.keys() ?? [])];
 }

@@ -57,9 +57,10 @@ export interface CompileOptions {
   onStart?: () => Promise<void>;
   /**
    * Called with each bundle, in sweep order, as soon as it is ready (a build writes it
-   * while later bundles are still being rendered). A rejection stops the compile.
+   * while later bundles are still being rendered). A rejection stops the compile. What it
+   * returns takes the bundle's place in the plan (the writer's copy without its bytes).
    */
-  onBundle?: (bundle: BundlePlan) => Promise<void>;
+  onBundle?: (bundle: BundlePlan) => Promise<BundlePlan | void>;
   /**
    * Report every placeholder-shaped text that is left as written (`{word}` whose first
    * segment is no config key or namespace), and fail on any warning.
@@ -438,8 +439,10 @@ async function compileAll(opts: CompileOptions, naming: NamingInputs, combos: It
       done.delete(emitted++);
       diagnostics.push(...o.diagnostics);
       if (o.bundle) {
-        bundles.push(o.bundle);
-        await opts.onBundle?.(o.bundle);
+        const at = bundles.push(o.bundle) - 1;
+        // What the writer keeps instead (the bundle without its bytes, once they are on disk).
+        const kept = await opts.onBundle?.(o.bundle);
+        if (kept) bundles[at] = kept;
       } else if (++failing >= MAX_FAILING_BUNDLES) {
         stopped = true;
         stopEval = o.evalCount;

@@ -110,6 +110,19 @@ export interface BundlePlan {
    * time are those recorded by the last build): that signature. `files` is then empty.
    */
   sig?: string;
+  /**
+   * Set by a streaming build (the plain `build`) once the writer holds the bundle's bytes:
+   * staged on disk, or found unchanged there. `files` is then empty, so that a build's
+   * memory does not grow with the bytes of its bundles; this lists what the bundle holds.
+   */
+  written?: readonly WrittenFile[];
+}
+
+/** A file of a bundle whose bytes are on disk, not in memory (BundlePlan.written). */
+export interface WrittenFile {
+  path: string;
+  mode: number;
+  size: number;
 }
 
 export interface BuildPlan {

@@ -80,7 +80,7 @@ export function buildJson(result: BuildResult): unknown {
       script: b.script,
       scheduler: b.scheduler,
       hash: b.hash,
-      files: Object.fromEntries(b.files.map((f) => [f.path, f.content.length])),
+      files: Object.fromEntries(b.written ? b.written.map((f) => [f.path, f.size]) : b.files.map((f) => [f.path, f.content.length])),
     })),
     ...(result.report ? { report: result.report } : {}),
     ...(result.differences ? { differences: result.differences } : {}),

@@ -52,7 +52,12 @@ export interface Difference {
  * leaves the previous build as it was.
  */
 export interface WriteSession {
-  stage(b: BundlePlan): Promise<void>;
+  /**
+   * Returns the bundle as the plan should keep it: without its bytes (`written`) once
+   * they are staged on disk or found unchanged there, as it was when commit still needs
+   * them (a bundle updated in place).
+   */
+  stage(b: BundlePlan): Promise<BundlePlan>;
   /** `plan` must hold exactly the staged bundles, in the same order, plus the side files. */
   commit(plan: BuildPlan, opts?: { prune?: boolean }): Promise<WriteOutcome>;
   abort(): Promise<void>;
@@ -114,7 +119,7 @@ export async function openWrite(outDir: string, opts: OpenOptions = {}): Promise
   let done = 0;
   let closed = false;
 
-  const stage = async (b: BundlePlan): Promise<void> => {
+  const stage = async (b: BundlePlan): Promise<BundlePlan> => {
     if (closed) throw new Error('eegen: stage() after commit() or abort()');
     validator?.add(b);
     const i = count++;
@@ -137,6 +142,11 @@ export async function openWrite(outDir: string, opts: OpenOptions = {}): Promise
       }
       opts.onProgress?.(++done, opts.total ?? count);
     });
+    // Memory stays flat: no more than a few hundred bundles' bytes wait for the staging thread.
+    await thread?.ready();
+    // With async calls (a slow filesystem) the bundle may still be in flight: it keeps its bytes.
+    const st = states[i];
+    return st && (staged[i] !== undefined || st.status === 'unchanged') ? withoutBytes(b) : b;
   };
 
   const abort = async (): Promise<void> => {
@@ -197,6 +207,13 @@ export async function openWrite(outDir: string, opts: OpenOptions = {}): Promise
   };
 
   return { stage, commit, abort };
+}
+
+/** A bundle whose bytes are on disk: its files' paths, modes and sizes only. */
+function withoutBytes(b: BundlePlan): BundlePlan {
+  // A reused bundle holds at most its SHA256SUMS, which lists the files the next build checks.
+  if (b.reused || !b.files.length) return b;
+  return { ...b, files: [], written: b.files.map((f) => ({ path: f.path, mode: f.mode, size: f.content.length })) };
 }
 
 export async function writeBuild(plan: BuildPlan, outDir: string, opts: WriteOptions = {}): Promise<WriteOutcome> {

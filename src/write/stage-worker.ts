@@ -46,6 +46,7 @@ port.on('message', (m: ToStager) => {
           })
           .catch((e: unknown) => fail(item.staging, e));
       }
+      port!.postMessage({ type: 'staged', count: m.items.length } satisfies FromStager);
     } else {
       await runner.drain().catch((e: unknown) => fail('(staging)', e));
       if (!failed) port!.postMessage({ type: 'finished', sigs } satisfies FromStager);
