@@ -10,9 +10,9 @@ export interface DispatchContext {
   /** How commands run (default: for real). */
   runner: Runner;
   /**
-   * The working directory relative paths are taken from (the output directory, a local
-   * host's relative workdir, a hosts file). Default: the directory Node resolves relative
-   * paths against; the CLI passes process.cwd() explicitly.
+   * The directory a relative output directory, config or template is taken from. Default:
+   * none, and relative paths are left as they are (Node's file calls then resolve them). Module
+   * state that remains is immutable: zx and the run wrapper's text, each loaded once.
    */
   cwd?: string;
   /** Slurm MaxArraySize per host, as that host answered (asked once per context). */

@@ -125,3 +125,31 @@ describe.skipIf(skipWithout('ssh', 'rsync'))('collect aborted while copying resu
     expect(after.hostErrors).toEqual([]);
   }, 300_000);
 });
+
+describe('the CLI: Ctrl-C during status --watch', () => {
+  it('SIGINT ends `eegen status --watch` within a second with exit code 130; the run goes on', async () => {
+    const { spawn } = await import('node:child_process');
+    const { BIN } = await import('../support/cli.js');
+    const { out } = await buildExample({ edit: slow(20) });
+    await submit({ out, hosts: [LOCAL_HOST], only: ['lr-0.01_epochs-5_repeat-1'] });
+    try {
+      const p = spawn(process.execPath, [BIN, 'status', out, '--watch', '--interval', '30', '--only', 'lr-0.01_epochs-5_repeat-1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      p.stderr.on('data', (d) => (stderr += d));
+      const firstLine = new Promise<void>((res) => p.stdout.on('data', (d) => ((stdout += d), res())));
+      const closed = new Promise<number | null>((res) => p.on('close', res));
+      await firstLine;
+      const t0 = Date.now();
+      p.kill('SIGINT');
+      expect(await closed).toBe(130);
+      expect(Date.now() - t0).toBeLessThan(1000);
+      expect(stderr).toMatch(/interrupted/);
+      expect(stderr).not.toMatch(/internal error/);
+      expect(stdout).toMatch(/queued 1|running 1/);
+      expect((await status({ out, hosts: [LOCAL_HOST], only: ['lr-0.01_epochs-5_repeat-1'] })).bundles[0]!.state).toMatch(/queued|running/);
+    } finally {
+      await cancel({ out, hosts: [LOCAL_HOST] });
+    }
+  });
+});
