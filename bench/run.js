@@ -3,7 +3,7 @@
 // baseline measured in the same run, on the same disk (tmpfs: /dev/shm).
 //
 //   npm run bench            all benchmarks
-//   node bench/run.js build  one of: build, templates, plan, status, arrays
+//   node bench/run.js build  one of: build, templates, plan, status, unsubmitted, arrays
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -173,6 +173,31 @@ async function benchStatus() {
   }
 }
 
+/**
+ * `eegen status` (the whole CLI process) of 10,000 built, unsubmitted bundles (issue 10 §3:
+ * 22 s before): nobody to ask; and with the local host named, one round trip that reads
+ * nothing more of a bundle without a job id.
+ */
+async function benchUnsubmitted() {
+  const work = mkdtempSync(path.join(SHM, 'eegen-bench-'));
+  const bin = path.join(import.meta.dirname, '..', 'bin', 'eegen.js');
+  const cli = (args) => {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: work });
+    if (r.status !== 0) throw new Error(`eegen ${args.join(' ')}: ${r.stderr}`);
+    return ms(t0);
+  };
+  try {
+    const out = await tinySweep(work, 10_000, 'bash');
+    const plain = [0, 1, 2].map(() => cli(['status', out]));
+    const named = [0, 1, 2].map(() => cli(['status', out, '--host', 'local']));
+    console.log('unsubmitted: eegen status of 10,000 built, unsubmitted bundles (the whole CLI process)');
+    console.log(`  no host asked: ${plain.map(fmt).join(', ')}; --host local (one round trip): ${named.map(fmt).join(', ')} (target well under 2 s; was 22 s)`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 /** 1,000 bundles to the local Slurm: job arrays versus one sbatch per bundle. */
 async function benchArrays() {
   try {
@@ -291,7 +316,7 @@ async function benchTemplates() {
   }
 }
 
-const benches = { build: benchBuild, templates: benchTemplates, plan: benchPlan, status: benchStatus, arrays: benchArrays };
+const benches = { build: benchBuild, templates: benchTemplates, plan: benchPlan, status: benchStatus, unsubmitted: benchUnsubmitted, arrays: benchArrays };
 for (const [name, fn] of Object.entries(benches)) {
   if (!only || only === name) await fn();
 }
