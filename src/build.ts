@@ -11,6 +11,8 @@ import { diag, hasErrors, type Diagnostic, type SourceSet } from './diagnostics/
 import { LAYOUT, type BuildPlan, type WriteReport } from './types.js';
 import { checkBuild, openWrite, writeBuild, type Difference, type WriteSession } from './write/index.js';
 import { writeFileAtomic } from './write/state.js';
+import type { FsMode } from './write/fsx.js';
+import { throwIfAborted } from './util/abort.js';
 
 export interface BuildOptions extends CompileOptions {
   /** Output directory (default `out`). */
@@ -23,8 +25,8 @@ export interface BuildOptions extends CompileOptions {
   prune?: boolean;
   /** Also write the bundles as one archive (`.tar.gz` or `.zip`, by extension). */
   archive?: string;
-  /** Called while bundles are written. */
-  onWriteProgress?: (done: number, total: number) => void;
+  /** Filesystem calls: adaptive (default: sync while fast, async on a slow filesystem), or pinned. */
+  fs?: FsMode;
 }
 
 /** A difference found by --check; `id` is '' for a side file (index.json, jobs.sh). */
@@ -104,7 +106,26 @@ async function writeKeys(outDir: string, plan: BuildPlan, known: ReadonlyMap<str
   await writeFileAtomic(path.join(outDir, SIGS_FILE), `${JSON.stringify({ version: 1, bundles: sigs })}\n`);
 }
 
+const writeEvents =
+  (onEvent: NonNullable<BuildOptions['onEvent']>) =>
+  (done: number, total: number): void =>
+    onEvent({ type: 'write', done, total });
+
+/** The build's diagnostics as events, once the result knows its final (deduplicated) list. */
+function reported(opts: BuildOptions, r: BuildResult): BuildResult {
+  for (const d of r.diagnostics) opts.onEvent?.({ type: 'diagnostic', diagnostic: d });
+  return r;
+}
+
+/**
+ * Compile, then write (or check, or archive). Aborting `signal` stops it before anything
+ * is put in place: the output directory is as it was, staged bytes are removed.
+ */
 export async function build(opts: BuildOptions): Promise<BuildResult> {
+  return reported(opts, await buildQuietly(opts));
+}
+
+async function buildQuietly(opts: BuildOptions): Promise<BuildResult> {
   const outDir = opts.out ?? DEFAULT_OUT;
   // A plain build skips rendering bundles whose inputs did not change; --check, --dry-run
   // and --archive need every byte, so they always render everything.
@@ -122,7 +143,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     diagnostics.push(...report.warnings);
     return { ok: differences.length === 0, outDir, plan, report, differences, diagnostics, sources };
   }
-  const report = await writeBuild(plan, outDir, { prune: opts.prune ?? false, ...(opts.onWriteProgress ? { onProgress: opts.onWriteProgress } : {}) });
+  throwIfAborted(opts.signal);
+  const report = await writeBuild(plan, outDir, { prune: opts.prune ?? false, ...(opts.fs ? { fs: opts.fs } : {}), ...(opts.onEvent ? { onProgress: writeEvents(opts.onEvent) } : {}) });
   // Recovered interrupted builds, stale bundles kept because runs wrote into them, ...
   diagnostics.push(...report.warnings);
   // archiver loads only for --archive.
@@ -145,7 +167,7 @@ async function writeWhileCompiling(opts: BuildOptions, outDir: string, reuse: No
       reuse,
       onStart: async () => {
         // Progress is the compile's: a bundle counts once it is staged (onBundle).
-        session = await openWrite(outDir, { trustReused: true });
+        session = await openWrite(outDir, { trustReused: true, ...(opts.fs ? { fs: opts.fs } : {}) });
       },
       onBundle: (b) => session!.stage(b),
     });
@@ -157,6 +179,11 @@ async function writeWhileCompiling(opts: BuildOptions, outDir: string, reuse: No
   if (!plan || hasErrors(diagnostics) || !session) {
     await session?.abort();
     return { ok: false, outDir, diagnostics, sources, ...(stats ? { stats } : {}) };
+  }
+  // The last moment an abort is taken: from here the tree changes (atomically, bundle by bundle).
+  if (opts.signal?.aborted) {
+    await session.abort();
+    throwIfAborted(opts.signal);
   }
   const report = await session.commit(plan, { prune: opts.prune ?? false });
   // Recovered interrupted builds, stale bundles kept because runs wrote into them, ...

@@ -5,6 +5,7 @@
  * prints for --dry-run). Stages stop at the first stage that reports errors, so the
  * user sees every problem of that stage at once and nothing derived from it.
  */
+import { throwIfAborted } from './util/abort.js';
 import { lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { canonicalJson, canonicalJsonWith, bundleId, identifierId } from './bundle/id.js';
@@ -23,7 +24,7 @@ import { renderTemplates, type RenderContext } from './render/index.js';
 import { freezeValue } from './resolve/deferred.js';
 import { resolveConfig } from './resolve/index.js';
 import { eeIdentifier } from './resolve/namespaces.js';
-import { LAYOUT, type BuildPlan, type BundleFile, type BundlePlan, type Combination, type HostProfile, type LoadedYaml, type Mapping, type Scheduler } from './types.js';
+import { LAYOUT, type BuildEvent, type BuildPlan, type BundleFile, type BundlePlan, type Combination, type HostProfile, type LoadedYaml, type Mapping, type Scheduler } from './types.js';
 import { isSetting, setting, validateDocument } from './validate/index.js';
 import { schemaVersion } from './validate/ajv.js';
 import { EEGEN_VERSION } from './version.js';
@@ -43,8 +44,14 @@ export interface CompileOptions {
   profileDirs?: string[];
   /** Build sweeps larger than the limit. */
   force?: boolean;
-  /** Called as bundles are rendered (for progress bars). */
-  onProgress?: (done: number, total: number) => void;
+  /** What the build reports while it runs (progress of rendering and writing, its diagnostics). */
+  onEvent?: (event: BuildEvent) => void;
+  /**
+   * Stops the compile (and a build's write) between bundles: it rejects with an
+   * AbortError, and the output directory is as it was (nothing is put in place before
+   * the whole config compiled).
+   */
+  signal?: AbortSignal;
   /**
    * Skip rendering bundles whose inputs are unchanged since the last build of `outDir`
    * (input keys recorded in OUT/.eegen/keys.json), as a static site generator does.
@@ -447,7 +454,7 @@ async function compileAll(opts: CompileOptions, naming: NamingInputs, combos: It
         stopped = true;
         stopEval = o.evalCount;
       }
-      opts.onProgress?.(bundles.length, total);
+      opts.onEvent?.({ type: 'compile', done: bundles.length, total });
     }
   };
 
@@ -486,9 +493,18 @@ async function compileAll(opts: CompileOptions, naming: NamingInputs, combos: It
     }
   };
 
+  let lastTurn = performance.now();
   try {
     for (const combo of combos) {
       if (stopped) break;
+      if (opts.signal) {
+        // A caller's abort arrives as an event: give it a turn now and then.
+        if (performance.now() - lastTurn > YIELD_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          lastTurn = performance.now();
+        }
+        throwIfAborted(opts.signal);
+      }
       const seq = nextSeq++;
       const evalCount = evalErrors.length;
       const own: Diagnostic[] = [];
@@ -531,8 +547,12 @@ async function compileAll(opts: CompileOptions, naming: NamingInputs, combos: It
     await emit();
     if (pool) {
       pool.flush();
-      while (!stopped && pool.outstanding > 0) await receive(await pool.next());
+      while (!stopped && pool.outstanding > 0) {
+        throwIfAborted(opts.signal);
+        await receive(await pool.next());
+      }
     }
+    throwIfAborted(opts.signal);
     await emit();
   } finally {
     await pool?.close();

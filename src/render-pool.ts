@@ -55,8 +55,6 @@ export const PARALLEL_MIN = 500;
  * (which start cold: module loading, unoptimised code) only take time from those two.
  */
 export function defaultWorkers(total: number): number {
-  const env = process.env.EEGEN_WORKERS;
-  if (env !== undefined && /^\d+$/.test(env)) return Number(env);
   if (total < PARALLEL_MIN) return 0;
   return Math.max(0, Math.min(4, availableParallelism() - 2));
 }

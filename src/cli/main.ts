@@ -7,6 +7,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { BuildResult } from '../build.js';
 import { formatDiagnostics, isDiagnosticError, type Diagnostic, type SourceSet } from '../diagnostics/index.js';
 import { EEGEN_VERSION } from '../version.js';
+import type { BuildEvent } from '../types.js';
 import { buildJson, formatCheck, formatDryRun, formatPlan, formatReport } from './format.js';
 import { addDispatchCommands } from './dispatch.js';
 import { Exit } from './exit.js';
@@ -41,6 +42,19 @@ function jobsFlag(text: string): number {
   return Number(text);
 }
 
+/**
+ * Two knobs for benchmarks and tests, read here and nowhere else (the library takes them
+ * as options): EEGEN_WORKERS (render workers, like --jobs) and EEGEN_FS=sync|async.
+ */
+function envWorkers(): { workers?: number } {
+  const v = process.env.EEGEN_WORKERS;
+  return v !== undefined && /^\d+$/.test(v) ? { workers: Number(v) } : {};
+}
+function envFs(): { fs?: 'sync' | 'async' } {
+  const v = process.env.EEGEN_FS;
+  return v === 'sync' || v === 'async' ? { fs: v } : {};
+}
+
 async function runBuild(config: string, flags: BuildFlags): Promise<number> {
   const showProgress = !flags.json && !flags.quiet && process.stderr.isTTY === true;
   // Each command loads what it needs when it runs (`eegen --version` loads none of it).
@@ -59,9 +73,10 @@ async function runBuild(config: string, flags: BuildFlags): Promise<number> {
       prune: flags.prune ?? false,
       force: flags.force ?? false,
       strict: flags.strict ?? false,
-      ...(flags.jobs !== undefined ? { workers: flags.jobs } : {}),
+      ...(flags.jobs !== undefined ? { workers: flags.jobs } : envWorkers()),
+      ...envFs(),
       ...(flags.archive ? { archive: flags.archive } : {}),
-      ...(progress ? { onProgress: progress.render, onWriteProgress: progress.write } : {}),
+      ...(progress ? { onEvent: (e: BuildEvent) => (e.type === 'compile' ? progress.render(e.done, e.total) : e.type === 'write' ? progress.write(e.done, e.total) : undefined) } : {}),
     });
   } finally {
     progress?.stop();

@@ -32,7 +32,7 @@ export interface RunSweepOptions extends Omit<DispatchCallOptions, 'onEvent'> {
   /** Status poll interval while waiting (default 1,000 ms). */
   intervalMs?: number;
   /** More build options (profiles, workers, ...). */
-  build?: Omit<BuildOptions, 'config' | 'template' | 'out' | 'onProgress' | 'onWriteProgress'>;
+  build?: Omit<BuildOptions, 'config' | 'template' | 'out' | 'onEvent' | 'signal'>;
   onEvent?: (e: EegenEvent) => void;
 }
 
@@ -66,14 +66,9 @@ export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
     config: ctx.cwd ? path.resolve(ctx.cwd, opts.config) : opts.config,
     out: ctx.cwd ? path.resolve(ctx.cwd, out) : out,
     ...(opts.template ? { template: ctx.cwd ? path.resolve(ctx.cwd, opts.template) : opts.template } : {}),
-    ...(emit
-      ? {
-          onProgress: (done: number, total: number) => emit({ type: 'compile', done, total }),
-          onWriteProgress: (done: number, total: number) => emit({ type: 'write', done, total }),
-        }
-      : {}),
+    ...(emit ? { onEvent: emit } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
   });
-  for (const diagnostic of built.diagnostics) emit?.({ type: 'diagnostic', diagnostic });
   if (!built.ok || !built.plan) return { ok: false, stoppedAt: 'build', build: built };
   throwIfAborted(opts.signal);
   const sub = await submit({ ...common, out, hosts: opts.hosts, ...(opts.alsoAsk ? { alsoAsk: opts.alsoAsk } : {}) });

@@ -64,6 +64,10 @@ function schedNs(): [number, number] | undefined {
 }
 let schedstat = process.platform === 'linux';
 
+/** How a writer makes its filesystem calls: adaptively (the default), or pinned. */
+export type FsMode = 'auto' | 'sync' | 'async';
+export const FS_MODES: readonly FsMode[] = ['auto', 'sync', 'async'];
+
 /** Sync work runs at most this long before the event loop gets a turn. */
 const SLICE_MS = 20;
 /** Bundles per timing window. */
@@ -74,11 +78,11 @@ export const SLOW_WRITE_MS = 4;
 
 /**
  * Run `fn` for every item: sync and one at a time while the average item takes less than
- * `slowMs`, then (for good) async with CONCURRENCY in flight. `EEGEN_FS=sync|async`
- * pins the flavour (benchmarks, tests).
+ * `slowMs`, then (for good) async with CONCURRENCY in flight. `mode` 'sync' or 'async' pins
+ * the flavour (benchmarks, tests).
  */
-export async function forEachAdaptive<T>(items: readonly T[], slowMs: number, fn: (item: T, i: number, hot: HotFs) => Promise<void>): Promise<void> {
-  const runner = new AdaptiveRunner(slowMs);
+export async function forEachAdaptive<T>(items: readonly T[], slowMs: number, fn: (item: T, i: number, hot: HotFs) => Promise<void>, mode: FsMode = 'auto'): Promise<void> {
+  const runner = new AdaptiveRunner(slowMs, mode);
   for (let i = 0; i < items.length; i++) await runner.run((hot) => fn(items[i] as T, i, hot));
   await runner.drain();
 }
@@ -93,8 +97,7 @@ export async function forEachAdaptive<T>(items: readonly T[], slowMs: number, fn
  * have finished, so nothing keeps writing after the caller has returned.
  */
 export class AdaptiveRunner {
-  private async_ = process.env.EEGEN_FS === 'async';
-  private readonly pinned = process.env.EEGEN_FS;
+  private async_: boolean;
   private windowSpent = 0;
   private count = 0;
   private sliceStart = performance.now();
@@ -104,7 +107,13 @@ export class AdaptiveRunner {
   /** The thread's scheduler times when the window started (Linux), see blockedMs. */
   private windowSched: readonly [number, number] | undefined;
 
-  constructor(private readonly slowMs: number) {}
+  constructor(
+    private readonly slowMs: number,
+    /** 'sync' or 'async' pins the flavour (benchmarks, tests; the CLI's EEGEN_FS). */
+    private readonly mode: FsMode = 'auto',
+  ) {
+    this.async_ = mode === 'async';
+  }
 
   /**
    * How long this window's sync calls waited for the filesystem. A slow filesystem blocks
@@ -146,7 +155,7 @@ export class AdaptiveRunner {
     const now = performance.now();
     this.windowSpent += now - t;
     if (++this.count % SAMPLE === 0) {
-      if (this.pinned !== 'sync' && this.blockedMs() / SAMPLE > this.slowMs) this.async_ = true;
+      if (this.mode === 'auto' && this.blockedMs() / SAMPLE > this.slowMs) this.async_ = true;
       this.windowSpent = 0;
     }
     if (now - this.sliceStart > SLICE_MS) {

@@ -12,7 +12,7 @@ import { LAYOUT, type BuildPlan, type BundleFile, type BundlePlan, type WriteRep
 import { WRITE_CODES, WriteError, isWriteError, warning } from './codes.js';
 import { beginUpdates, endUpdates, placeStaged, removeBundle, recover, stageInto, stagingPath, updateBundle } from './commit.js';
 import { stagerScript, StagingThread } from './stage-thread.js';
-import { AdaptiveRunner, forEachAdaptive, SLOW_WRITE_MS } from './fsx.js';
+import { AdaptiveRunner, forEachAdaptive, SLOW_WRITE_MS, type FsMode } from './fsx.js';
 import { errnoOf, listTree, readIfExists } from './disk.js';
 import { compareBytes } from './paths.js';
 import { CONCURRENCY, forEachLimit } from './pool.js';
@@ -26,6 +26,8 @@ export { WRITE_CODES, WriteError, isWriteError } from './codes.js';
 
 export interface WriteOptions {
   prune?: boolean;
+  /** Filesystem calls: adaptive (default), or pinned to 'sync' / 'async'. */
+  fs?: FsMode;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -76,6 +78,8 @@ export interface OpenOptions {
   trustReused?: boolean;
   /** false: write staged bundles on the calling thread (default: a staging thread for big builds). */
   thread?: boolean;
+  /** Filesystem calls: adaptive (default), or pinned to 'sync' / 'async'. */
+  fs?: FsMode;
 }
 
 /** New bundles staged on the calling thread before a staging thread takes over. */
@@ -108,7 +112,8 @@ export async function openWrite(outDir: string, opts: OpenOptions = {}): Promise
   }
   const validator = opts.validated ? undefined : new PlanValidator();
   const escapes = new EscapeChecker(outAbs, realOut, top);
-  const runner = new AdaptiveRunner(SLOW_WRITE_MS);
+  const fsMode = opts.fs ?? 'auto';
+  const runner = new AdaptiveRunner(SLOW_WRITE_MS, fsMode);
   const script = opts.thread === false ? undefined : stagerScript();
   let thread: StagingThread | undefined;
   let newCount = 0;
@@ -130,7 +135,7 @@ export async function openWrite(outDir: string, opts: OpenOptions = {}): Promise
         states[i] = st;
         if (st.status !== 'unchanged' && !st.exists) {
           // Past the first few hundred new bundles, a thread of its own writes them.
-          if (!thread && script && ++newCount > THREAD_AFTER) thread = new StagingThread(script);
+          if (!thread && script && ++newCount > THREAD_AFTER) thread = new StagingThread(script, fsMode);
           const staging = stagingPath(s);
           if (thread) thread.stage(staging, b.files);
           else await stageInto(hot, staging, b.files);
@@ -180,7 +185,7 @@ export async function openWrite(outDir: string, opts: OpenOptions = {}): Promise
       const recorded = await writeKnownDirs(s, [...known, ...plan.bundles.map((b) => b.dir)], [...known].sort());
       const report = await reportFor(plan, states, s);
       try {
-        await applyBundles(plan, states, staged, outAbs, s);
+        await applyBundles(plan, states, staged, outAbs, s, fsMode);
         await writeSideFiles(plan.sideFiles, outAbs, s);
         await writeSideFileHashes(s, new Map(plan.sideFiles.map((f) => [f.path, sha256(f.content)])));
       } catch (e) {
@@ -219,7 +224,7 @@ function withoutBytes(b: BundlePlan): BundlePlan {
 export async function writeBuild(plan: BuildPlan, outDir: string, opts: WriteOptions = {}): Promise<WriteOutcome> {
   validatePlan(plan);
   // The whole plan is in memory already: nothing to overlap with, so no staging thread.
-  const session = await openWrite(outDir, { validated: true, thread: false, total: plan.bundles.length, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+  const session = await openWrite(outDir, { validated: true, thread: false, total: plan.bundles.length, ...(opts.fs ? { fs: opts.fs } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
   try {
     for (const b of plan.bundles) await session.stage(b);
   } catch (e) {
@@ -296,7 +301,7 @@ async function reportFor(plan: BuildPlan, states: BundleState[], s: StatePaths):
   return { added: by('added'), changed: by('changed'), unchanged: by('unchanged'), removed: [], stale: [], changedAfterSubmit: sortedIds(afterSubmit) };
 }
 
-async function applyBundles(plan: BuildPlan, states: BundleState[], staged: (string | undefined)[], outAbs: string, s: StatePaths): Promise<void> {
+async function applyBundles(plan: BuildPlan, states: BundleState[], staged: (string | undefined)[], outAbs: string, s: StatePaths, fsMode: FsMode): Promise<void> {
   const inPlace = plan.bundles.filter((_, i) => states[i]!.status !== 'unchanged' && states[i]!.exists).map((b) => b.dir);
   const token = inPlace.length ? await beginUpdates(s, inPlace) : '';
   const madeParents = new Set<string>();
@@ -309,7 +314,7 @@ async function applyBundles(plan: BuildPlan, states: BundleState[], staged: (str
     } catch (e) {
       throw new WriteError(WRITE_CODES.writeFailed, `Having trouble writing bundle ${b.id} to ${join(outAbs, b.dir)}: ${(e as Error).message}`, { path: b.dir, cause: e });
     }
-  });
+  }, fsMode);
   if (token) await endUpdates(s, token);
 }
 

@@ -12,6 +12,12 @@ import { Worker } from 'node:worker_threads';
 import type { BundleFile } from '../types.js';
 import { compiledWorker } from '../worker-url.js';
 import { WRITE_CODES, WriteError } from './codes.js';
+import type { FsMode } from './fsx.js';
+
+/** What the staging thread is started with. */
+export interface StagerData {
+  fs: FsMode;
+}
 
 /** A file on the wire: bytes, or the id of a buffer sent before. */
 export interface WireFile {
@@ -60,8 +66,8 @@ export class StagingThread {
   /** Staging dir -> statSignature of its SHA256SUMS, as the thread wrote it. */
   readonly signatures = new Map<string, string>();
 
-  constructor(script: URL) {
-    this.worker = new Worker(script);
+  constructor(script: URL, fs: FsMode = 'auto') {
+    this.worker = new Worker(script, { workerData: { fs } satisfies StagerData });
     this.worker.on('message', (m: FromStager) => {
       if (m.type === 'staged') {
         this.inFlight -= m.count;

@@ -3,18 +3,18 @@
  * dir the main thread chose, in order, and reports the first failure. It decides
  * nothing else; everything it writes lives under `.eegen/tmp`, which recovery empties.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { BundleFile } from '../types.js';
 import { stageInto } from './commit.js';
 import { bundleSignature } from './disk.js';
 import { AdaptiveRunner, SLOW_WRITE_MS } from './fsx.js';
-import type { FromStager, ToStager } from './stage-thread.js';
+import type { FromStager, StagerData, ToStager } from './stage-thread.js';
 
 const port = parentPort;
 if (!port) throw new Error('eegen: stage-worker.js runs as a worker thread only');
 
 const shared = new Map<number, Buffer>();
-const runner = new AdaptiveRunner(SLOW_WRITE_MS);
+const runner = new AdaptiveRunner(SLOW_WRITE_MS, (workerData as StagerData | undefined)?.fs ?? 'auto');
 const asBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 let failed = false;
 /** Staging dir -> signature of its SHA256SUMS as written (the rename into place keeps it). */

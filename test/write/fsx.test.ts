@@ -55,11 +55,21 @@ describe('forEachAdaptive', () => {
     }
   });
 
-  it('can be pinned with EEGEN_FS', async () => {
+  it('can be pinned to async calls, or to sync ones however slow they are', async () => {
+    const modes: boolean[] = [];
+    await forEachAdaptive([1, 2, 3], 5, async (_x, _i, hot) => void modes.push(hot.sync), 'async');
+    expect(modes).toEqual([false, false, false]);
+    const cell = new Int32Array(new SharedArrayBuffer(4));
+    const pinned: boolean[] = [];
+    await forEachAdaptive([...Array(60).keys()], 0.5, async (_x, _i, hot) => void (pinned.push(hot.sync), Atomics.wait(cell, 0, 0, 1)), 'sync');
+    expect(pinned.every(Boolean)).toBe(true);
+  });
+
+  it('reads no environment knob: EEGEN_FS set in the environment changes nothing in the library', async () => {
     process.env.EEGEN_FS = 'async';
     const modes: boolean[] = [];
     await forEachAdaptive([1, 2, 3], 5, async (_x, _i, hot) => void modes.push(hot.sync));
-    expect(modes).toEqual([false, false, false]);
+    expect(modes).toEqual([true, true, true]);
   });
 });
 

@@ -2,8 +2,10 @@ import { execFile } from 'node:child_process';
 import { appendFile, chmod, mkdir, readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkBuild, writeBuild, WriteError } from '../../src/write/index.js';
+import { describe, expect, it } from 'vitest';
+import { checkBuild, writeBuild as writeBuildWith, WriteError } from '../../src/write/index.js';
+
+const writeBuild = writeBuildWith;
 import { finalizeBundle } from '../../src/write/manifest.js';
 import { verifyTree } from '../../src/verify/index.js';
 import type { BuildPlan } from '../../src/types.js';
@@ -21,9 +23,8 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   return 'ok';
 }
 
-describe.each(['sync', 'async'])('writeBuild (%s fs calls)', (mode) => {
-  beforeEach(() => void (process.env.EEGEN_FS = mode));
-  afterEach(() => void delete process.env.EEGEN_FS);
+describe.each(['sync', 'async'] as const)('writeBuild (%s fs calls)', (mode) => {
+  const writeBuild = (plan: Parameters<typeof writeBuildWith>[0], out: string, opts: Parameters<typeof writeBuildWith>[2] = {}) => writeBuildWith(plan, out, { fs: mode, ...opts });
 
   it('writes bundles that `sha256sum -c` and `shasum -a 256 -c` accept, with script modes', async () => {
     const out = await tempDir();
