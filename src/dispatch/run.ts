@@ -9,7 +9,7 @@ import type { BuildEvent } from '../types.js';
 import { throwIfAborted } from './abort.js';
 import { contextFor } from './context.js';
 import type { CollectResult } from './collect.js';
-import type { HostEntry } from './hosts.js';
+import type { HostEntry } from '../inventory/hosts.js';
 import type { BundleStatus } from './status.js';
 import { submit, type SubmitResult } from './submit.js';
 import type { DispatchCallOptions, DispatchEvent } from './types.js';
@@ -51,8 +51,8 @@ export interface RunSweepResult {
 /**
  * Build, submit, wait, collect. A build that fails, or a host that cannot take the
  * bundles, ends the run early (`stoppedAt`). Aborting rejects with AbortError and leaves
- * what kill -9 of `eegen run` would: submitted jobs go on running; collect again later.
- * (The build itself runs to its end once started: its writes are atomic either way.)
+ * what kill -9 of `eegen run` would: a build aborted leaves OUT as it was, submitted jobs
+ * go on running (status and collect them later).
  */
 export async function runSweep(opts: RunSweepOptions): Promise<RunSweepResult> {
   const ctx = contextFor(opts);
