@@ -9,19 +9,20 @@ import { throwIfAborted } from './util/abort.js';
 import { lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { canonicalJson, canonicalJsonWith, bundleId, identifierId } from './bundle/id.js';
-import { checkDirectiveNames, mergeDirectives, withCardName } from './bundle/directives.js';
+import { checkDirectiveNames, mergeDirectives, withCardName } from './render/directive-table.js';
 import { indexFile, jobsScript } from './bundle/side-files.js';
-import { findHostsFile, loadInventory } from './dispatch/hosts.js';
-import { RUN_LAYOUT } from './dispatch/types.js';
-import { insertHook, wrapperText } from './dispatch/wrapper.js';
+import { findHostsFile, loadInventory } from './inventory/hosts.js';
+import { RUN_LAYOUT } from './bundle/run-layout.js';
+import { insertHook, wrapperText } from './bundle/wrapper.js';
 import { dedupe, diag, hasErrors, SourceSet, type Diagnostic } from './diagnostics/index.js';
 import { compileSweep, iterateCombinations, planSweep, productSize, varyingKeys, type Sweep, type SweepPlan } from './expand/index.js';
 import { readFiles, type CopiedFile, type FilesEntry } from './load/files.js';
 import { loadYamlFile, parseYaml, toYaml } from './load/index.js';
-import { defaultWorkers, PARALLEL_MIN, RenderPool, workerScript, type RenderOutcome } from './render-pool.js';
+import { defaultWorkers, PARALLEL_MIN, RenderPool, workerScript, type BundleHead, type RenderOutcome, type RenderSetup } from './render-pool.js';
+export type { BundleHead, RenderSetup } from './render-pool.js';
 import { builtinTemplate, loadProfile, loadTemplate, type TemplateSource } from './render/index.js';
 import { renderTemplates, type RenderContext } from './render/index.js';
-import { freezeValue } from './resolve/deferred.js';
+import { freezeValue } from './syntax/deferred.js';
 import { resolveConfig } from './resolve/index.js';
 import { eeIdentifier } from './resolve/namespaces.js';
 import { LAYOUT, type BuildEvent, type BuildPlan, type BundleFile, type BundlePlan, type Combination, type HostProfile, type LoadedYaml, type Mapping, type Scheduler } from './types.js';
@@ -82,7 +83,7 @@ export interface CompileOptions {
 }
 
 /** Bump when the compiler's output for the same inputs changes, so old keys stop matching. */
-const KEY_VERSION = 2; // 2: config.yaml carries experiment.card_name (bundle/directives.ts withCardName)
+const KEY_VERSION = 2; // 2: config.yaml carries experiment.card_name (render/directive-table.ts withCardName)
 
 export interface Inputs {
   loaded: LoadedYaml;
@@ -172,7 +173,7 @@ const DISPATCH_ONLY = ['port', 'identity', 'ssh_config', 'ssh_options', 'slots',
  * The profile templates see: an inventory entry (hosts.yaml) when the name is one,
  * on top of its site profile (`profile:`), else profiles/NAME.yaml. A name from the
  * config's `system.host` that names no profile is reported at that value. The config's
- * directive names are then checked against the profile's table (bundle/directives.ts).
+ * directive names are then checked against the profile's table (render/directive-table.ts).
  */
 async function chooseProfile(opts: CompileOptions, inputs: Inputs): Promise<{ profile?: HostProfile; diagnostics: Diagnostic[] }> {
   const chosen = await findProfile(opts, inputs);
@@ -204,7 +205,7 @@ function readCopiedFiles(inputs: Inputs, script: string | undefined): { files: C
 
 /**
  * The config a bundle freezes: experiment replaced by this combination's values (plus
- * `card_name` from `directive`, as cloudmesh-ee writes it: bundle/directives.ts withCardName),
+ * `card_name` from `directive`, as cloudmesh-ee writes it: render/directive-table.ts withCardName),
  * sweep rules dropped (a user's own `sweep` stays).
  */
 function bundleConfig(config: Mapping, params: Mapping): Mapping {
@@ -225,23 +226,6 @@ function bundleConfig(config: Mapping, params: Mapping): Mapping {
 const MAX_FAILING_BUNDLES = 20;
 /** Combinations rendered together on the main thread. */
 const LOCAL_BATCH = 32;
-
-/**
- * What every bundle of one build shares and a render worker needs: plain data, so it
- * can be sent to a worker thread (which parses the config text again, without reading
- * any file, so workers see exactly the inputs the main thread saw).
- */
-export interface RenderSetup {
-  configFile: string;
-  configText: string;
-  profile: HostProfile;
-  template: TemplateSource;
-  /** Buffers here; Uint8Arrays once a worker receives them. */
-  copied: { to: string; content: Uint8Array; mode: number }[];
-  fixedInputs: Record<string, string>;
-  schema: string;
-  strict: boolean;
-}
 
 /** RenderSetup, ready to render with. */
 export interface BundleInputs extends RenderSetup {
@@ -266,13 +250,6 @@ interface NamingInputs {
   seenIds: Map<string, Mapping>;
 }
 
-/** A combination named and keyed, to be rendered (here or in a worker). */
-export interface BundleHead {
-  index: number;
-  params: Mapping;
-  id: string;
-  inputKey: string;
-}
 
 /** Name the bundle: eegen's id from the varying values, or the config's `identifier:` template. */
 function nameBundle(s: NamingInputs, combo: Combination, diagnostics: Diagnostic[]): string | undefined {

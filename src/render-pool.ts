@@ -12,9 +12,9 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { DiagnosticError, type Diagnostic } from './diagnostics/index.js';
-import type { BundleFile, BundlePlan } from './types.js';
+import type { BundleFile, BundlePlan, HostProfile, Mapping } from './types.js';
 import { WriteError } from './write/codes.js';
-import type { BundleHead, RenderSetup } from './compile.js';
+import type { TemplateSource } from './render/template.js';
 import { compiledWorker } from './worker-url.js';
 
 export interface RenderJob extends BundleHead {
@@ -25,6 +25,32 @@ export interface RenderOutcome {
   seq: number;
   bundle?: BundlePlan;
   diagnostics: Diagnostic[];
+}
+
+
+/**
+ * What every bundle of one build shares and a render worker needs: plain data, so it
+ * can be sent to a worker thread (which parses the config text again, without reading
+ * any file, so workers see exactly the inputs the main thread saw).
+ */
+export interface RenderSetup {
+  configFile: string;
+  configText: string;
+  profile: HostProfile;
+  template: TemplateSource;
+  /** Buffers here; Uint8Arrays once a worker receives them. */
+  copied: { to: string; content: Uint8Array; mode: number }[];
+  fixedInputs: Record<string, string>;
+  schema: string;
+  strict: boolean;
+}
+
+/** A combination named and keyed, to be rendered (here or in a worker). */
+export interface BundleHead {
+  index: number;
+  params: Mapping;
+  id: string;
+  inputKey: string;
 }
 
 /** A file's content on the wire: bytes, the shared wrapper, or the n-th copied file. */

@@ -16,7 +16,7 @@ import { writeFileAtomic } from '../write/state.js';
 import { throwIfAborted } from './abort.js';
 import { DISPATCH_CODES, hostError, type HostError } from './codes.js';
 import { contextFor } from './context.js';
-import type { HostEntry } from './hosts.js';
+import type { HostEntry } from '../inventory/hosts.js';
 import { readIndex, selectBundles, type IndexedBundle } from './outdir.js';
 import { askHost, answerError, combine, type BundleStatus } from './status.js';
 import { needsCopy, pullCommand } from './transport.js';

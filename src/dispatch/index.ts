@@ -8,7 +8,7 @@ import path from 'node:path';
 import { throwIfAborted } from './abort.js';
 import { DISPATCH_CODES, hostError, type HostError } from './codes.js';
 import { contextFor } from './context.js';
-import type { HostEntry, Inventory } from './hosts.js';
+import type { HostEntry, Inventory } from '../inventory/hosts.js';
 import { ledgerHosts } from './ledger.js';
 import { readIndex, selectBundles } from './outdir.js';
 import { cancelScript, parseAnswers } from './remote.js';
@@ -18,7 +18,7 @@ import type { DispatchCallOptions } from './types.js';
 
 export { submit, RETRY_WHAT, type RetryWhat, type SubmitOptions, type SubmitResult, type HostSubmitReport } from './submit.js';
 export { collect, type CollectOptions, type CollectResult, type Row, type Pending } from './collect.js';
-export { loadInventory, findHostsFile, pickHosts, LOCAL_HOST, type HostEntry, type HostKind, type Inventory } from './hosts.js';
+export { loadInventory, findHostsFile, pickHosts, LOCAL_HOST, type HostEntry, type HostKind, type Inventory } from '../inventory/hosts.js';
 export { watch, type WatchOptions, type WatchUpdate, type StateChange } from './watch.js';
 export { runSweep, type RunSweepOptions, type RunSweepResult, type EegenEvent } from './run.js';
 export { createContext, type DispatchContext } from './context.js';

@@ -5,7 +5,7 @@
  * They need bash, coreutils and the scheduler's client commands; nothing else.
  */
 import { quoteLiteral as q } from '../shell/quote.js';
-import type { HostEntry } from './hosts.js';
+import type { HostEntry } from '../inventory/hosts.js';
 import { LSF_FIELDS } from './lsf.js';
 import { VIEW_TO_WORKDIR } from './transport.js';
 import { RUN_LAYOUT } from './types.js';

@@ -2,7 +2,7 @@
  * Glue between the status protocol and the scheduler adapters (slurm.ts, lsf.ts):
  * parse what a host printed about its jobs, look a job up, ask for MaxArraySize.
  */
-import type { HostEntry } from './hosts.js';
+import type { HostEntry } from '../inventory/hosts.js';
 import { parseBjobs } from './lsf.js';
 import { realRunner, type Runner } from './process.js';
 import { findSlurmJob, maxArraySizeCommand, parseMaxArraySize, parseSlurmJobs } from './slurm.js';

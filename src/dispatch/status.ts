@@ -6,12 +6,12 @@
 import { parseEvents, parseProgressLines, summarizeRun } from '../results/index.js';
 import { DISPATCH_CODES, hostError, type HostError } from './codes.js';
 import type { IndexedBundle } from './outdir.js';
-import type { HostEntry } from './hosts.js';
+import type { HostEntry } from '../inventory/hosts.js';
 import type { Runner } from './process.js';
 import { parseAnswers, statusScript } from './remote.js';
 import { findJob, parseSchedulerAnswer } from './schedulers.js';
 import { execCommand, workdirOf } from './transport.js';
-import { isRemote } from './hosts.js';
+import { isRemote } from '../inventory/hosts.js';
 import path from 'node:path';
 import type { BundleState, SchedulerJob } from './types.js';
 

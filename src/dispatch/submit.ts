@@ -16,7 +16,7 @@ import { AbortError, isAbortError, sleep, throwIfAborted } from './abort.js';
 import { DISPATCH_CODES, hostError, type HostError } from './codes.js';
 import { contextFor, type DispatchContext } from './context.js';
 import { planArrays, arrayDriverScript } from './arrays.js';
-import type { HostEntry } from './hosts.js';
+import type { HostEntry } from '../inventory/hosts.js';
 import { appendLedger, ledgerHosts, type LedgerEntry } from './ledger.js';
 import { readIndex, selectBundles, type IndexedBundle } from './outdir.js';
 import { DryRunner, type Command, type Runner } from './process.js';

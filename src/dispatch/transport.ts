@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { homedir, hostname } from 'node:os';
 import path from 'node:path';
 import { quoteLiteral } from '../shell/quote.js';
-import { isRemote, type HostEntry } from './hosts.js';
+import { isRemote, type HostEntry } from '../inventory/hosts.js';
 import type { Command } from './process.js';
 
 /** ssh options that never prompt: a dispatcher must fail fast, not hang. */

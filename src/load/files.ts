@@ -35,7 +35,7 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
 import path from 'node:path';
 import { diag, type Diagnostic, type Span } from '../diagnostics/index.js';
-import { RUN_LAYOUT } from '../dispatch/types.js';
+import { RUN_LAYOUT } from '../bundle/run-layout.js';
 import { LAYOUT, type LoadedYaml } from '../types.js';
 import { TEMP_PREFIX } from '../write/manifest.js';
 import { ancestors, compareBytes, relPathProblem } from '../write/paths.js';

@@ -5,9 +5,9 @@
  * position, shell/context.ts escapes); every other byte of the template is kept.
  */
 import { diag, nearest, type Diagnostic } from '../diagnostics/index.js';
-import { deferredRef } from '../resolve/deferred.js';
+import { deferredRef } from '../syntax/deferred.js';
 import { classifyReference, followValue, isMapping, type NamespaceInput, type Reference } from '../resolve/namespaces.js';
-import { placeholderRoots, PROVIDED_NAMESPACES } from '../resolve/placeholders.js';
+import { placeholderRoots, PROVIDED_NAMESPACES } from '../syntax/placeholders.js';
 import { substituteSlots } from '../shell/context.js';
 import { scalarText, ShellQuoteError } from '../shell/quote.js';
 import { blockingProblems, scanShell, type ShellScan, type Slot } from '../shell/scan.js';

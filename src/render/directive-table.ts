@@ -24,7 +24,7 @@
  */
 import { diag, nearest, type Diagnostic, type Span } from '../diagnostics/index.js';
 import { iterateCombinations, type Sweep } from '../expand/index.js';
-import { RENDER_CODES } from '../render/codes.js';
+import { RENDER_CODES } from './codes.js';
 import type { DirectiveSet, HostProfile, LoadedYaml, Mapping, PathSegment, Value } from '../types.js';
 
 /** The profile's directive table, when it has at least one entry (an inventory host without a site profile has `{}`). */

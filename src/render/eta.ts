@@ -39,7 +39,7 @@
  */
 import { Eta, EtaParseError } from 'eta/core';
 import { diag, type Diagnostic } from '../diagnostics/index.js';
-import { deferredToText } from '../resolve/deferred.js';
+import { deferredToText } from '../syntax/deferred.js';
 import { substituteSlots } from '../shell/context.js';
 import { shellQuote, ShellQuoteError } from '../shell/quote.js';
 import { blockingProblems, scanShell } from '../shell/scan.js';

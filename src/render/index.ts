@@ -3,7 +3,7 @@
  * resolved config. Values are always shell-quoted for the position they land in; the
  * finished script is checked for directives the scheduler would ignore.
  */
-import { directiveChoice, directiveTable, unknownDirectiveDiagnostic } from '../bundle/directives.js';
+import { directiveChoice, directiveTable, unknownDirectiveDiagnostic } from './directive-table.js';
 import { diag, type Diagnostic } from '../diagnostics/index.js';
 import { ShellQuoteError } from '../shell/quote.js';
 import type { DirectiveSet, HostProfile, Mapping, Scheduler } from '../types.js';
@@ -39,7 +39,7 @@ export interface RenderContext {
  * host profile's table lacks is an error (EG4010): without it the job would be sent
  * without its partition, account and gres. `experiment.gpu` is only a name when the table
  * has it, so it is never reported. The compiler reports this before rendering, at the
- * value in the config (bundle/directives.ts checkDirectiveNames); this check is for
+ * value in the config (render/directive-table.ts checkDirectiveNames); this check is for
  * renders that do not come from a config file.
  */
 function directiveNameCheck(t: TemplateSource, ctx: RenderContext, params: Mapping): Diagnostic[] {

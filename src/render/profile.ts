@@ -6,7 +6,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { nearestFirst } from '../bundle/directives.js';
+import { nearestFirst } from './directive-table.js';
 import { diag, hasErrors, nearest, type Diagnostic, type Span } from '../diagnostics/index.js';
 import { loadYamlFile } from '../load/index.js';
 import type { HostProfile } from '../types.js';

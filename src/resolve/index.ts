@@ -33,13 +33,13 @@ function scanCached(text: string): ShellScan {
 }
 import type { HostProfile, LoadedYaml, Mapping, PathSegment, Value } from '../types.js';
 import { RESOLVE_CODES as C } from './codes.js';
-import { deferredRef } from './deferred.js';
+import { deferredRef } from '../syntax/deferred.js';
 import { classifyReference, isMapping, type NamespaceInput } from './namespaces.js';
-import { findCandidates, placeholderRoots, wholePlaceholder, type PlaceholderMatch } from './placeholders.js';
+import { findCandidates, placeholderRoots, wholePlaceholder, type PlaceholderMatch } from '../syntax/placeholders.js';
 
-export { deferredRef, deferredToShellWord, deferredToText, freezeValue, hasDeferred, splitDeferred } from './deferred.js';
+export { deferredRef, deferredToShellWord, deferredToText, freezeValue, hasDeferred, splitDeferred } from '../syntax/deferred.js';
 export { RESOLVE_CODES } from './codes.js';
-export { PROVIDED_NAMESPACES, findCandidates, matchPlaceholderAt, placeholderRoots } from './placeholders.js';
+export { PROVIDED_NAMESPACES, findCandidates, matchPlaceholderAt, placeholderRoots } from '../syntax/placeholders.js';
 
 export interface ResolveInput {
   /** The validated config with `experiment` replaced by this combination's params. */

@@ -20,7 +20,7 @@
  * Deferred environment values become `"${NAME}"` / `${NAME}` where the shell expands
  * them, and are refused where nothing expands them (directives, quoted here-documents).
  */
-import { hasDeferred, splitDeferred } from '../resolve/deferred.js';
+import { hasDeferred, splitDeferred } from '../syntax/deferred.js';
 import { directiveKind, firstCommandOffset, placeDirectiveValue, startsDirective, verifyDirectiveLine, type DirectiveKind } from './directive.js';
 import { checkText, isBareWord, shellQuote, ShellQuoteError } from './quote.js';
 import type { Slot } from './scan.js';

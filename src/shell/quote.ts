@@ -4,7 +4,7 @@
  * `x'; touch /tmp/pwned; '` or `$(reboot)` stays one inert word, while the program still
  * receives exactly the text written in the config.
  */
-import { deferredToShellWord, hasDeferred, splitDeferred } from '../resolve/deferred.js';
+import { deferredToShellWord, hasDeferred, splitDeferred } from '../syntax/deferred.js';
 
 /** Words made only of these characters mean the same to the shell quoted or not. */
 const BARE = /^[A-Za-z0-9_@%+=:,./-]+$/;

@@ -11,7 +11,7 @@
  * quote, substitution or here-document is reported: the placeholders after the point
  * where the scanner and bash could disagree cannot be quoted safely.
  */
-import { matchPlaceholderAt } from '../resolve/placeholders.js';
+import { matchPlaceholderAt } from '../syntax/placeholders.js';
 
 export type SlotContext =
   /** Plain shell words: the value becomes one quoted word. */

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { build } from '../../src/build.js';
 import { collect, status, submit, type HostEntry } from '../../src/dispatch/index.js';
 import { mergeRows } from '../../src/dispatch/collect.js';
-import { LOCAL_HOST } from '../../src/dispatch/hosts.js';
+import { LOCAL_HOST } from '../../src/inventory/hosts.js';
 import { readIndex } from '../../src/dispatch/outdir.js';
 import { workdirOf } from '../../src/dispatch/transport.js';
 import { skipWithout, testEnv } from '../support/env.js';

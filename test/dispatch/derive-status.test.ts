@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deriveStatus, type RemoteBundle } from '../../src/dispatch/status.js';
 import type { SchedulerJob } from '../../src/dispatch/types.js';
-import type { HostEntry } from '../../src/dispatch/hosts.js';
+import type { HostEntry } from '../../src/inventory/hosts.js';
 
 /** How a run's own record and the scheduler's view combine (pure; recorded shapes). */
 const host = { name: 'cluster', kind: 'slurm', scheduler: 'slurm' } as HostEntry;

@@ -2,7 +2,7 @@ import { readFileSync, rmSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect, status, submit } from '../../src/dispatch/index.js';
-import { LOCAL_HOST } from '../../src/dispatch/hosts.js';
+import { LOCAL_HOST } from '../../src/inventory/hosts.js';
 import { parseEvents } from '../../src/results/index.js';
 import { eegen } from '../support/cli.js';
 import { buildExample, inventory, waitFinished } from './helpers.js';

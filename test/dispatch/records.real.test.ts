@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { build } from '../../src/build.js';
 import { mergeRows } from '../../src/dispatch/collect.js';
-import { LOCAL_HOST } from '../../src/dispatch/hosts.js';
+import { LOCAL_HOST } from '../../src/inventory/hosts.js';
 import { collect, status, submit } from '../../src/dispatch/index.js';
 import { eegen, ROOT } from '../support/cli.js';
 import { buildExample, waitFinished } from './helpers.js';

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { build } from '../../src/build.js';
 import { collect, submit, type HostEntry } from '../../src/dispatch/index.js';
 import { paramColumn, RESERVED_COLUMNS, RESERVED_PREFIXES, toCsv, type Row } from '../../src/dispatch/collect.js';
-import { LOCAL_HOST } from '../../src/dispatch/hosts.js';
+import { LOCAL_HOST } from '../../src/inventory/hosts.js';
 import { readIndex } from '../../src/dispatch/outdir.js';
 import { skipWithout, testEnv } from '../support/env.js';
 import { tmpDir } from '../support/tree.js';

@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cancel, collect, status, submit, type BundleStatus, type HostEntry } from '../../src/dispatch/index.js';
-import { LOCAL_HOST } from '../../src/dispatch/hosts.js';
+import { LOCAL_HOST } from '../../src/inventory/hosts.js';
 import { eegen } from '../support/cli.js';
 import { skipWithout, sshArgs, testEnv } from '../support/env.js';
 import { tmpDir } from '../support/tree.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deriveStatus, type RemoteBundle } from '../../src/dispatch/status.js';
 import type { SchedulerJob } from '../../src/dispatch/types.js';
-import type { HostEntry } from '../../src/dispatch/hosts.js';
+import type { HostEntry } from '../../src/inventory/hosts.js';
 
 /** killed vs cancelled from recorded shapes (pure): the same words whatever the host kind. */
 const slurm = { name: 'cluster', kind: 'slurm' } as HostEntry;

@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadInventory } from '../../src/dispatch/hosts.js';
+import { loadInventory } from '../../src/inventory/hosts.js';
 import { parseYaml } from '../../src/load/index.js';
 import { BIN, ROOT } from '../support/cli.js';
 import { skipWithout, testEnv } from '../support/env.js';

@@ -1,5 +1,5 @@
 // experiment.card_name and the choice of site directives, as cloudmesh-ee and cloudmesh-rivanna
-// do them (src/bundle/directives.ts): card_name from directive, the name is directive, else
+// do them (src/render/directive-table.ts): card_name from directive, the name is directive, else
 // card_name, gpu only when it names a table entry; an unknown name is an error at the value in
 // the config; a missing host profile is an error at system.host. Everything goes through the
 // real compiler with real files and the built-in profiles.

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { deferredRef } from '../../src/resolve/deferred.js';
+import { deferredRef } from '../../src/syntax/deferred.js';
 import { placeValue } from '../../src/shell/context.js';
 import { shellQuote, ShellQuoteError } from '../../src/shell/quote.js';
 import { scanShell } from '../../src/shell/scan.js';

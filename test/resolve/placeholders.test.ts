@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { findCandidates, matchPlaceholderAt, placeholderRoots, PROVIDED_NAMESPACES } from '../../src/resolve/placeholders.js';
-import { deferredRef, deferredToShellWord, deferredToText, freezeValue, hasDeferred, splitDeferred } from '../../src/resolve/deferred.js';
+import { findCandidates, matchPlaceholderAt, placeholderRoots, PROVIDED_NAMESPACES } from '../../src/syntax/placeholders.js';
+import { deferredRef, deferredToShellWord, deferredToText, freezeValue, hasDeferred, splitDeferred } from '../../src/syntax/deferred.js';
 
 describe('placeholder grammar', () => {
   const names = (text: string): string[] => findCandidates(text).map((m) => m.name);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseYaml, toYaml } from '../../src/load/yaml.js';
 import { freezeValue, resolveConfig, type ResolveResult } from '../../src/resolve/index.js';
-import { deferredRef, hasDeferred } from '../../src/resolve/deferred.js';
+import { deferredRef, hasDeferred } from '../../src/syntax/deferred.js';
 import type { HostProfile, Mapping } from '../../src/types.js';
 
 /** Resolve `yaml` with its `experiment` replaced by `params`. */

@@ -3,8 +3,8 @@
  * give exactly what the regex versions gave.
  */
 import { describe, expect, it } from 'vitest';
-import { deferredRef, splitDeferred, type DeferredPart } from '../../src/resolve/deferred.js';
-import { findCandidates, matchPlaceholderAt } from '../../src/resolve/placeholders.js';
+import { deferredRef, splitDeferred, type DeferredPart } from '../../src/syntax/deferred.js';
+import { findCandidates, matchPlaceholderAt } from '../../src/syntax/placeholders.js';
 import { resolveConfig } from '../../src/resolve/index.js';
 import { parseYaml } from '../../src/load/yaml.js';
 import type { Mapping } from '../../src/types.js';

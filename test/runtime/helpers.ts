@@ -6,7 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { insertHook, wrapperText } from '../../src/dispatch/wrapper.js';
+import { insertHook, wrapperText } from '../../src/bundle/wrapper.js';
 import { parseEvents, summarizeRun } from '../../src/results/index.js';
 import type { RunEvent, RunSummary } from '../../src/results/index.js';
 

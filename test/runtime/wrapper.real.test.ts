@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { insertHook, WRAPPER_HOOK, wrapperText } from '../../src/dispatch/wrapper.js';
+import { insertHook, WRAPPER_HOOK, wrapperText } from '../../src/bundle/wrapper.js';
 import { RUN_LAYOUT } from '../../src/dispatch/types.js';
 import { parseFingerprint } from '../../src/results/index.js';
 import {

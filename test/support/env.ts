@@ -4,7 +4,7 @@
  *
  * Typical use:
  *
- *   import { testEnv, skipWithout } from '../support/env.js';
+ *   import { testEnv, skipWithout } from './env.js';
  *   describe.skipIf(skipWithout('slurm', 'ssh'))('submit over ssh', () => {
  *     const { ssh } = testEnv();        // non-null inside this block
  *     ...

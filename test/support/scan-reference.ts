@@ -16,7 +16,7 @@
  * quote, substitution or here-document is reported: the placeholders after the point
  * where the scanner and bash could disagree cannot be quoted safely.
  */
-import { matchPlaceholderAt } from '../../src/resolve/placeholders.js';
+import { matchPlaceholderAt } from '../../src/syntax/placeholders.js';
 
 export type SlotContext =
   /** Plain shell words: the value becomes one quoted word. */

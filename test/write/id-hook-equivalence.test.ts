@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, canonicalJsonWith } from '../../src/bundle/id.js';
-import { insertHook, WRAPPER_HOOK } from '../../src/dispatch/wrapper.js';
+import { insertHook, WRAPPER_HOOK } from '../../src/bundle/wrapper.js';
 import type { Mapping, Value } from '../../src/types.js';
 
 function referenceJson(v: Value): string {
