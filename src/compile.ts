@@ -41,6 +41,8 @@ export interface CompileOptions {
   host?: string;
   /** Host inventory to look the host up in first (default: hosts.yaml in the cwd or beside the config). */
   hostsFile?: string;
+  /** Where a relative `hostsFile` and the default hosts.yaml are looked up (default: the process's working directory). */
+  cwd?: string;
   /** Extra folders searched for profiles before the built-in ones. */
   profileDirs?: string[];
   /** Build sweeps larger than the limit. */
@@ -188,7 +190,7 @@ async function findProfile(opts: CompileOptions, inputs: Inputs): Promise<{ prof
   // --host is reported without a place; system.host at its value in the config.
   const where = opts.host === undefined ? inputs.loaded.locate(['system', 'host']) : undefined;
   const searchDirs = [path.join(path.dirname(inputs.loaded.file), 'profiles'), ...(opts.profileDirs ?? [])];
-  const { inventory, diagnostics } = await loadInventory(findHostsFile(opts.hostsFile, inputs.loaded.file), inputs.sources);
+  const { inventory, diagnostics } = await loadInventory(hostsFileFor(opts, inputs.loaded.file), inputs.sources);
   if (!inventory) return { diagnostics };
   const entry = inventory.hosts.get(name);
   if (!entry) return loadProfile(name, searchDirs, where);
@@ -537,6 +539,12 @@ async function compileAll(opts: CompileOptions, naming: NamingInputs, combos: It
   // A sequential compile stops producing combinations (and their evaluation errors) where it stopped.
   if (stopped && stopEval >= 0) evalErrors.length = Math.min(evalErrors.length, stopEval);
   return bundles;
+}
+
+/** The inventory a compile looks the host up in (findHostsFile answers relative to `cwd`). */
+function hostsFileFor(opts: CompileOptions, config: string): string | undefined {
+  const file = findHostsFile(opts.hostsFile, config, opts.cwd);
+  return file !== undefined && opts.cwd !== undefined ? path.resolve(opts.cwd, file) : file;
 }
 
 /** --strict: every warning is an error. */
