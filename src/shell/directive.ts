@@ -2,7 +2,7 @@
  * Values on scheduler directive lines (#SBATCH, #SLURM, #BSUB, #PBS).
  *
  * sbatch (Slurm 22.05, src/sbatch/opt.c `_get_argument`) splits a directive line into
- * words itself, no shell involved. Measured with the real sbatch (test/render/directive-sbatch.test.ts):
+ * words itself, no shell involved. Measured with the real sbatch (test/render/directive-sbatch.real.test.ts):
  *   - blanks end a word, except inside '...' or "..."; quotes are removed and join text
  *   - a backslash takes the next character literally, also inside quotes (`'a\'b'` is a'b),
  *     but a backslash before a blank does not keep the blank in the word

@@ -130,7 +130,7 @@ const RBRACE = 0x7d;
  * through the full rules of the main loop, which treat an over-cautious stop as plain text.
  * So a table may list too much (that only costs time) but must never list too little: a
  * missing character would be skipped where the rules below give it a meaning.
- * test/render/scan-differential.test.ts checks the result against the plain
+ * test/render/scan-differential.real.test.ts checks the result against the plain
  * one-character-at-a-time scanner (test/support/scan-reference.ts).
  *
  * Comment and directive lines, and bodies of quoted here-documents, where only newlines and
