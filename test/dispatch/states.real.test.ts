@@ -122,13 +122,15 @@ describe.skipIf(skipWithout('ssh', 'slurm', 'rsync'))('run states on local, ssh 
         2000,
       );
       expect(limited).toMatchObject({ state: 'timeout', schedulerState: 'TIMEOUT', progress: 40, why: 'stopped at its time limit (TIMEOUT)' });
-      // The built-in template's EXIT trap did print "status=done progress=100" when TERM came.
-      // The bundle's directory on the host: its id, or its id and content (`<id>-<hash12>`).
+      // The built-in template's EXIT trap prints a status line when TERM comes: "status=done
+      // progress=100" or "status=failed exit=143", depending on where bash was (and nothing
+      // when Slurm's KILL comes first). Slurm reports TIMEOUT as soon as it signals, so the
+      // line lands a moment later: wait for it, then the state and progress shown must still
+      // be the time limit's and the application's.
       const onHost = readdirSync(path.join(work, 'cluster')).find((d) => /^lr-1_epochs-20_repeat-1(-[0-9a-f]{12})?$/.test(d))!;
-      // Slurm reports TIMEOUT as soon as it signals the job: the trap's line lands a moment later.
       const outPath = path.join(work, 'cluster', onHost, `slurm-${limited.jobId!.replace('slurm:', '')}.out`);
-      await until('the EXIT trap\'s line in the job output', () => (readFileSync(outPath, 'utf8').includes('status=done progress=100') ? true : undefined), 20_000, 250);
-      // ...and with that line there, the progress shown is still the last one the application reported.
+      const TRAP = /# cloudmesh status=(done progress=100|failed exit=\d+)/;
+      await until("the EXIT trap's line in the job output", () => (TRAP.test(readFileSync(outPath, 'utf8')) ? true : undefined), 20_000, 250).catch(() => undefined);
       expect((await status({ out, hosts: [cluster], only: ['lr-1_epochs-20_repeat-1'] })).bundles[0]).toMatchObject({ state: 'timeout', progress: 40 });
       const last = eegen(['collect', out, '--hosts', hostsFile, '--host', 'here,box,cluster']);
       expect(last.code, last.stderr).toBe(0);
