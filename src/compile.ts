@@ -79,7 +79,7 @@ export interface CompileOptions {
   /**
    * Worker threads that render bundles in parallel: 0 renders on the calling thread.
    * Default: one per CPU beyond two (at most 4), for sweeps large enough to pay for
-   * starting them (see render-pool.ts defaultWorkers); `EEGEN_WORKERS` overrides it. The output is the same bytes either way.
+   * starting them (see render-pool.ts defaultWorkers); the CLI passes --jobs or EEGEN_WORKERS. The output is the same bytes either way.
    */
   workers?: number;
 }

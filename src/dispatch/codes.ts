@@ -16,6 +16,8 @@ export const DISPATCH_CODES = {
   noIndex: 'EG6002',
   /** index.json is not valid JSON (outdir.ts). */
   badIndex: 'EG6003',
+  /** --only selects none of the bundles (outdir.ts selectBundles). */
+  noMatch: 'EG6004',
   /** A host could not be asked (ssh failed, workdir cannot be entered, the script did not finish). */
   unreachable: 'EG6010',
   /** Copying bundles to a host failed (rsync). */
