@@ -189,6 +189,21 @@ Examples:
       throw new Exit(await runVerify(dir, flags));
     });
   addDispatchCommands(cmd);
+
+  cmd
+    .command('completion')
+    .description('Print a shell completion script (bash or zsh).')
+    .argument('<shell>', 'bash or zsh')
+    .addHelpText('after', '\nExamples:\n  eval "$(eegen completion bash)"    # in ~/.bashrc\n  eval "$(eegen completion zsh)"     # in ~/.zshrc')
+    .action(async (shell: string) => {
+      const { completionScript, SHELLS } = await import('./completion.js');
+      if (!(SHELLS as readonly string[]).includes(shell)) {
+        printDiagnostics([{ code: 'EG9003', severity: 'error', message: `No completion for the shell "${shell}".`, hint: `Use one of: ${SHELLS.join(', ')}.` }]);
+        throw new Exit(1);
+      }
+      process.stdout.write(completionScript(cmd, shell as (typeof SHELLS)[number]));
+      throw new Exit(0);
+    });
   return cmd;
 }
 
