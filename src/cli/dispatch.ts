@@ -7,6 +7,7 @@
 import type { Command as Program } from 'commander';
 import { formatDiagnostics, type Diagnostic, SourceSet, hasErrors } from '../diagnostics/index.js';
 import type { BundleStatus, EegenEvent, HostEntry, HostError, Inventory, RetryWhat } from '../dispatch/index.js';
+import { colorFor } from './color.js';
 import { Exit } from './exit.js';
 import { formatLogs, formatPending, formatStatus, formatSubmit, formatSubmitHost, formatTable, formatWatch, stateCounts } from './format-dispatch.js';
 import { quoteLiteral } from '../shell/quote.js';
@@ -28,7 +29,7 @@ interface HostFlags {
 const collectList = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(',').filter(Boolean)];
 
 function fail(diagnostics: Diagnostic[], sources?: SourceSet): never {
-  process.stderr.write(`${formatDiagnostics(diagnostics, sources)}\n`);
+  process.stderr.write(`${formatDiagnostics(diagnostics, sources, { color: colorFor(process.stderr) })}\n`);
   throw new Exit(1);
 }
 

@@ -11,10 +11,11 @@ import type { BuildEvent } from '../types.js';
 import { buildJson, formatCheck, formatDryRun, formatPlan, formatReport } from './format.js';
 import { addDispatchCommands } from './dispatch.js';
 import { Exit } from './exit.js';
+import { colorFor } from './color.js';
 
 
 function printDiagnostics(diagnostics: Diagnostic[], sources?: SourceSet): void {
-  if (diagnostics.length) process.stderr.write(`${formatDiagnostics(diagnostics, sources)}\n`);
+  if (diagnostics.length) process.stderr.write(`${formatDiagnostics(diagnostics, sources, { color: colorFor(process.stderr) })}\n`);
 }
 
 function printJson(value: unknown): void {

@@ -38,7 +38,14 @@ function codeFrame(text: string, line: number, column: number, length: number): 
  * `file:line:col - error EG2003: message`, then a code frame and a hint.
  * The first line has the shape editors and CI annotators understand.
  */
-export function formatDiagnostic(d: Diagnostic, sources?: SourceSet): string {
+export interface FormatOptions {
+  /** ANSI colour for the severity (a terminal that wants it: the CLI decides, honouring NO_COLOR). */
+  color?: boolean;
+}
+
+const SEVERITY_COLOR = { error: '\x1b[1;31m', warning: '\x1b[1;33m' } as const;
+
+export function formatDiagnostic(d: Diagnostic, sources?: SourceSet, opts: FormatOptions = {}): string {
   const text = d.file ? sources?.get(d.file) : undefined;
   let location = '';
   let frame = '';
@@ -54,15 +61,16 @@ export function formatDiagnostic(d: Diagnostic, sources?: SourceSet): string {
       location = d.file;
     }
   }
-  const head = `${location ? `${location} - ` : ''}${d.severity} ${d.code}: ${d.message}`;
+  const severity = opts.color ? `${SEVERITY_COLOR[d.severity]}${d.severity}\x1b[0m` : d.severity;
+  const head = `${location ? `${location} - ` : ''}${severity} ${d.code}: ${d.message}`;
   const parts = [head];
   if (frame) parts.push(frame);
   if (d.hint) parts.push(`  hint: ${d.hint}`);
   return parts.join('\n');
 }
 
-export function formatDiagnostics(list: readonly Diagnostic[], sources?: SourceSet): string {
-  const body = list.map((d) => formatDiagnostic(d, sources)).join('\n\n');
+export function formatDiagnostics(list: readonly Diagnostic[], sources?: SourceSet, opts: FormatOptions = {}): string {
+  const body = list.map((d) => formatDiagnostic(d, sources, opts)).join('\n\n');
   const errors = list.filter((d) => d.severity === 'error').length;
   const warnings = list.length - errors;
   const summary: string[] = [];

@@ -92,7 +92,7 @@ export class SourceSet {
   }
 }
 
-export { formatDiagnostic, formatDiagnostics, lineColumn } from './format.js';
+export { formatDiagnostic, formatDiagnostics, lineColumn, type FormatOptions } from './format.js';
 export { nearest } from './suggest.js';
 
 /**
