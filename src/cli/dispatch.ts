@@ -19,7 +19,28 @@ import { quoteLiteral } from '../shell/quote.js';
 let dispatchModule: Promise<typeof import('../dispatch/index.js')> | undefined;
 const dispatch = () => (dispatchModule ??= import('../dispatch/index.js'));
 
+/** Text for stdout, unless --quiet (JSON output is not text: it always goes out). */
+function say(flags: { quiet?: boolean }, text: string): void {
+  if (!flags.quiet) process.stdout.write(text);
+}
+
+/** --verbose: the runner that prints each command (as --dry-run shows it) before running it. */
+async function runnerFor(flags: { verbose?: boolean }): Promise<{ runner?: import('../dispatch/process.js').Runner }> {
+  if (!flags.verbose) return {};
+  const d = await dispatch();
+  return {
+    runner: {
+      run: (c, o) => {
+        process.stderr.write(`# ${c.purpose}\n${d.commandLine(c)}\n`);
+        return d.realRunner.run(c, o);
+      },
+    },
+  };
+}
+
 interface HostFlags {
+  quiet?: boolean;
+  verbose?: boolean;
   host?: string[];
   hosts?: string;
   only?: string[];
@@ -92,10 +113,10 @@ async function watchStatus(out: string, hosts: HostEntry[], flags: HostFlags & {
   const tty = process.stdout.isTTY === true && !flags.json;
   let last = '';
   let bundles: BundleStatus[] = [];
-  for await (const u of d.watch({ out, hosts, ...(flags.only ? { only: flags.only } : {}), intervalMs: Math.max(0.2, Number(flags.interval ?? 2)) * 1000, signal })) {
+  for await (const u of d.watch({ out, hosts, ...(flags.only ? { only: flags.only } : {}), ...(await runnerFor(flags)), intervalMs: Math.max(0.2, Number(flags.interval ?? 2)) * 1000, signal })) {
     bundles = u.bundles;
-    if (tty) process.stdout.write(`\x1b[H\x1b[2J${formatWatch(u.bundles, u.hostErrors, process.stdout.rows ?? 24, process.stdout.columns ?? 80)}\n`);
-    else if (!flags.json && stateCounts(u.bundles) !== last) process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${stateCounts(u.bundles)}\n`);
+    if (tty) say(flags, `\x1b[H\x1b[2J${formatWatch(u.bundles, u.hostErrors, process.stdout.rows ?? 24, process.stdout.columns ?? 80)}\n`);
+    else if (!flags.json && stateCounts(u.bundles) !== last) say(flags, `${new Date().toISOString().slice(11, 19)} ${stateCounts(u.bundles)}\n`);
     last = stateCounts(u.bundles);
   }
   if (signal.aborted) throw new (await dispatch()).AbortError();
@@ -118,7 +139,9 @@ export function addDispatchCommands(cmd: Program): void {
       .option('--host <name>', 'host from the inventory (repeatable, or comma-separated)', collectList)
       .option('--hosts <file>', 'host inventory (default: hosts.yaml in the working directory or beside OUT)')
       .option('--only <pattern>', 'only bundles whose id matches (globs; repeatable)', collectList)
-      .option('--json', 'machine-readable output');
+      .option('--json', 'machine-readable output')
+      .option('-q, --quiet', 'print errors and warnings only (no tables or summaries)')
+      .option('-v, --verbose', 'print each command run on a host (ssh, rsync, sbatch, ...) to stderr before it runs');
 
   hostOptions(cmd.command('submit').description('Copy bundles to hosts and submit them (sbatch, bsub, or detached background processes).').argument('<out>', 'output directory of eegen build'))
     .option('--array', 'submit as job arrays on slurm/lsf hosts')
@@ -134,13 +157,13 @@ export function addDispatchCommands(cmd: Program): void {
       const hosts = named.length ? named : [inv.hosts.get('local')!];
       const runner = flags.dryRun ? new d.DryRunner() : undefined;
       await interruptible(async (signal) => {
-        const r = await d.submit({ out, hosts, alsoAsk: [...inv.hosts.values()], ...(flags.only ? { only: flags.only } : {}), retry: retry as RetryWhat[], array: flags.array ?? false, signal, ...(runner ? { runner, dryRun: true } : {}) });
+        const r = await d.submit({ out, hosts, alsoAsk: [...inv.hosts.values()], ...(flags.only ? { only: flags.only } : {}), retry: retry as RetryWhat[], array: flags.array ?? false, signal, ...(runner ? { runner, dryRun: true } : await runnerFor(flags)) });
         if (runner) {
           process.stdout.write(`${runner.commands.map((c) => `# ${c.purpose}\n${d.commandLine(c)}`).join('\n\n')}\n`);
           throw new Exit(0);
         }
         if (flags.json) printJson(r);
-        else process.stdout.write(`${formatSubmit(r)}\n`);
+        else say(flags, `${formatSubmit(r)}\n`);
         throw new Exit(r.hosts.every((h) => h.ok && h.failed.length === 0) ? 0 : 1);
       });
     });
@@ -161,12 +184,12 @@ export function addDispatchCommands(cmd: Program): void {
         if (flags.watch) {
           const bundles = await watchStatus(out, hosts, flags, signal);
           if (flags.json) printJson(statusJson(bundles));
-          else if (!process.stdout.isTTY) process.stdout.write(`${formatStatus(bundles, [])}\n`);
+          else if (!process.stdout.isTTY) say(flags, `${formatStatus(bundles, [])}\n`);
           throw new Exit(flags.exitCode && anyBad(bundles) ? 1 : 0);
         }
-        const r = await d.status({ out, hosts, ...(flags.only ? { only: flags.only } : {}), signal });
+        const r = await d.status({ out, hosts, ...(flags.only ? { only: flags.only } : {}), signal, ...(await runnerFor(flags)) });
         if (flags.json) printJson(statusJson(r.bundles));
-        else process.stdout.write(`${formatStatus(r.bundles, r.hostErrors)}\n`);
+        else say(flags, `${formatStatus(r.bundles, r.hostErrors)}\n`);
         warnHosts(r.hostErrors);
         throw new Exit(flags.exitCode && anyBad(r.bundles) ? 1 : 0);
       });
@@ -178,9 +201,9 @@ export function addDispatchCommands(cmd: Program): void {
       const d = await dispatch();
       const { inv, named } = await inventoryFor(out, flags);
       await interruptible(async (signal) => {
-        const r = await d.cancel({ out, hosts: await d.hostsToAsk(out, inv, named), ...(flags.only ? { only: flags.only } : {}), signal });
+        const r = await d.cancel({ out, hosts: await d.hostsToAsk(out, inv, named), ...(flags.only ? { only: flags.only } : {}), signal, ...(await runnerFor(flags)) });
         if (flags.json) printJson(r);
-        else process.stdout.write(`Cancelled ${r.cancelled.length} bundle${r.cancelled.length === 1 ? '' : 's'}.${r.failed.map((f) => `\n  ${f.id} on ${f.host}: ${f.error}`).join('')}\n`);
+        else say(flags, `Cancelled ${r.cancelled.length} bundle${r.cancelled.length === 1 ? '' : 's'}.${r.failed.map((f) => `\n  ${f.id} on ${f.host}: ${f.error}`).join('')}\n`);
         warnHosts(r.hostErrors);
         throw new Exit(r.failed.length || r.hostErrors.length ? 1 : 0);
       });
@@ -193,12 +216,12 @@ export function addDispatchCommands(cmd: Program): void {
       const d = await dispatch();
       const { inv, named } = await inventoryFor(out, flags);
       await interruptible(async (signal) => {
-        const r = await d.collect({ out, hosts: await d.hostsToAsk(out, inv, named), ...(flags.only ? { only: flags.only } : {}), ...(flags.exclude ? { exclude: flags.exclude } : {}), signal });
+        const r = await d.collect({ out, hosts: await d.hostsToAsk(out, inv, named), ...(flags.only ? { only: flags.only } : {}), ...(flags.exclude ? { exclude: flags.exclude } : {}), signal, ...(await runnerFor(flags)) });
         const again = collectAgain(out, flags);
         if (flags.json) printJson({ ...r, ...(r.pending.ids.length ? { again } : {}) });
         else {
           const logs = formatLogs(r.logs);
-          process.stdout.write(`${formatTable(r.rows, r.paramColumns)}\nWrote ${r.files.csv} and ${r.files.jsonl} (${r.rows.length} rows)${r.allRows.length > r.rows.filter((x) => x.jobId).length ? `; every run, earlier ones included: ${r.files.allCsv} (${r.allRows.length} rows)` : ''}.\n${logs ? `${logs}\n` : ''}${formatPending(r.pending, out, again)}`);
+          say(flags, `${formatTable(r.rows, r.paramColumns)}\nWrote ${r.files.csv} and ${r.files.jsonl} (${r.rows.length} rows)${r.allRows.length > r.rows.filter((x) => x.jobId).length ? `; every run, earlier ones included: ${r.files.allCsv} (${r.allRows.length} rows)` : ''}.\n${logs ? `${logs}\n` : ''}${formatPending(r.pending, out, again)}`);
         }
         for (const c of r.conflicts) process.stderr.write(`warning: ${c.id} finished on ${c.kept} and on ${c.other} with different results; kept ${c.kept}\n`);
         for (const p of r.problems) process.stderr.write(`warning: ${p}\n`);
@@ -217,9 +240,11 @@ export function addDispatchCommands(cmd: Program): void {
     .option('--host <name>', 'host from the inventory (repeatable, or comma-separated)', collectList)
     .option('--hosts <file>', 'host inventory')
     .option('--interval <seconds>', 'status refresh interval', '1')
+    .option('-q, --quiet', 'print errors and warnings only (no progress, tables or summaries)')
+    .option('-v, --verbose', 'print each command run on a host (ssh, rsync, sbatch, ...) to stderr before it runs')
     .option('--json', 'print one JSON document at the end instead of text: {ok, stoppedAt, build, submit, status, collect} (no progress on stdout)')
     .addHelpText('after', '\nExit code 0 when every bundle is done; 1 otherwise (a build error, a host that failed, a run that did not succeed); 130 on Ctrl-C (submitted jobs go on: eegen status / collect later).\n\nExamples:\n  eegen run fixtures/example/config.yaml --out out/example\n  eegen run config.yaml --host cluster\n  eegen run config.yaml --json | jq .collect.rows')
-    .action(async (config: string, flags: { template?: string; out: string; host?: string[]; hosts?: string; interval?: string; json?: boolean }) => {
+    .action(async (config: string, flags: { template?: string; out: string; host?: string[]; hosts?: string; interval?: string; json?: boolean; quiet?: boolean; verbose?: boolean }) => {
       const d = await dispatch();
       const { inv, named } = await inventoryFor(flags.out, { ...flags });
       const hosts = named.length ? named : [inv.hosts.get('local')!];
@@ -232,17 +257,17 @@ export function addDispatchCommands(cmd: Program): void {
         if (!text || e.type === 'compile' || e.type === 'write' || e.type === 'diagnostic') return;
         if (!announced) {
           announced = true;
-          process.stdout.write(`Built ${built} bundles in ${flags.out}.\n`);
+          say(flags, `Built ${built} bundles in ${flags.out}.\n`);
         }
-        if (e.type === 'submitted') process.stdout.write(`${formatSubmitHost(e.report)}\n`);
+        if (e.type === 'submitted') say(flags, `${formatSubmitHost(e.report)}\n`);
         if (e.type === 'status') {
-          if (process.stdout.isTTY) process.stdout.write(`\x1b[H\x1b[2J${formatWatch(e.bundles, e.hostErrors, process.stdout.rows ?? 24, process.stdout.columns ?? 80)}\n`);
-          else if (stateCounts(e.bundles) !== lastCounts) process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${stateCounts(e.bundles)}\n`);
+          if (process.stdout.isTTY) say(flags, `\x1b[H\x1b[2J${formatWatch(e.bundles, e.hostErrors, process.stdout.rows ?? 24, process.stdout.columns ?? 80)}\n`);
+          else if (stateCounts(e.bundles) !== lastCounts) say(flags, `${new Date().toISOString().slice(11, 19)} ${stateCounts(e.bundles)}\n`);
           lastCounts = stateCounts(e.bundles);
         }
       };
       await interruptible(async (signal) => {
-        const r = await d.runSweep({ config, out: flags.out, ...(flags.template ? { template: flags.template } : {}), hosts, alsoAsk: [...inv.hosts.values()], intervalMs: Math.max(0.2, Number(flags.interval ?? 1)) * 1000, onEvent, signal });
+        const r = await d.runSweep({ config, out: flags.out, ...(flags.template ? { template: flags.template } : {}), hosts, alsoAsk: [...inv.hosts.values()], intervalMs: Math.max(0.2, Number(flags.interval ?? 1)) * 1000, onEvent, signal, ...(await runnerFor(flags)) });
         if (r.stoppedAt === 'build') {
           if (flags.json) {
             const { buildJson } = await import('./format.js');
@@ -258,7 +283,7 @@ export function addDispatchCommands(cmd: Program): void {
         if (r.stoppedAt === 'submit') throw new Exit(1);
         const c = r.collect!;
         const logs = formatLogs(c.logs);
-        process.stdout.write(`\n${formatTable(c.rows, c.paramColumns)}\nWrote ${c.files.csv} and ${c.files.jsonl}.\n${logs ? `${logs}\n` : ''}`);
+        say(flags, `\n${formatTable(c.rows, c.paramColumns)}\nWrote ${c.files.csv} and ${c.files.jsonl}.\n${logs ? `${logs}\n` : ''}`);
         warnHosts(c.hostErrors);
         throw new Exit(r.ok ? 0 : 1);
       });

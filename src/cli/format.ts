@@ -36,16 +36,18 @@ function list(label: string, ids: readonly string[], max = 10): string[] {
   return [`  ${label} (${ids.length}): ${shown}${ids.length > max ? `, ... ${ids.length - max} more` : ''}`];
 }
 
-export function formatReport(outDir: string, report: WriteReport): string {
+/** `all`: every id (--verbose), not the first ten of each list. */
+export function formatReport(outDir: string, report: WriteReport, all = false): string {
+  const max = all ? Infinity : 10;
   const n = report.added.length + report.changed.length + report.unchanged.length;
   const lines = [
     `Built ${n} bundle${n === 1 ? '' : 's'} in ${outDir}: ${report.added.length} added, ${report.changed.length} changed, ${report.unchanged.length} unchanged, ${report.removed.length} removed, ${report.stale.length} stale.`,
-    ...list('added', report.added),
-    ...list('changed', report.changed),
-    ...list('removed', report.removed),
-    ...list('stale (no longer produced; --prune removes them)', report.stale),
+    ...list('added', report.added, max),
+    ...list('changed', report.changed, max),
+    ...list('removed', report.removed, max),
+    ...list('stale (no longer produced; --prune removes them)', report.stale, max),
   ];
-  if (report.changedAfterSubmit.length) lines.push(...list('WARNING changed after they were submitted: results on disk came from the old content', report.changedAfterSubmit));
+  if (report.changedAfterSubmit.length) lines.push(...list('WARNING changed after they were submitted: results on disk came from the old content', report.changedAfterSubmit, max));
   return lines.join('\n');
 }
 

@@ -36,6 +36,7 @@ interface BuildFlags {
   strict?: boolean;
   jobs?: number;
   quiet?: boolean;
+  verbose?: boolean;
 }
 
 function jobsFlag(text: string): number {
@@ -88,7 +89,11 @@ async function runBuild(config: string, flags: BuildFlags): Promise<number> {
   if (!flags.json && !flags.quiet) {
     if (flags.dryRun) process.stdout.write(`${formatDryRun(result)}\n`);
     else if (flags.check) process.stdout.write(`${formatCheck(result)}\n`);
-    else if (result.report) process.stdout.write(`${formatReport(result.outDir, result.report)}\n`);
+    else if (result.report) process.stdout.write(`${formatReport(result.outDir, result.report, flags.verbose === true)}\n`);
+    if (flags.verbose && result.stats) {
+      const s = result.stats;
+      process.stderr.write(`${s.renderedHere} rendered on the main thread, ${s.renderedOnWorkers} on ${s.workers} worker thread${s.workers === 1 ? '' : 's'}, ${s.reused} unchanged since the last build (not rendered)\n`);
+    }
     if (flags.archive && !flags.dryRun && !flags.check) process.stdout.write(`Archive: ${flags.archive}\n`);
   } else if (flags.check && !result.ok && !flags.json) {
     process.stdout.write(`${formatCheck(result)}\n`);
@@ -96,7 +101,7 @@ async function runBuild(config: string, flags: BuildFlags): Promise<number> {
   return result.ok ? 0 : 1;
 }
 
-async function runPlan(config: string, flags: { json?: boolean }): Promise<number> {
+async function runPlan(config: string, flags: { json?: boolean; quiet?: boolean }): Promise<number> {
   const { planExperiment } = await import('../compile.js');
   const { plan, sources, diagnostics } = await planExperiment(config);
   printDiagnostics(diagnostics, sources);
@@ -105,16 +110,17 @@ async function runPlan(config: string, flags: { json?: boolean }): Promise<numbe
     return 1;
   }
   if (flags.json) printJson({ ok: true, ...plan });
-  else process.stdout.write(`${formatPlan(plan)}\n`);
+  else if (!flags.quiet) process.stdout.write(`${formatPlan(plan)}\n`);
   return diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
 }
 
-async function runVerify(dir: string, flags: { json?: boolean }): Promise<number> {
+async function runVerify(dir: string, flags: { json?: boolean; quiet?: boolean }): Promise<number> {
   const { verifyTree } = await import('../verify/index.js');
   const result = await verifyTree(dir);
   if (flags.json) printJson(result);
-  else if (result.ok) process.stdout.write(`${dir}: ${result.bundles} bundle${result.bundles === 1 ? '' : 's'} intact.\n`);
-  else {
+  else if (result.ok) {
+    if (!flags.quiet) process.stdout.write(`${dir}: ${result.bundles} bundle${result.bundles === 1 ? '' : 's'} intact.\n`);
+  } else {
     const lines = result.problems.map((p) => `  ${p.kind}: ${p.file ? `${p.bundle}/${p.file}` : p.bundle}`);
     process.stderr.write(`${dir}: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${result.bundles} bundle${result.bundles === 1 ? '' : 's'}:\n${lines.join('\n')}\n`);
   }
@@ -155,7 +161,8 @@ Examples:
     .option('-f, --force', 'build even if the sweep is larger than sweep.limit')
     .option('--strict', 'report every {word} left as written (not a config key or namespace) and fail on any warning')
     .option('-j, --jobs <n>', 'worker threads rendering bundles (default: one per CPU beyond two, at most 4, for sweeps of 500+ bundles; 0: none)', jobsFlag)
-    .option('-q, --quiet', 'print errors only')
+    .option('-q, --quiet', 'print errors and warnings only')
+    .option('-v, --verbose', 'list every added, changed and removed bundle, and how they were rendered')
     .addHelpText(
       'after',
       `
@@ -175,8 +182,9 @@ Examples:
     .description('Show how many combinations the sweep has and what each rule removes.')
     .argument('<config>', 'experiment config (YAML)')
     .option('--json', 'machine-readable output')
+    .option('-q, --quiet', 'print errors and warnings only (the exit code says whether the sweep plans)')
     .addHelpText('after', '\nExamples:\n  eegen plan config.yaml\n  eegen plan config.yaml --json')
-    .action(async (config: string, flags: { json?: boolean }) => {
+    .action(async (config: string, flags: { json?: boolean; quiet?: boolean }) => {
       throw new Exit(await runPlan(config, flags));
     });
 
@@ -185,8 +193,9 @@ Examples:
     .description('Check bundles against their manifests (exit 1 naming each changed or missing file).')
     .argument('<dir>', 'an output directory or a single bundle')
     .option('--json', 'machine-readable output')
+    .option('-q, --quiet', 'print problems only (exit 1 when there are any)')
     .addHelpText('after', '\nExamples:\n  eegen verify out\n  eegen verify out/epoch-1_gpu-a100_repeat-1')
-    .action(async (dir: string, flags: { json?: boolean }) => {
+    .action(async (dir: string, flags: { json?: boolean; quiet?: boolean }) => {
       throw new Exit(await runVerify(dir, flags));
     });
   addDispatchCommands(cmd);
