@@ -137,7 +137,7 @@ export function addDispatchCommands(cmd: Program): void {
   const hostOptions = (c: Program): Program =>
     c
       .option('--host <name>', 'host from the inventory (repeatable, or comma-separated)', collectList)
-      .option('--hosts <file>', 'host inventory (default: hosts.yaml in the working directory or beside OUT)')
+      .option('--hosts <file>', 'host inventory (default: hosts.yaml in the working directory, else beside OUT)')
       .option('--only <pattern>', 'only bundles whose id matches (globs; repeatable)', collectList)
       .option('--json', 'machine-readable output')
       .option('-q, --quiet', 'print errors and warnings only (no tables or summaries)')
@@ -238,7 +238,7 @@ export function addDispatchCommands(cmd: Program): void {
     .option('-t, --template <file>', 'template file')
     .option('-o, --out <dir>', 'output directory', 'out')
     .option('--host <name>', 'host from the inventory (repeatable, or comma-separated)', collectList)
-    .option('--hosts <file>', 'host inventory')
+    .option('--hosts <file>', 'host inventory (default: hosts.yaml in the working directory, else beside the config)')
     .option('--interval <seconds>', 'status refresh interval', '1')
     .option('-q, --quiet', 'print errors and warnings only (no progress, tables or summaries)')
     .option('-v, --verbose', 'print each command run on a host (ssh, rsync, sbatch, ...) to stderr before it runs')
@@ -246,7 +246,8 @@ export function addDispatchCommands(cmd: Program): void {
     .addHelpText('after', '\nExit code 0 when every bundle is done; 1 otherwise (a build error, a host that failed, a run that did not succeed); 130 on Ctrl-C (submitted jobs go on: eegen status / collect later).\n\nExamples:\n  eegen run fixtures/example/config.yaml --out out/example\n  eegen run config.yaml --host cluster\n  eegen run config.yaml --json | jq .collect.rows')
     .action(async (config: string, flags: { template?: string; out: string; host?: string[]; hosts?: string; interval?: string; json?: boolean; quiet?: boolean; verbose?: boolean }) => {
       const d = await dispatch();
-      const { inv, named } = await inventoryFor(flags.out, { ...flags });
+      // The inventory beside the config (as the build inside looks it up), not beside OUT.
+      const { inv, named } = await inventoryFor(config, { ...flags });
       const hosts = named.length ? named : [inv.hosts.get('local')!];
       const text = !flags.json;
       let built = 0;
@@ -267,7 +268,7 @@ export function addDispatchCommands(cmd: Program): void {
         }
       };
       await interruptible(async (signal) => {
-        const r = await d.runSweep({ config, out: flags.out, ...(flags.template ? { template: flags.template } : {}), hosts, alsoAsk: [...inv.hosts.values()], intervalMs: Math.max(0.2, Number(flags.interval ?? 1)) * 1000, onEvent, signal, ...(await runnerFor(flags)) });
+        const r = await d.runSweep({ config, out: flags.out, ...(flags.template ? { template: flags.template } : {}), hosts, alsoAsk: [...inv.hosts.values()], intervalMs: Math.max(0.2, Number(flags.interval ?? 1)) * 1000, onEvent, signal, ...(await runnerFor(flags)), ...(flags.hosts ? { build: { hostsFile: flags.hosts } } : {}) });
         if (r.stoppedAt === 'build') {
           if (flags.json) {
             const { buildJson } = await import('./format.js');

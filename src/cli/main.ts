@@ -151,7 +151,7 @@ Examples:
     .argument('<config>', 'experiment config (YAML)')
     .option('-t, --template <file>', 'template: *.eta, NAME.in.slurm, NAME.in.lsf or NAME.in.sh (default: config `template:` or the built-in one)')
     .option('-o, --out <dir>', 'output directory', 'out')
-    .option('--host <name>', 'host/site profile (default: config system.host)')
+    .option('--host <name>', 'host/site profile (default: config system.host), looked up in hosts.yaml in the working directory, else beside the config, then in the profiles')
     .option('--profiles <dir>', 'extra folder of profiles (repeatable)', collect)
     .option('-n, --dry-run', 'compile and show the bundles; write nothing')
     .option('--json', 'machine-readable output on stdout')

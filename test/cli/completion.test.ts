@@ -53,3 +53,15 @@ describe('eegen completion', () => {
     expect(fish.stderr).not.toContain('    at ');
   });
 });
+
+describe('where hosts.yaml is looked up', () => {
+  it('the README and every --help say the same', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { ROOT } = await import('../support/cli.js');
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+    expect(readme).toContain('`--hosts FILE`, else hosts.yaml in the working directory, else beside OUT; `build` and `run`: else beside the config');
+    for (const c of ['submit', 'status', 'cancel', 'collect']) expect(eegen([c, '--help']).stdout.replace(/\s+/g, ' '), c).toContain('(default: hosts.yaml in the working directory, else beside OUT)');
+    expect(eegen(['run', '--help']).stdout.replace(/\s+/g, ' ')).toContain('(default: hosts.yaml in the working directory, else beside the config)');
+    expect(eegen(['build', '--help']).stdout.replace(/\s+/g, ' ')).toContain('looked up in hosts.yaml in the working directory, else beside the config');
+  });
+});
