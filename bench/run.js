@@ -7,8 +7,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build, cancel, compile, loadInventory, plan, realRunner, status, submit } from '../dist/index.js';
-import { writeBuild } from '../dist/write/index.js';
+import { build, cancel, compile, loadInventory, plan, realRunner, status, submit, writeBuild } from '../dist/index.js';
 import { execSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 

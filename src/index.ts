@@ -6,6 +6,8 @@
 export { build, DEFAULT_OUT, type BuildOptions, type BuildResult, type Difference } from './build.js';
 export { compile, loadInputs, planExperiment as plan, DEFAULT_LIMIT, type CompileOptions, type CompileResult, type CompileStats } from './compile.js';
 export { verifyTree as verify, type VerifyProblem } from './verify/index.js';
+/** Write a compiled plan into an output directory, as `build` does (atomic per bundle; `WriteOptions`: prune, fs, onProgress). */
+export { writeBuild, type WriteOptions, type WriteOutcome } from './write/index.js';
 /** Write a plan's bundles as one reproducible `.tar.gz` or `.zip` (archiver loads on first use). */
 export async function writeArchive(...args: Parameters<typeof import('./archive/index.js').writeArchive>): ReturnType<typeof import('./archive/index.js').writeArchive> {
   return (await import('./archive/index.js')).writeArchive(...args);
