@@ -168,5 +168,5 @@ export type BuildEvent =
   | { type: 'compile'; done: number; total: number }
   /** Bundles written (or found unchanged) so far, of `total`. */
   | { type: 'write'; done: number; total: number }
-  /** A diagnostic, as soon as it is known (errors stop the build; warnings do not). */
+  /** A diagnostic of the build, once it has its final (deduplicated) list: at its end. */
   | { type: 'diagnostic'; diagnostic: Diagnostic };

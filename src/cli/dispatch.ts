@@ -107,19 +107,31 @@ async function interruptible(body: (signal: AbortSignal) => Promise<never>): Pro
   }
 }
 
-/** `status --watch`: redraw on a terminal (fitted to its size), else one line per change. */
+/**
+ * One poll of a watch, shown: on a terminal the screen is redrawn (fitted to its size),
+ * elsewhere a line is printed when the counts change. Nothing with --json.
+ */
+function watchPrinter(flags: { json?: boolean; quiet?: boolean }): (bundles: BundleStatus[], hostErrors: HostError[]) => void {
+  let last = '';
+  return (bundles, hostErrors) => {
+    if (flags.json) return;
+    const counts = stateCounts(bundles);
+    if (process.stdout.isTTY) say(flags, `\x1b[H\x1b[2J${formatWatch(bundles, hostErrors, process.stdout.rows ?? 24, process.stdout.columns ?? 80)}\n`);
+    else if (counts !== last) say(flags, `${new Date().toISOString().slice(11, 19)} ${counts}\n`);
+    last = counts;
+  };
+}
+
+/** `status --watch`: every poll shown (watchPrinter) until all have finished. */
 async function watchStatus(out: string, hosts: HostEntry[], flags: HostFlags & { interval?: string }, signal: AbortSignal): Promise<BundleStatus[]> {
   const d = await dispatch();
-  const tty = process.stdout.isTTY === true && !flags.json;
-  let last = '';
+  const show = watchPrinter(flags);
   let bundles: BundleStatus[] = [];
   for await (const u of d.watch({ out, hosts, ...(flags.only ? { only: flags.only } : {}), ...(await runnerFor(flags)), intervalMs: Math.max(0.2, Number(flags.interval ?? 2)) * 1000, signal })) {
     bundles = u.bundles;
-    if (tty) say(flags, `\x1b[H\x1b[2J${formatWatch(u.bundles, u.hostErrors, process.stdout.rows ?? 24, process.stdout.columns ?? 80)}\n`);
-    else if (!flags.json && stateCounts(u.bundles) !== last) say(flags, `${new Date().toISOString().slice(11, 19)} ${stateCounts(u.bundles)}\n`);
-    last = stateCounts(u.bundles);
+    show(u.bundles, u.hostErrors);
   }
-  if (signal.aborted) throw new (await dispatch()).AbortError();
+  if (signal.aborted) throw new d.AbortError();
   return bundles;
 }
 
@@ -252,7 +264,7 @@ export function addDispatchCommands(cmd: Program): void {
       const text = !flags.json;
       let built = 0;
       let announced = false;
-      let lastCounts = '';
+      const show = watchPrinter(flags);
       const onEvent = (e: EegenEvent): void => {
         if (e.type === 'compile' || e.type === 'write') built = Math.max(built, e.total);
         if (!text || e.type === 'compile' || e.type === 'write' || e.type === 'diagnostic') return;
@@ -261,11 +273,7 @@ export function addDispatchCommands(cmd: Program): void {
           say(flags, `Built ${built} bundles in ${flags.out}.\n`);
         }
         if (e.type === 'submitted') say(flags, `${formatSubmitHost(e.report)}\n`);
-        if (e.type === 'status') {
-          if (process.stdout.isTTY) say(flags, `\x1b[H\x1b[2J${formatWatch(e.bundles, e.hostErrors, process.stdout.rows ?? 24, process.stdout.columns ?? 80)}\n`);
-          else if (stateCounts(e.bundles) !== lastCounts) say(flags, `${new Date().toISOString().slice(11, 19)} ${stateCounts(e.bundles)}\n`);
-          lastCounts = stateCounts(e.bundles);
-        }
+        if (e.type === 'status') show(e.bundles, e.hostErrors);
       };
       await interruptible(async (signal) => {
         const r = await d.runSweep({ config, out: flags.out, ...(flags.template ? { template: flags.template } : {}), hosts, alsoAsk: [...inv.hosts.values()], intervalMs: Math.max(0.2, Number(flags.interval ?? 1)) * 1000, onEvent, signal, ...(await runnerFor(flags)), ...(flags.hosts ? { build: { hostsFile: flags.hosts } } : {}) });

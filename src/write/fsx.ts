@@ -66,7 +66,6 @@ let schedstat = process.platform === 'linux';
 
 /** How a writer makes its filesystem calls: adaptively (the default), or pinned. */
 export type FsMode = 'auto' | 'sync' | 'async';
-export const FS_MODES: readonly FsMode[] = ['auto', 'sync', 'async'];
 
 /** Sync work runs at most this long before the event loop gets a turn. */
 const SLICE_MS = 20;

@@ -147,7 +147,7 @@ export async function openWrite(outDir: string, opts: OpenOptions = {}): Promise
       }
       opts.onProgress?.(++done, opts.total ?? count);
     });
-    // Memory stays flat: no more than a few hundred bundles' bytes wait for the staging thread.
+    // Memory stays bounded: at most HIGH_WATER (1,024) bundles' bytes wait for the staging thread.
     await thread?.ready();
     // With async calls (a slow filesystem) the bundle may still be in flight: it keeps its bytes.
     const st = states[i];
