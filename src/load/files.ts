@@ -32,15 +32,15 @@
  * newline or backslash), not collide across entries (EG2024), and not use a name eegen
  * writes itself (EG2025).
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
 import path from 'node:path';
-import { diag, type Diagnostic, type Span } from '../diagnostics/index.js';
+import { diag, lineColumn, type Diagnostic, type Span } from '../diagnostics/index.js';
 import { RUN_LAYOUT } from '../bundle/run-layout.js';
 import { LAYOUT, type LoadedYaml } from '../types.js';
 import { TEMP_PREFIX } from '../write/manifest.js';
 import { ancestors, compareBytes, relPathProblem } from '../write/paths.js';
 import { exclusionMatcher, isGlob, pathMatcher, splitGlob, type Matcher } from './glob.js';
-import { COPY_LIMIT, InputFileError } from './read.js';
+import { COPY_LIMIT, describeKind, InputFileError, readInputFileSync } from './read.js';
 
 export interface CopiedFile {
   /** Path inside the bundle (POSIX). */
@@ -95,34 +95,10 @@ function reservedWhy(p: string, script: string | undefined): string | undefined 
   return undefined;
 }
 
-function kindOf(st: Stats | Dirent): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a named pipe (FIFO)';
-  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
-  if (st.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
-
-/** Bytes and mode of a regular file; never blocks on a FIFO (O_NONBLOCK) or reads a device. */
+/** Bytes and mode of a regular file (never blocks on a FIFO, never reads a device); the mode as git keeps it: 0755 when the owner may execute it, else 0644. */
 function readRegular(file: string, limit: number): { content: Buffer; mode: number } {
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputFileError(code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? String(e)})`);
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new InputFileError(`is ${kindOf(st)}, not a regular file`);
-    if (st.size > limit) throw new InputFileError(`is ${st.size} bytes, more than the limit of ${limit} bytes`);
-    return { content: readFileSync(fd), mode: st.mode & 0o100 ? 0o755 : 0o644 };
-  } catch (e) {
-    if (e instanceof InputFileError) throw e;
-    throw new InputFileError(`cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  } finally {
-    closeSync(fd);
-  }
+  const { content, mode } = readInputFileSync(file, limit);
+  return { content, mode: mode & 0o100 ? 0o755 : 0o644 };
 }
 
 const inside = (p: string, root: string): boolean => p === root || p.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
@@ -142,13 +118,8 @@ const join = (prefix: string, rel: string): string => (prefix === '' ? rel : rel
 
 /** line:col of a span, for naming another entry in a message. */
 function lineCol(text: string, at: Span): string {
-  let line = 1;
-  let last = -1;
-  for (let i = text.indexOf('\n'); i !== -1 && i < at.start; i = text.indexOf('\n', i + 1)) {
-    line++;
-    last = i;
-  }
-  return `${at.file}:${line}:${at.start - last}`;
+  const { line, column } = lineColumn(text, at.start);
+  return `${at.file}:${line}:${column}`;
 }
 
 interface Placed {
@@ -316,7 +287,7 @@ function walkDir(r: Reader, w: Walk, abs: string, real: string, rel: string, cha
       symlink(r, w, childAbs, real, childRel, to, chain);
     } else {
       if (w.match && !w.match(childRel)) continue;
-      problem(r, w, FILES_CODES.unreadable, `The file ${JSON.stringify(w.shown(childRel))} listed in files is ${kindOf(kind)}, not a regular file.`, READ_HINT);
+      problem(r, w, FILES_CODES.unreadable, `The file ${JSON.stringify(w.shown(childRel))} listed in files is ${describeKind(kind)}, not a regular file.`, READ_HINT);
     }
   }
 }
