@@ -3,7 +3,7 @@
  * exercised in a real bash (the completion function called as bash's `complete` calls it).
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { program } from '../../src/cli/main.js';
@@ -34,6 +34,15 @@ describe('eegen completion', () => {
     expect(complete(bash.stdout, ['eegen', 'build', '--ex'], dir)).toEqual([]);
     expect(complete(bash.stdout, ['eegen', 'submit', 'out', '--host', 'bo'], dir)).toEqual(['box1', 'box2']);
     expect(complete(bash.stdout, ['eegen', 'build', 'con'], dir)).toEqual(['config.yaml']);
+  });
+
+  it('a hostile hosts.yaml or typed word runs nothing: host names are only [A-Za-z0-9_.-] words', () => {
+    const evil = tmpDir('eegen-completion-evil-');
+    writeFileSync(path.join(evil, 'hosts.yaml'), 'hosts:\n  "$(touch pwned1)": {kind: local}\n  `touch pwned2`: {kind: local}\n  ok-1: {kind: local}\n  x;touch pwned3: {kind: local}\n');
+    expect(complete(bash.stdout, ['eegen', 'status', 'out', '--host', ''], evil)).toEqual(['ok-1']);
+    expect(complete(bash.stdout, ['eegen', 'status', 'out', '--host', '$(touch pwned4)'], evil)).toEqual([]);
+    expect(complete(bash.stdout, ['eegen', '$(touch pwned5)'], evil)).toEqual([]);
+    expect(readdirSync(evil).filter((f) => f.startsWith('pwned'))).toEqual([]);
   });
 
   it('lists every command and every flag the CLI has (it is made from them)', () => {
