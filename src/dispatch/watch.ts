@@ -61,15 +61,15 @@ export async function* watch(opts: WatchOptions): AsyncGenerator<WatchUpdate, vo
       if (isAbortError(e)) return;
       throw e;
     }
+    // Every bundle is a change on the first poll (`from` absent), as the event type says:
+    // a bundle already done by then must still be reported as done.
     const changes: StateChange[] = [];
-    if (previous) {
-      for (const b of r.bundles) {
-        const was = previous.get(b.id);
-        if (was?.state === b.state) continue;
-        const change: StateChange = { id: b.id, to: b.state, bundle: b, ...(b.host ? { host: b.host } : {}), ...(was ? { from: was.state } : {}) };
-        changes.push(change);
-        opts.onEvent?.({ type: 'state', ...change });
-      }
+    for (const b of r.bundles) {
+      const was = previous?.get(b.id);
+      if (was?.state === b.state) continue;
+      const change: StateChange = { id: b.id, to: b.state, bundle: b, ...(b.host ? { host: b.host } : {}), ...(was ? { from: was.state } : {}) };
+      changes.push(change);
+      opts.onEvent?.({ type: 'state', ...change });
     }
     previous = new Map(r.bundles.map((b) => [b.id, b]));
     const done = until(r.bundles);
