@@ -25,6 +25,7 @@
 import { diag, nearest, type Diagnostic, type Span } from '../diagnostics/index.js';
 import { iterateCombinations, type Sweep } from '../expand/index.js';
 import { RENDER_CODES } from './codes.js';
+import { SLURM_OPTIONS } from './directives.js';
 import type { DirectiveSet, HostProfile, LoadedYaml, Mapping, PathSegment, Value } from '../types.js';
 
 /** The profile's directive table, when it has at least one entry (an inventory host without a site profile has `{}`). */
@@ -160,20 +161,30 @@ export function checkDirectiveNames(profile: HostProfile, loaded: LoadedYaml, sw
  * (directiveChoice: `experiment.directive`, else `experiment.card_name`, else
  * `experiment.gpu` when it names an entry), then the config's own `resources:`. Later
  * sources override single keys; `extra` and `setup` lists are concatenated in that order.
+ *
+ * The keys come in the order the #SBATCH lines are written (directives.ts slurmBlock):
+ * the site entry's own keys first, in the entry's order, as cloudmesh-rivanna's
+ * create_slurm_directives writes them (a100: gres, partition, account; a100-dgx: gres,
+ * reservation, partition, account), each with its strongest value; then every other key in
+ * SLURM_OPTIONS order (job_name, partition, account, ..., gres, ..., output, error), so a
+ * config without a site entry gets the lines it always got.
  */
 export function mergeDirectives(profile: HostProfile, params: Mapping, resources: Mapping | undefined): DirectiveSet & Mapping {
   const choice = directiveChoice(profile, params);
   const table = directiveTable(profile);
   const site = choice && table && Object.hasOwn(table, choice.name) ? table[choice.name] : undefined;
   const layers = [profile.defaults, site, resources as DirectiveSet | undefined];
-  const out: DirectiveSet & Mapping = {};
+  const merged: DirectiveSet & Mapping = {};
   for (const layer of layers) {
     if (!layer) continue;
     for (const [k, v] of Object.entries(layer)) {
       if (v === undefined) continue;
-      if ((k === 'extra' || k === 'setup') && Array.isArray(v)) out[k] = [...((out[k] as string[] | undefined) ?? []), ...(v as string[])];
-      else out[k] = v as Mapping[string];
+      if ((k === 'extra' || k === 'setup') && Array.isArray(v)) merged[k] = [...((merged[k] as string[] | undefined) ?? []), ...(v as string[])];
+      else merged[k] = v as Mapping[string];
     }
   }
+  const order = [...Object.keys(site ?? {}), ...SLURM_OPTIONS.map(([k]) => k), ...Object.keys(merged)];
+  const out: DirectiveSet & Mapping = {};
+  for (const k of order) if (Object.hasOwn(merged, k) && !Object.hasOwn(out, k)) out[k] = merged[k]!;
   return out;
 }

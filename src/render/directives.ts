@@ -65,7 +65,11 @@ function raw(value: unknown): string {
 
 const present = (v: unknown): boolean => v !== undefined && v !== null && v !== '';
 
-const SLURM: [keyof Merged, string][] = [
+/**
+ * Each key's #SBATCH option, in eegen's order for keys no site entry orders
+ * (directive-table.ts mergeDirectives puts a site entry's own keys first, in its order).
+ */
+export const SLURM_OPTIONS: readonly (readonly [keyof Merged, string])[] = [
   ['job_name', 'job-name'],
   ['partition', 'partition'],
   ['account', 'account'],
@@ -84,6 +88,7 @@ const SLURM: [keyof Merged, string][] = [
   ['output', 'output'],
   ['error', 'error'],
 ];
+const SLURM_FLAG: ReadonlyMap<string, string> = new Map(SLURM_OPTIONS);
 
 /** Slurm time ("MM", "MM:SS", "HH:MM:SS", "D-HH[:MM[:SS]]", or minutes) as LSF's "H:MM". */
 export function lsfTime(time: string | number): string {
@@ -110,9 +115,13 @@ function lsfMem(mem: string | number): string {
   return typeof mem === 'string' ? mem.replace(/^(\d+(?:\.\d+)?)\s*([KMGTP])$/i, (_m, n: string, u: string) => `${n}${u.toUpperCase()}B`) : String(mem);
 }
 
+/** One line per set key, in the order of `d`'s keys (cloudmesh-rivanna writes a table entry's keys in their order). */
 function slurmBlock(d: Merged): string[] {
   const lines: string[] = [];
-  for (const [key, flag] of SLURM) if (present(d[key])) lines.push(`#SBATCH --${flag}=${arg(d[key], key, `#SBATCH --${flag}=`)}`);
+  for (const key of Object.keys(d) as (keyof Merged)[]) {
+    const flag = SLURM_FLAG.get(key);
+    if (flag !== undefined && present(d[key])) lines.push(`#SBATCH --${flag}=${arg(d[key], key, `#SBATCH --${flag}=`)}`);
+  }
   for (const x of d.extra ?? []) lines.push(`#SBATCH ${raw(x)}`);
   return lines;
 }
@@ -144,9 +153,11 @@ function lsfBlock(d: Merged): string[] {
 }
 
 /**
- * The directive lines for `scheduler`, one per set key, in a fixed order, joined by
- * newlines (no trailing newline); '' for bash. Slurm: `#SBATCH --partition=gpu` ...
- * LSF: `#BSUB -q queue`, -P account, -U reservation, -W H:MM, -n tasks,
+ * The directive lines for `scheduler`, one per set key, joined by newlines (no trailing
+ * newline); '' for bash. Slurm: `#SBATCH --partition=gpu` ..., in the order of the keys of
+ * `d` (mergeDirectives: a site entry's keys in the entry's order, as cloudmesh-rivanna
+ * writes them, then the rest in SLURM_OPTIONS order).
+ * LSF, in a fixed order: `#BSUB -q queue`, -P account, -U reservation, -W H:MM, -n tasks,
  * -R span[ptile=N], -M mem, -gpu num=N, -o/-e (`qos` and `gres` are Slurm-only).
  * `extra` entries are written verbatim after the directive prefix. Throws
  * ShellQuoteError for a value that is not one printable line.

@@ -90,8 +90,8 @@ describe('the seed paper example (fixtures/cloudmask)', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const script = readFileSync(path.join(out, FIRST, 'cloudmask.slurm'), 'utf8');
-    // cloudmesh-rivanna's a100: partition gpu, no reservation or constraint (that is a100-dgx).
-    expect(script).toContain('#SBATCH --partition=gpu\n#SBATCH --account=bii_dsc_community\n#SBATCH --gres=gpu:a100:1\n');
+    // cloudmesh-rivanna's a100, in its order: gres, partition gpu, account; no reservation or constraint (that is a100-dgx).
+    expect(script).toContain('#SBATCH --gres=gpu:a100:1\n#SBATCH --partition=gpu\n#SBATCH --account=bii_dsc_community\n');
     expect(readFileSync(path.join(out, 'epoch-1_gpu-v100_repeat-1', 'cloudmask.slurm'), 'utf8')).toContain('#SBATCH --gres=gpu:v100:1\n');
     const lines = script.split('\n');
     const firstCommand = lines.findIndex((l) => l.trim() && !l.startsWith('#'));

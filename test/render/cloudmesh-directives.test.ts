@@ -112,7 +112,7 @@ describe('which site directives a bundle gets', () => {
   it('gpu: a100 still selects a100 when the table has it; a gpu value it lacks is just a parameter', async () => {
     const r = await compiled('system: {host: rivanna}\nexperiment:\n  gpu: "a100,h100"\n', { 'job.in.slurm': '#!/bin/bash\n{slurm.sbatch}\n#SBATCH --job-name=x\necho {experiment.gpu}\n' });
     expect(r.diagnostics).toEqual([]);
-    expect(sbatch(fileOf(r.plan, 'gpu-a100', 'job.slurm'))).toEqual(['#SBATCH --partition=gpu', '#SBATCH --account=bii_dsc_community', '#SBATCH --gres=gpu:a100:1', '#SBATCH --job-name=x']);
+    expect(sbatch(fileOf(r.plan, 'gpu-a100', 'job.slurm'))).toEqual(['#SBATCH --gres=gpu:a100:1', '#SBATCH --partition=gpu', '#SBATCH --account=bii_dsc_community', '#SBATCH --job-name=x']);
     expect(sbatch(fileOf(r.plan, 'gpu-h100', 'job.slurm'))).toEqual(['#SBATCH --job-name=x']);
   });
 
@@ -126,10 +126,10 @@ describe('which site directives a bundle gets', () => {
     expect(sbatch(fileOf(c.plan, 'card_name-a6000', 'job.slurm'))).toContain('#SBATCH --gres=gpu:a6000:1');
   });
 
-  it('the config resources still override the site entry', async () => {
+  it('the config resources still override the site entry: in its place in the entry, keys it lacks after it', async () => {
     const r = await compiled('system: {host: rivanna}\nresources: {partition: mine, time: "01:00:00"}\nexperiment:\n  directive: a100\n');
     expect(r.diagnostics).toEqual([]);
-    expect(sbatch(fileOf(r.plan, r.plan!.bundles[0]!.id, 'job.slurm'))).toEqual(['#SBATCH --partition=mine', '#SBATCH --account=bii_dsc_community', '#SBATCH --time=01:00:00', '#SBATCH --gres=gpu:a100:1', '#SBATCH --job-name=x']);
+    expect(sbatch(fileOf(r.plan, r.plan!.bundles[0]!.id, 'job.slurm'))).toEqual(['#SBATCH --gres=gpu:a100:1', '#SBATCH --partition=mine', '#SBATCH --account=bii_dsc_community', '#SBATCH --time=01:00:00', '#SBATCH --job-name=x']);
   });
 });
 

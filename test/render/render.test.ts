@@ -80,9 +80,9 @@ describe('directive blocks', () => {
     expect(r.text).toBe(
       [
         '#!/bin/bash',
+        '#SBATCH --gres=gpu:a100:1',
         '#SBATCH --partition=gpu',
         '#SBATCH --account=bii_dsc_community',
-        '#SBATCH --gres=gpu:a100:1',
         '#SBATCH --time=02:00:00',
         'echo a100',
         '',
@@ -186,8 +186,8 @@ describe('built-in templates', () => {
     const r = renderTemplate(t, { ...context({ gpu: 'a100' }, { host, directives, config: { run } }), scheduler: 'slurm' });
     expect(r.diagnostics).toEqual([]);
     const text = r.text!;
-    expect(text).toMatch(/^#!\/usr\/bin\/env bash\n#SBATCH --partition=gpu\n/);
-    expect(text).toContain('#SBATCH --gres=gpu:a100:1\n#SBATCH --job-name=bundle-1\n');
+    expect(text).toMatch(/^#!\/usr\/bin\/env bash\n#SBATCH --gres=gpu:a100:1\n#SBATCH --partition=gpu\n#SBATCH --account=bii_dsc_community\n#SBATCH --time=01:00:00\n/);
+    expect(text).toContain('#SBATCH --time=01:00:00\n#SBATCH --job-name=bundle-1\n');
     expect(text).toContain('set -euo pipefail');
     expect(text).toContain('cd "${EEGEN_BUNDLE:-${SLURM_SUBMIT_DIR:-$(cd "$(dirname "$0")" && pwd)}}"');
     const out = runBash(text);
