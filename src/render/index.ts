@@ -1,10 +1,10 @@
 /**
  * The render stage: one job script per bundle from a template (Eta or cloudmesh) and a
  * resolved config. Values are always shell-quoted for the position they land in; the
- * finished script is checked for directives the scheduler would ignore.
+ * finished script is checked for directives after its first command (checks.ts).
  */
 import { directiveChoice, directiveTable, unknownDirectiveDiagnostic } from './directive-table.js';
-import { diag, type Diagnostic } from '../diagnostics/index.js';
+import { diag, hasErrors, type Diagnostic } from '../diagnostics/index.js';
 import { ShellQuoteError } from '../shell/quote.js';
 import type { DirectiveSet, HostProfile, Mapping, Scheduler } from '../types.js';
 import { checkDirectivePlacement } from './checks.js';
@@ -104,6 +104,6 @@ export function renderTemplates(t: TemplateSource, ctxs: readonly RenderContext[
     if (result!.text === undefined) return { diagnostics };
     const placement = checkDirectivePlacement(result!.text, t.outputName, t.file);
     diagnostics.push(...placement);
-    return placement.length ? { diagnostics } : { text: result!.text, diagnostics };
+    return hasErrors(placement) ? { diagnostics } : { text: result!.text, diagnostics };
   });
 }
