@@ -20,11 +20,24 @@ function atTopLevel(lines: string[], candidates: number[]): Set<number> {
   return top;
 }
 
+const excerpt = (line: string): string => (line.length > 60 ? `${line.slice(0, 57)}...` : line);
+
 /**
- * sbatch and bsub read directives only up to the first command; later ones are
- * silently ignored, so a job would run with the wrong resources. The first command is
- * the first line that is neither blank nor a comment. Directive-looking lines inside a
- * string or here-document (a template printing its directives into the log) are text.
+ * Directive lines after the first command (the first line that is neither blank nor a
+ * comment), which the two schedulers treat differently:
+ *
+ *   - sbatch reads #SBATCH lines only up to the first command and ignores later ones, so
+ *     the job would run with other resources than written: an error (EG4008). A line that
+ *     is text for the shell (`echo "{slurm.sbatch}"` printing the block into the log, a
+ *     here-document) is no directive for anyone and is fine.
+ *   - bsub reads every line that starts with #BSUB, wherever it is in the script (IBM
+ *     Spectrum LSF, bsub job_script: the example's `#BSUB -P myproj` after its commands is
+ *     applied; bsub command: options in the standard input "if the line begins with
+ *     #BSUB", no word of position), and it does not parse the shell: a #BSUB line inside a
+ *     quoted string or a here-document is applied as well. So a later #BSUB line is not
+ *     ignored but applied, possibly unnoticed: a warning (EG4014), unless the header above
+ *     the first command already has the same line (the block printed into the log again
+ *     applies nothing new).
  */
 export function checkDirectivePlacement(text: string, outputName: string, templateFile: string): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -37,17 +50,24 @@ export function checkDirectivePlacement(text: string, outputName: string, templa
   for (let i = first + 1; i < lines.length; i++) if (/^#(SBATCH|BSUB)\b/.test(lines[i]!)) candidates.push(i);
   if (!candidates.length) return out;
   const top = atTopLevel(lines, candidates);
+  const header = new Set(lines.slice(0, first).filter((l) => /^#BSUB\b/.test(l)).map((l) => l.trimEnd()));
   for (const i of candidates) {
     const line = lines[i]!;
-    const m = top.has(i) ? /^#(SBATCH|BSUB)\b/.exec(line) : null;
-    if (m) {
-      const scheduler = m[1] === 'SBATCH' ? 'Slurm' : 'LSF';
+    const where = `Line ${i + 1} of the rendered ${outputName} ("${excerpt(line)}") comes after the first command on line ${first + 1}`;
+    if (line.startsWith('#SBATCH')) {
+      if (!top.has(i)) continue;
+      out.push(diag(C.directiveAfterCommand, `${where}; sbatch ignores #SBATCH lines after the first command.`, { file: outputName, line: i + 1 }, `Move the directive (or the placeholder that produces it) above the first command in ${templateFile}.`));
+    } else if (!header.has(line.trimEnd())) {
+      const inText = !top.has(i);
       out.push(
         diag(
-          C.directiveAfterCommand,
-          `Line ${i + 1} of the rendered ${outputName} ("${line.length > 60 ? `${line.slice(0, 57)}...` : line}") comes after the first command on line ${first + 1}; ${scheduler} ignores it.`,
+          C.bsubAfterCommand,
+          `${where}; LSF still applies it: bsub reads every line that starts with #BSUB, wherever it is in the script${inText ? ', also this one inside a quoted string or here-document' : ''}.`,
           { file: outputName, line: i + 1 },
-          `Move the directive (or the placeholder that produces it) above the first command in ${templateFile}.`,
+          inText
+            ? `If the line is text, keep it from starting with #BSUB in ${templateFile} (indent it, or print a prefix before it); if it is a directive, move it above the first command.`
+            : `Move it above the first command in ${templateFile}, where the other directives are, so the script says in one place what LSF applies.`,
+          'warning',
         ),
       );
     }

@@ -16,7 +16,7 @@ export const RENDER_CODES = {
   etaSyntax: 'EG4006',
   /** Eta template runtime error (undefined variable, exception in template code). */
   etaRuntime: 'EG4007',
-  /** An #SBATCH/#BSUB line after the first command: the scheduler would ignore it. */
+  /** An error: an #SBATCH line after the first command at the script's top level; sbatch ignores it. */
   directiveAfterCommand: 'EG4008',
   /** A mapping or list placed into cloudmesh template text. */
   structuredValue: 'EG4009',
@@ -34,6 +34,12 @@ export const RENDER_CODES = {
   leftAsText: 'EG4012',
   /** An Eta template still rendering after the time limit (sandbox.ts RENDER_TIMEOUT_MS). */
   etaTimeout: 'EG4013',
+  /**
+   * A warning: a line starting with #BSUB after the first command that the header does not
+   * already have. bsub reads every such line of the script, wherever it is (also inside a
+   * quoted string or a here-document, which it does not parse), so LSF applies it.
+   */
+  bsubAfterCommand: 'EG4014',
   /** No profile of that name in any searched folder. */
   profileNotFound: 'EG4020',
   /** A profile name that is not a plain file name. */
