@@ -22,6 +22,7 @@ import { defaultWorkers, PARALLEL_MIN, RenderPool, workerScript, type BundleHead
 export type { BundleHead, RenderSetup } from './render-pool.js';
 import { builtinTemplate, loadProfile, loadTemplate, type TemplateSource } from './render/index.js';
 import { renderTemplates, type RenderContext } from './render/index.js';
+import { jobConfig } from './render/job-config.js';
 import { freezeValue } from './syntax/deferred.js';
 import { resolveConfig } from './resolve/index.js';
 import { eeIdentifier } from './resolve/namespaces.js';
@@ -85,7 +86,7 @@ export interface CompileOptions {
 }
 
 /** Bump when the compiler's output for the same inputs changes, so old keys stop matching. */
-const KEY_VERSION = 2; // 2: config.yaml carries experiment.card_name (render/directive-table.ts withCardName)
+const KEY_VERSION = 3; // 2: config.yaml carries experiment.card_name (render/directive-table.ts withCardName); 3: ee.identifier, ee.uuid, slurm.sbatch (render/job-config.ts)
 
 export interface Inputs {
   loaded: LoadedYaml;
@@ -367,7 +368,7 @@ export function renderBundles(s: BundleInputs, heads: readonly BundleHead[]): { 
     o.diagnostics.push(...r.diagnostics);
     if (r.text === undefined || hasErrors(r.diagnostics)) continue;
     const { id, index, params, inputKey } = heads[x.at]!;
-    const frozen = Buffer.from(toYaml(freezeValue(x.ctx.config)));
+    const frozen = Buffer.from(toYaml(freezeValue(jobConfig(x.ctx))));
     // Every run goes through the wrapper, which records how it started and ended.
     const files: BundleFile[] = [
       { path: script, content: Buffer.from(insertHook(r.text)), mode: 0o755 },
