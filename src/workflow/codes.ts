@@ -29,6 +29,8 @@ export const WORKFLOW_CODES = {
   badTimeout: 'EG7111',
   /** A node key one or two letters from one of eegen's (a warning: it may be the user's own). */
   nearKey: 'EG7113',
+  /** A chain of one node orders nothing (a warning: in YAML, [a,b] is two chains). */
+  chainOfOne: 'EG7114',
   /** The inventory (hosts.yaml) could not be loaded. */
   badInventory: 'EG7112',
   /** A label variable that does not exist. */

@@ -137,6 +137,7 @@ export async function loadWorkflow(file: string, opts: LoadWorkflowOptions = {})
     const { items, errors } = parseChain(ch.text);
     for (const e of errors) diagnostics.push(diag(C.badChain, e.message, subSpan(loaded, ch.where, ch.text, e.offset, e.length), e.hint));
     const resolved = items.map((it) => ({ ...it, at: subSpan(loaded, ch.where, ch.text, it.offset, it.length) })).filter((it) => known(it.name, it.at));
+    if (items.length === 1 && !errors.length) diagnostics.push(diag(C.chainOfOne, `The chain "${ch.text}" names one node, so it orders nothing.`, loaded.locate(ch.where), 'A chain is a,b,c in one string: in YAML, [a,b] is a list of two chains; write - a,b or ["a,b"].', 'warning'));
     for (let i = 1; i < resolved.length; i++) {
       const a = resolved[i - 1]!;
       const b = resolved[i]!;

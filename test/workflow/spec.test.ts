@@ -113,6 +113,12 @@ describe('workflow specs', () => {
     expect(r.spec!.nodes[0]!.attributes.colour).toBe('red');
   });
 
+  it('a chain of one node is a warning (in YAML, [a,end] is two chains of one)', async () => {
+    const r = await loadText('workflow:\n  nodes:\n    a: {exec: "true"}\n  dependencies: [a,end]\n');
+    expect(r.diagnostics.map((d) => `${d.code}:${d.severity}`)).toEqual(['EG7114:warning', 'EG7114:warning']);
+    expect(r.spec!.nodes.map((n) => `${n.name}<${n.needs.join('+')}`)).toEqual(['a<', 'end<']);
+  });
+
   it('durations', () => {
     expect([600, '600', '90s', '10m', '2h', '1d', '1h30m', '01:00:00', '10:00'].map(parseDuration)).toEqual([600, 600, 90, 600, 7200, 86400, 5400, 3600, 600]);
     expect([0, -1, 1.5, '', 'h', '1x', '400d', '1:2'].map(parseDuration)).toEqual(Array(8).fill(undefined));

@@ -1,0 +1,137 @@
+/**
+ * Each node that runs something is a bundle, so that the dispatcher's proven machinery
+ * carries it: claiming (mkdir, once even with two coordinators), the run wrapper's records
+ * (start, end with the real exit code), state derivation, kill -9 recovery. The nodes of
+ * one host are the bundles of one output directory (one status round trip per host):
+ *
+ *   <dir of the workflow file>/.eegen-workflow/<file name>/hosts/<host>/<node>/
+ *       run.sh          the bundle's script: runs node/<file>, under `timeout` when asked
+ *       node/<file>     the node's script as written (exec: node/exec.sh holds the command)
+ *       node.json       which workflow, node and host this is (so that two workflows'
+ *                       nodes of the same name and command are different bundles on a host)
+ *       eegen-run.sh, manifest.json, SHA256SUMS   as in every bundle
+ *
+ * Everything here is derived from the spec; the directories can be deleted and rebuilt.
+ * A node whose spec changes gets new content, which the dispatcher reports as
+ * `changedSinceSubmit` against the run on the host.
+ */
+import path from 'node:path';
+import { indexFile, jobsScript } from '../bundle/side-files.js';
+import { insertHook, wrapperText } from '../bundle/wrapper.js';
+import { RUN_LAYOUT } from '../bundle/run-layout.js';
+import type { HostEntry } from '../inventory/hosts.js';
+import { shellQuote } from '../shell/quote.js';
+import type { BuildPlan, BundleFile, BundlePlan, Scheduler } from '../types.js';
+import { EEGEN_VERSION } from '../version.js';
+import { finalizeBundle, sha256, writeBuild } from '../write/index.js';
+import type { WorkflowNode, WorkflowSpec } from './types.js';
+
+/** The message a run stopped by its node's timeout leaves as its last progress event. */
+export const TIMEOUT_MARK = 'eegen workflow: stopped at the node timeout';
+/** Exit status of `timeout` when it stopped the command. */
+export const TIMEOUT_EXIT = 124;
+
+/** Where a workflow's derived state lives: beside the workflow file, one folder per file. */
+export function stateDir(spec: Pick<WorkflowSpec, 'path'>): string {
+  return path.join(path.dirname(spec.path), '.eegen-workflow', path.basename(spec.path));
+}
+
+/** The output directory of one host's nodes. */
+export function hostOut(spec: Pick<WorkflowSpec, 'path'>, host: string): string {
+  return path.join(stateDir(spec), 'hosts', host);
+}
+
+function schedulerOf(h: HostEntry): Scheduler {
+  return h.kind === 'slurm' ? 'slurm' : h.kind === 'lsf' ? 'lsf' : 'bash';
+}
+
+/** A file name of the node's script that is safe as a bundle path (else a fixed one). */
+function scriptName(file: string): string {
+  const base = path.basename(file);
+  return /^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,99}$/.test(base) ? base : 'script';
+}
+
+/** The bundle script: directives, the wrapper's hook, the node's command, the timeout mark. */
+export function runScript(node: WorkflowNode, commandFile: string, direct: boolean): string {
+  const h = node.host!;
+  const lines = ['#!/usr/bin/env bash'];
+  // Node names are letters, digits, _ and - (spec.ts): safe in a directive as they are.
+  if (h.kind === 'slurm') lines.push(`#SBATCH --job-name=${node.name}`);
+  if (h.kind === 'lsf') lines.push(`#BSUB -J ${node.name}`);
+  lines.push(`# eegen workflow node ${node.name}: runs ${commandFile} in this directory.`);
+  const command = `${direct ? '' : 'bash '}./${commandFile}`;
+  lines.push('rc=0');
+  if (node.timeoutS !== undefined) {
+    lines.push(`timeout -k 10 ${node.timeoutS} ${command} || rc=$?`);
+    lines.push(`if [ "$rc" -eq ${TIMEOUT_EXIT} ]; then eegen_progress '' ${shellQuote(`${TIMEOUT_MARK} (${node.timeoutS} s)`)}; fi`);
+  } else {
+    lines.push(`${command} || rc=$?`);
+  }
+  lines.push('exit "$rc"', '');
+  return insertHook(lines.join('\n'));
+}
+
+/** The bundle of one node (a node with a host and a command). Pure. */
+export function nodeBundle(spec: Pick<WorkflowSpec, 'name' | 'path'>, node: WorkflowNode, index: number, wrapper: Buffer): BundlePlan {
+  const files: BundleFile[] = [];
+  let commandFile: string;
+  let direct = false;
+  if (node.script) {
+    commandFile = `node/${scriptName(node.script.file)}`;
+    direct = node.script.text.startsWith('#!');
+    files.push({ path: commandFile, content: Buffer.from(node.script.text), mode: 0o755 });
+  } else {
+    commandFile = 'node/exec.sh';
+    files.push({ path: commandFile, content: Buffer.from(`${node.exec ?? ''}\n`), mode: 0o644 });
+  }
+  const info = { workflow: spec.name, file: spec.path, node: node.name, host: node.host!.name, kind: node.kind, needs: node.needs, ...(node.timeoutS !== undefined ? { timeout: node.timeoutS } : {}) };
+  const infoText = Buffer.from(`${JSON.stringify(info, null, 2)}\n`);
+  files.push({ path: 'run.sh', content: Buffer.from(runScript(node, commandFile, direct)), mode: 0o755 });
+  files.push({ path: 'node.json', content: infoText, mode: 0o644 });
+  files.push({ path: RUN_LAYOUT.wrapper, content: wrapper, mode: 0o755 });
+  return finalizeBundle({
+    id: node.name,
+    dir: node.name,
+    index,
+    params: { node: node.name },
+    script: 'run.sh',
+    scheduler: schedulerOf(node.host!),
+    files,
+    inputs: { node: sha256(infoText), wrapper: sha256(wrapper) },
+    env: { used: [], deferred: [] },
+    eegenVersion: EEGEN_VERSION,
+    schemaVersion: 'workflow',
+  });
+}
+
+/** The nodes that run something, by host name, in dependency order. */
+export function nodesByHost(spec: WorkflowSpec): Map<string, WorkflowNode[]> {
+  const out = new Map<string, WorkflowNode[]>();
+  for (const n of spec.nodes) if (!n.virtual && n.host) out.set(n.host.name, [...(out.get(n.host.name) ?? []), n]);
+  return out;
+}
+
+/** Each host's build plan (in memory). */
+export function hostPlans(spec: WorkflowSpec): Map<string, BuildPlan> {
+  const wrapper = Buffer.from(wrapperText());
+  const plans = new Map<string, BuildPlan>();
+  for (const [host, nodes] of nodesByHost(spec)) {
+    const bundles = nodes.map((n, i) => nodeBundle(spec, n, i, wrapper));
+    plans.set(host, { bundles, sideFiles: [indexFile({ eegen: EEGEN_VERSION, schema: 'workflow', name: `${spec.name} on ${host}`, varying: ['node'] }, bundles), jobsScript(bundles)], diagnostics: [] });
+  }
+  return plans;
+}
+
+/**
+ * Write every host's output directory (the writer: atomic, incremental, never a file a
+ * run wrote). Nodes the spec no longer has stay on disk (no prune): their runs are records.
+ */
+export async function writeHostDirs(spec: WorkflowSpec): Promise<Map<string, string>> {
+  const outs = new Map<string, string>();
+  for (const [host, plan] of hostPlans(spec)) {
+    const out = hostOut(spec, host);
+    await writeBuild(plan, out);
+    outs.set(host, out);
+  }
+  return outs;
+}

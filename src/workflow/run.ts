@@ -1,0 +1,351 @@
+/**
+ * The coordinator: a loop that asks every host what its nodes are doing (one status round
+ * trip per host, through the dispatcher), derives each node's state, and submits the nodes
+ * that can start (through the dispatcher's submit). It keeps nothing it cannot rebuild from
+ * the hosts: kill -9 it at any moment and a new run continues where things stand, because a
+ * node's run is recorded on its host the moment it is submitted (the dispatcher's claim and
+ * job id). Two coordinators of one workflow on this machine take turns (a lock around each
+ * decide-and-submit step, so the second sees what the first submitted); on different
+ * machines the hosts' claims keep a node from starting twice.
+ *
+ * The rules, in the order derive() applies them to a node:
+ *   1. start/end without a command: done when every node it needs is done.
+ *   2. a node with a run on its host has the state of that run (a run stopped by the
+ *      node's timeout is `timeout`);
+ *   3. else, if a node it needs ended badly or is blocked: `blocked` (not started);
+ *   4. else, if every node it needs is done: `ready`, else `waiting`.
+ * A failed run (not a cancelled one) is started again while the node has retries left
+ * (`run` counts the node's runs on its host). Ready nodes start in dependency order, up
+ * to the host's `slots` at once (local and ssh hosts; default 1, local: one per CPU),
+ * without limit on Slurm and LSF unless `slots` is set.
+ */
+import { cancel as cancelBundles, createContext, status as bundleStatus, submit as submitBundles, type BundleStatus, type CancelResult, type DispatchContext, type HostError, type RetryWhat, type Runner } from '../dispatch/index.js';
+import { diag, DiagnosticError } from '../diagnostics/index.js';
+import { nearest } from '../diagnostics/suggest.js';
+import type { HostEntry } from '../inventory/hosts.js';
+import { sleep, throwIfAborted } from '../util/abort.js';
+import { TIMEOUT_EXIT, TIMEOUT_MARK, writeHostDirs } from './bundles.js';
+import { WORKFLOW_CODES as C } from './codes.js';
+import { renderLabel } from './labels.js';
+import { holdLock } from './lock.js';
+import { NODE_ACTIVE, NODE_FAILED, NODE_FINAL, type NodeState, type NodeStatus, type WorkflowEvent, type WorkflowNode, type WorkflowSpec } from './types.js';
+
+export interface WorkflowCallOptions {
+  onEvent?: (e: WorkflowEvent) => void;
+  /** Abort: the call rejects with AbortError; what runs on the hosts goes on (as after kill -9). */
+  signal?: AbortSignal;
+  /** The dispatcher's context (runner, caches) for every call. */
+  context?: DispatchContext;
+  runner?: Runner;
+  /** Time zone labels show times in (IANA; default UTC). */
+  timeZone?: string;
+  /** `{os.VAR}` of labels, after the host's profile `env` (default: none). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** The clock (labels' `{now}`, `{dt0}`). */
+  now?: () => Date;
+}
+
+export interface RunWorkflowOptions extends WorkflowCallOptions {
+  /** Between two polls of the hosts (default 1000 ms). */
+  pollMs?: number;
+  /** Run these nodes again although they ended (done ones too); never one that is still running. */
+  rerun?: readonly string[];
+  /** Run every node again that ended badly (also out of retries, also cancelled). */
+  rerunFailed?: boolean;
+}
+
+export interface WorkflowResult {
+  ok: boolean;
+  nodes: NodeStatus[];
+  hostErrors: HostError[];
+}
+
+interface Observation {
+  bundles: Map<string, BundleStatus>;
+  hostErrors: HostError[];
+  /** Hosts that could not be asked: their nodes keep the state last seen. */
+  unknownHosts: Set<string>;
+}
+
+function contextFor(opts: WorkflowCallOptions): DispatchContext {
+  if (opts.context) return opts.runner ? { ...opts.context, runner: opts.runner } : opts.context;
+  return createContext(opts.runner ? { runner: opts.runner } : {});
+}
+
+const hostsOf = (spec: WorkflowSpec): HostEntry[] => {
+  const seen = new Map<string, HostEntry>();
+  for (const n of spec.nodes) if (n.host && !n.virtual) seen.set(n.host.name, n.host);
+  return [...seen.values()];
+};
+
+async function observe(spec: WorkflowSpec, outs: Map<string, string>, ctx: DispatchContext, signal?: AbortSignal): Promise<Observation> {
+  const bundles = new Map<string, BundleStatus>();
+  const hostErrors: HostError[] = [];
+  const unknownHosts = new Set<string>();
+  await Promise.all(
+    hostsOf(spec).map(async (h) => {
+      const r = await bundleStatus({ out: outs.get(h.name)!, hosts: [h], context: ctx, ...(signal ? { signal } : {}) });
+      for (const e of r.hostErrors) {
+        hostErrors.push(e);
+        unknownHosts.add(h.name);
+      }
+      for (const b of r.bundles) bundles.set(b.id, b);
+    }),
+  );
+  return { bundles, hostErrors, unknownHosts };
+}
+
+function runState(node: WorkflowNode, b: BundleStatus): NodeState {
+  if (b.state === 'built' || b.state === 'synced') return 'ready';
+  if (b.state === 'failed' && node.timeoutS !== undefined && b.exitCode === TIMEOUT_EXIT && (b.msg ?? '').startsWith(TIMEOUT_MARK)) return 'timeout';
+  return b.state;
+}
+
+const ms = (iso?: string): number | undefined => (iso ? Date.parse(iso) : undefined);
+
+/** Every node's state from what the hosts said (see the module doc for the rules). */
+export function derive(spec: WorkflowSpec, obs: Observation, previous: ReadonlyMap<string, NodeStatus>, opts: WorkflowCallOptions): NodeStatus[] {
+  const byName = new Map<string, NodeStatus>();
+  const out: NodeStatus[] = [];
+  for (const node of spec.nodes) {
+    const needs = node.needs.map((n) => byName.get(n)!);
+    const bad = needs.filter((s) => (NODE_FAILED.has(s.state) && !retriable(spec, s)) || s.state === 'blocked').map((s) => s.name);
+    const allDone = needs.every((s) => s.state === 'done');
+    let st: Omit<NodeStatus, 'label'>;
+    const b = obs.bundles.get(node.name);
+    if (node.virtual) {
+      const ends = needs.map((s) => ms(s.ended)).filter((t): t is number => t !== undefined);
+      const at = ends.length ? new Date(Math.max(...ends)).toISOString() : undefined;
+      st = { name: node.name, kind: node.kind, state: bad.length ? 'blocked' : allDone ? 'done' : 'waiting', ...(allDone && at ? { started: at, ended: at } : {}), ...(allDone ? { progress: 100 } : {}), ...(bad.length ? { blockedBy: bad } : {}) };
+    } else if (node.host && obs.unknownHosts.has(node.host.name)) {
+      const prev = previous.get(node.name);
+      st = prev ? { ...prev } : { name: node.name, kind: node.kind, host: node.host.name, state: 'waiting' };
+    } else if (b && b.jobId) {
+      st = {
+        name: node.name,
+        kind: node.kind,
+        host: node.host!.name,
+        state: runState(node, b),
+        ...(b.progress !== undefined ? { progress: b.progress } : {}),
+        ...(b.msg !== undefined ? { msg: b.msg } : {}),
+        ...(b.started ? { started: b.started } : {}),
+        ...(b.ended ? { ended: b.ended } : {}),
+        jobId: b.jobId,
+        ...(b.run !== undefined ? { run: b.run } : { run: 1 }),
+        ...(b.exitCode !== undefined ? { exitCode: b.exitCode } : {}),
+        ...(b.why ? { why: b.why } : {}),
+        ...(b.changedSinceSubmit ? { changed: true } : {}),
+      };
+      if (st.state === 'timeout') st.why = `stopped at its timeout (${node.timeoutS} s)`;
+      // A run that ended well is complete, whatever it last said of its progress.
+      if (st.state === 'done') st.progress = 100;
+    } else {
+      st = { name: node.name, kind: node.kind, host: node.host!.name, state: bad.length ? 'blocked' : allDone ? 'ready' : 'waiting', ...(bad.length ? { blockedBy: bad } : {}) };
+    }
+    const full: NodeStatus = { ...st, label: '' } as NodeStatus;
+    byName.set(node.name, full);
+    out.push(full);
+  }
+  for (const s of out) s.label = labelOf(spec, s, out, opts);
+  return out;
+}
+
+function labelOf(spec: WorkflowSpec, s: NodeStatus, all: readonly NodeStatus[], opts: WorkflowCallOptions): string {
+  const node = spec.nodes.find((n) => n.name === s.name)!;
+  const date = (iso?: string): Date | undefined => (iso ? new Date(iso) : undefined);
+  const starts = all.map((x) => ms(x.started)).filter((t): t is number => t !== undefined);
+  const complete = all.every((x) => NODE_FINAL.has(x.state));
+  const ends = all.map((x) => ms(x.ended)).filter((t): t is number => t !== undefined);
+  const t0 = starts.length ? new Date(Math.min(...starts)) : undefined;
+  const t1 = complete && ends.length ? new Date(Math.max(...ends)) : undefined;
+  const modified = date(s.ended) ?? date(s.started);
+  const env = { ...(opts.env ?? {}), ...(node.host?.user ? { USER: node.host.user } : {}), ...(node.host?.home ? { HOME: node.host.home } : {}), ...(node.host?.env ?? {}) };
+  return renderLabel(node.labelParts, {
+    name: s.name,
+    ...(s.host ? { host: s.host } : {}),
+    kind: s.kind,
+    ...(node.user ? { user: node.user } : {}),
+    state: s.state,
+    ...(s.progress !== undefined ? { progress: s.progress } : s.state === 'done' ? { progress: 100 } : {}),
+    attributes: node.attributes,
+    now: (opts.now ?? (() => new Date()))(),
+    ...(spec.created ? { created: spec.created } : {}),
+    ...(t0 ? { t0 } : {}),
+    ...(t1 ? { t1 } : {}),
+    ...(date(s.started) ? { tstart: date(s.started)! } : {}),
+    ...(date(s.ended) ? { tend: date(s.ended)! } : {}),
+    ...(modified ? { modified } : {}),
+    env,
+    timeZone: opts.timeZone ?? 'UTC',
+  });
+}
+
+/** A failed run that will be started again (its node has retries left; a cancelled run is never retried). */
+function retriable(spec: WorkflowSpec, s: NodeStatus): boolean {
+  const node = spec.nodes.find((n) => n.name === s.name)!;
+  return NODE_FAILED.has(s.state) && s.state !== 'cancelled' && !!s.jobId && (s.run ?? 1) < 1 + node.retries;
+}
+
+/** How many nodes may be active at once on a host. */
+export function hostLimit(h: HostEntry): number {
+  if (h.slots !== undefined) return h.slots;
+  return h.kind === 'slurm' || h.kind === 'lsf' ? Infinity : 1;
+}
+
+interface Plan {
+  /** Per host: nodes to submit (new ones and retries of failed runs), and reruns of any ended run. */
+  submit: Map<string, { start: string[]; rerun: string[] }>;
+  retrying: Set<string>;
+}
+
+function plan(spec: WorkflowSpec, nodes: readonly NodeStatus[], wanted: { rerun: Set<string>; rerunFailed: Set<string> | undefined }): Plan {
+  const submit = new Map<string, { start: string[]; rerun: string[] }>();
+  const retrying = new Set<string>();
+  const active = new Map<string, number>();
+  for (const s of nodes) if (s.host && NODE_ACTIVE.has(s.state)) active.set(s.host, (active.get(s.host) ?? 0) + 1);
+  for (const s of nodes) {
+    const node = spec.nodes.find((n) => n.name === s.name)!;
+    if (node.virtual || !node.host) continue;
+    const h = node.host;
+    let how: 'start' | 'rerun' | undefined;
+    if (wanted.rerun.has(s.name) && NODE_FINAL.has(s.state) && s.state !== 'blocked' && s.jobId) how = 'rerun';
+    else if (s.state === 'ready') how = 'start';
+    else if (NODE_FAILED.has(s.state) && s.jobId) {
+      if (retriable(spec, s) || wanted.rerunFailed?.has(s.name)) how = 'start';
+      if (how) retrying.add(s.name);
+    }
+    if (!how) continue;
+    const n = active.get(h.name) ?? 0;
+    if (n >= hostLimit(h)) continue;
+    active.set(h.name, n + 1);
+    const entry = submit.get(h.name) ?? { start: [], rerun: [] };
+    entry[how].push(s.name);
+    submit.set(h.name, entry);
+  }
+  return { submit, retrying };
+}
+
+/** Events for what changed since `prev` (all of it on the first poll). */
+function diff(prev: ReadonlyMap<string, NodeStatus>, now: readonly NodeStatus[], retrying: ReadonlySet<string>, emit: (e: WorkflowEvent) => void): void {
+  for (const s of now) {
+    const p = prev.get(s.name);
+    const moved = !p || p.state !== s.state || p.run !== s.run;
+    if (moved) {
+      // A run not seen before is reported as started, also when it ended between two polls.
+      const newRun = s.jobId !== undefined && (!p || p.jobId !== s.jobId || p.run !== s.run || !(NODE_ACTIVE.has(p.state) || NODE_FINAL.has(p.state)));
+      if (newRun) emit({ type: 'started', node: s.name, ...(s.host ? { host: s.host } : {}), jobId: s.jobId!, ...(s.run !== undefined ? { run: s.run } : {}) });
+      if (s.state === 'ready') emit({ type: 'queued', node: s.name, ...(s.host ? { host: s.host } : {}) });
+      else if (s.state === 'done') emit({ type: 'done', node: s.name });
+      else if (NODE_FAILED.has(s.state)) emit({ type: 'failed', node: s.name, state: s.state, ...(s.why ? { why: s.why } : {}), retry: retrying.has(s.name) });
+      else if (s.state === 'blocked') emit({ type: 'blocked', node: s.name, by: s.blockedBy ?? [] });
+    }
+    if (NODE_ACTIVE.has(s.state) && (s.progress !== p?.progress || s.msg !== p?.msg) && (s.progress !== undefined || s.msg !== undefined)) emit({ type: 'progress', node: s.name, ...(s.progress !== undefined ? { progress: s.progress } : {}), ...(s.msg !== undefined ? { msg: s.msg } : {}) });
+    if (s.changed && !p?.changed) emit({ type: 'changed', node: s.name });
+  }
+}
+
+function checkNames(spec: WorkflowSpec, names: readonly string[]): void {
+  const known = spec.nodes.filter((n) => !n.virtual).map((n) => n.name);
+  const bad = names.filter((n) => !known.includes(n));
+  if (bad.length) {
+    throw new DiagnosticError(bad.map((n) => {
+      const near = nearest(n, known);
+      return diag(C.rerunUnknown, `--rerun ${n}: the workflow has no node "${n}" that runs something.`, undefined, `${near ? `Did you mean "${near}"? ` : ''}Nodes: ${known.join(', ')}.`);
+    }));
+  }
+}
+
+/**
+ * Run the workflow to its end: every node done, failed (no retries left) or blocked.
+ * Resolves with every node's state (ok: all done); rejects only with AbortError (signal)
+ * or a DiagnosticError (an unknown --rerun node, the lock held too long).
+ */
+export async function runWorkflow(spec: WorkflowSpec, opts: RunWorkflowOptions = {}): Promise<WorkflowResult> {
+  const ctx = contextFor(opts);
+  const emit = (e: WorkflowEvent): void => opts.onEvent?.(e);
+  const signal = opts.signal;
+  checkNames(spec, opts.rerun ?? []);
+  const wanted = { rerun: new Set(opts.rerun ?? []), rerunFailed: opts.rerunFailed ? new Set(spec.nodes.map((n) => n.name)) : undefined };
+  const pollMs = Math.max(20, opts.pollMs ?? 1000);
+  let previous = new Map<string, NodeStatus>();
+  let first = true;
+  const outs = await holdLock(spec, signal, emit, () => writeHostDirs(spec));
+  for (;;) {
+    throwIfAborted(signal);
+    const tick = await holdLock(spec, signal, emit, async () => {
+      const obs = await observe(spec, outs, ctx, signal);
+      const nodes = derive(spec, obs, previous, opts);
+      if (first) {
+        // Reruns are of runs that had ended when the run began: a node still running is not
+        // started again when it ends, one that never ran simply runs.
+        const ended = new Set(nodes.filter((s) => NODE_FINAL.has(s.state) && s.jobId).map((s) => s.name));
+        for (const n of wanted.rerun) if (!ended.has(n)) wanted.rerun.delete(n);
+        if (wanted.rerunFailed) wanted.rerunFailed = new Set(nodes.filter((s) => NODE_FAILED.has(s.state) && s.jobId).map((s) => s.name));
+        first = false;
+      }
+      const p = plan(spec, nodes, wanted);
+      for (const e of obs.hostErrors) emit({ type: 'host-error', error: e });
+      diff(previous, nodes, p.retrying, emit);
+      emit({ type: 'status', nodes, hostErrors: obs.hostErrors });
+      await Promise.all(
+        [...p.submit].map(async ([hostName, what]) => {
+          const h = spec.inventory.hosts.get(hostName) ?? spec.nodes.find((n) => n.host?.name === hostName)!.host!;
+          const calls: { only: string[]; retry: RetryWhat[] }[] = [];
+          if (what.start.length) calls.push({ only: what.start, retry: ['failed'] });
+          if (what.rerun.length) calls.push({ only: what.rerun, retry: ['all'] });
+          for (const c of calls) {
+            const r = await submitBundles({ out: outs.get(hostName)!, hosts: [h], only: c.only, retry: c.retry, context: ctx, ...(signal ? { signal } : {}) });
+            for (const rep of r.hosts) if (rep.diagnostic) emit({ type: 'host-error', error: { host: rep.host, error: rep.error ?? '', diagnostic: rep.diagnostic } });
+            for (const id of c.only) {
+              wanted.rerun.delete(id);
+              wanted.rerunFailed?.delete(id);
+            }
+          }
+        }),
+      );
+      return { nodes, obs, submitted: p.submit.size > 0 };
+    });
+    previous = new Map(tick.nodes.map((s) => [s.name, s]));
+    const finished = !tick.submitted && tick.obs.unknownHosts.size === 0 && tick.nodes.every((s) => NODE_FINAL.has(s.state));
+    if (finished) {
+      const ok = tick.nodes.every((s) => s.state === 'done');
+      emit({ type: 'finished', ok, nodes: tick.nodes });
+      return { ok, nodes: tick.nodes, hostErrors: tick.obs.hostErrors };
+    }
+    // Just submitted: look again soon (the run records appear within moments).
+    await sleep(tick.submitted ? Math.min(pollMs, 200) : pollMs, signal);
+  }
+}
+
+/** Every node's state now: one status round trip per host, nothing started. */
+export async function workflowStatus(spec: WorkflowSpec, opts: WorkflowCallOptions = {}): Promise<WorkflowResult> {
+  const ctx = contextFor(opts);
+  const emit = (e: WorkflowEvent): void => opts.onEvent?.(e);
+  const outs = await holdLock(spec, opts.signal, emit, () => writeHostDirs(spec));
+  const obs = await observe(spec, outs, ctx, opts.signal);
+  const nodes = derive(spec, obs, new Map(), opts);
+  for (const e of obs.hostErrors) emit({ type: 'host-error', error: e });
+  emit({ type: 'status', nodes, hostErrors: obs.hostErrors });
+  return { ok: nodes.every((s) => s.state === 'done'), nodes, hostErrors: obs.hostErrors };
+}
+
+/** Cancel the workflow's active nodes (or only `nodes`), wherever they run. */
+export async function cancelWorkflow(spec: WorkflowSpec, opts: WorkflowCallOptions & { nodes?: readonly string[] } = {}): Promise<CancelResult> {
+  const ctx = contextFor(opts);
+  checkNames(spec, opts.nodes ?? []);
+  const emit = (e: WorkflowEvent): void => opts.onEvent?.(e);
+  const outs = await holdLock(spec, opts.signal, emit, () => writeHostDirs(spec));
+  const result: CancelResult = { cancelled: [], failed: [], hostErrors: [] };
+  const only = opts.nodes?.length ? new Set(opts.nodes) : undefined;
+  await Promise.all(
+    hostsOf(spec).map(async (h) => {
+      const ids = spec.nodes.filter((n) => n.host?.name === h.name && !n.virtual && (!only || only.has(n.name))).map((n) => n.name);
+      if (!ids.length) return;
+      const r = await cancelBundles({ out: outs.get(h.name)!, hosts: [h], only: ids, context: ctx, ...(opts.signal ? { signal: opts.signal } : {}) });
+      result.cancelled.push(...r.cancelled);
+      result.failed.push(...r.failed);
+      result.hostErrors.push(...r.hostErrors);
+    }),
+  );
+  return result;
+}
