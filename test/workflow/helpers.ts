@@ -62,7 +62,7 @@ export function runTimes(spec: WorkflowSpec, node: string): { start?: number; en
   const ev = parseEvents(readFileSync(f, 'utf8')).value;
   const s = ev.filter((e) => e.event === 'start').at(-1);
   const e = ev.filter((x) => x.event === 'end').at(-1);
-  return { ...(s ? { start: Date.parse(s.ts) } : {}), ...(e ? { end: Date.parse(e.ts) } : {}) };
+  return { ...(s?.ts ? { start: Date.parse(s.ts) } : {}), ...(e?.ts ? { end: Date.parse(e.ts) } : {}) };
 }
 
 export function recorder(): { events: WorkflowEvent[]; onEvent: (e: WorkflowEvent) => void; of: (type: WorkflowEvent['type']) => WorkflowEvent[] } {
