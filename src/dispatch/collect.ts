@@ -360,12 +360,12 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
   const ids = selected.map((b) => b.id);
   const answers = await Promise.all(
     opts.hosts.map(async (h) => {
-      const a = await askHost(runner, h, opts.out, ids, signal);
+      const a = await askHost(runner, h, opts.out, ids, signal, ctx.schedulers);
       opts.onEvent?.({ type: 'asked', host: h.name, ok: a.ok, ...(a.ok ? {} : { error: answerError(a) }) });
       return a;
     }),
   );
-  const statuses = combine(selected, answers, opts.out);
+  const statuses = combine(selected, answers, opts.out, ctx.schedulers);
   const hostErrors: HostError[] = answers.filter((a) => !a.ok).map(answerError);
   const pulled = new Map<string, string[]>();
 

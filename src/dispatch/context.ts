@@ -4,6 +4,9 @@
  * inventories that both call a host `cluster`) cannot see each other's caches or queues.
  * Every operation takes `context` (optional: one is created for the call when absent).
  */
+import type { HostEntry } from '../inventory/hosts.js';
+import { DEFAULT_SCHEDULERS, schedulerForKind, type SchedulerRegistry } from '../scheduler/registry.js';
+import type { SchedulerAdapter } from '../scheduler/types.js';
 import { realRunner, type Runner } from './process.js';
 
 export interface DispatchContext {
@@ -15,7 +18,9 @@ export interface DispatchContext {
    * state that remains is immutable: zx and the run wrapper's text, each loaded once.
    */
   cwd?: string;
-  /** Slurm MaxArraySize per host, as that host answered (asked once per context). */
+  /** The schedulers hosts are dispatched through, by name (default: slurm, lsf, bash; see scheduler/registry.ts). */
+  readonly schedulers: SchedulerRegistry;
+  /** MaxArraySize per host, as that host answered (asked once per context). */
   readonly maxArraySize: Map<string, number>;
   /** Ledger appends per output directory (absolute path), in order. */
   readonly ledgerQueues: Map<string, Promise<unknown>>;
@@ -23,10 +28,11 @@ export interface DispatchContext {
   readonly schemas: Map<string, object | undefined>;
 }
 
-export function createContext(opts: { runner?: Runner; cwd?: string } = {}): DispatchContext {
+export function createContext(opts: { runner?: Runner; cwd?: string; schedulers?: SchedulerRegistry } = {}): DispatchContext {
   return {
     runner: opts.runner ?? realRunner,
     ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+    schedulers: opts.schedulers ?? DEFAULT_SCHEDULERS,
     maxArraySize: new Map(),
     ledgerQueues: new Map(),
     schemas: new Map(),
@@ -37,4 +43,11 @@ export function createContext(opts: { runner?: Runner; cwd?: string } = {}): Dis
 export function contextFor(opts: { context?: DispatchContext; runner?: Runner }): DispatchContext {
   if (opts.context) return opts.runner && opts.runner !== opts.context.runner ? { ...opts.context, runner: opts.runner } : opts.context;
   return createContext(opts.runner ? { runner: opts.runner } : {});
+}
+
+/** The scheduler that runs a host's bundles (by its kind). A kind none claims is a bug: hosts.yaml's schema lists the kinds. */
+export function hostScheduler(h: HostEntry, reg: SchedulerRegistry = DEFAULT_SCHEDULERS): SchedulerAdapter {
+  const a = schedulerForKind(h.kind, reg);
+  if (!a) throw new Error(`host ${h.name}: no scheduler runs hosts of kind ${JSON.stringify(h.kind)}`);
+  return a;
 }

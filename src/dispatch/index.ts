@@ -65,14 +65,14 @@ export async function status(opts: StatusOptions): Promise<StatusResult> {
   const ids = selected.map((b) => b.id);
   const answers = await Promise.all(
     opts.hosts.map(async (h) => {
-      const a = await askHost(ctx.runner, h, out, ids, opts.signal);
+      const a = await askHost(ctx.runner, h, out, ids, opts.signal, ctx.schedulers);
       opts.onEvent?.({ type: 'asked', host: h.name, ok: a.ok, ...(a.ok ? {} : { error: answerError(a) }) });
       return a;
     }),
   );
   const hostErrors = answers.filter((a) => !a.ok).map(answerError);
   for (const error of hostErrors) opts.onEvent?.({ type: 'host-error', error });
-  const result = { bundles: combine(selected, answers, out), hostErrors };
+  const result = { bundles: combine(selected, answers, out, ctx.schedulers), hostErrors };
   opts.onEvent?.({ type: 'status', bundles: result.bundles, hostErrors });
   return result;
 }
@@ -95,7 +95,7 @@ export async function cancel(opts: StatusOptions): Promise<CancelResult> {
     opts.hosts.map(async (h) => {
       const ids = active.filter((b) => b.host === h.name).map((b) => b.id);
       if (!ids.length) return;
-      const res = await ctx.runner.run(execCommand(h, cancelScript(h, workdirOf(h, out), ids), `cancel ${ids.length} bundles on ${h.name}`), { timeoutMs: 120_000, ...(opts.signal ? { signal: opts.signal } : {}) });
+      const res = await ctx.runner.run(execCommand(h, cancelScript(h, workdirOf(h, out), ids, ctx.schedulers), `cancel ${ids.length} bundles on ${h.name}`), { timeoutMs: 120_000, ...(opts.signal ? { signal: opts.signal } : {}) });
       const mine = { cancelled: [] as { id: string; jobId: string }[], failed: [] as { id: string; error: string }[] };
       for (const a of parseAnswers(res.stdout)) {
         if (a.tag === 'OK') mine.cancelled.push({ id: a.fields[0]!, jobId: a.fields[1] ?? '' });

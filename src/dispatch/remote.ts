@@ -2,11 +2,15 @@
  * The bash scripts eegen sends to a host (stdin of `bash -s`, locally or over ssh).
  * Each does all its work in one round trip and answers in a line protocol: every
  * line starts with `@@TAG<TAB>`, so job output can never be mistaken for an answer.
- * They need bash, coreutils and the scheduler's client commands; nothing else.
+ * They need bash, coreutils and the scheduler's client commands; nothing else. What
+ * differs between schedulers (submit, query, cancel lines) comes from their adapters
+ * (scheduler/), picked by the host's kind from the context's registry.
  */
 import { quoteLiteral as q } from '../shell/quote.js';
 import type { HostEntry } from '../inventory/hosts.js';
-import { LSF_FIELDS } from './lsf.js';
+import { DEFAULT_SCHEDULERS, schedulers, type SchedulerRegistry } from '../scheduler/registry.js';
+import type { ArraySupport } from '../scheduler/types.js';
+import { hostScheduler } from './context.js';
 import { VIEW_TO_WORKDIR } from './transport.js';
 import { RUN_LAYOUT } from './types.js';
 
@@ -31,23 +35,10 @@ emit HOST "$(hostname)"
  * status lines of its output and the names of its log files (`@@F`: eegen-run/output.log,
  * *.out, *.log in the bundle directory), in that order (see below), in the same round trip.
  */
-export function statusScript(h: HostEntry, workdir: string, ids: readonly string[]): string {
-  const jobsQuery =
-    h.kind === 'slurm'
-      ? `if [ -s "$ids_file" ] && command -v scontrol >/dev/null 2>&1; then
-  emit SCHED slurm
-  scontrol -o show job 2>/dev/null | grep -E "^JobId=($(paste -sd'|' "$ids_file")) |ArrayJobId=($(paste -sd'|' "$ids_file")) " | sed 's/^/@@Q\\t/'
-  comp=$(scontrol show config 2>/dev/null | sed -n 's/^JobCompLoc *= *//p')
-  if [ -n "$comp" ] && [ -r "$comp" ]; then
-    grep -E "JobId=($(paste -sd'|' "$ids_file")) " "$comp" | sed 's/^/@@C\\t/'
-  fi
-fi`
-      : h.kind === 'lsf'
-        ? `if [ -s "$ids_file" ] && command -v bjobs >/dev/null 2>&1; then
-  emit SCHED lsf
-  bjobs -a -noheader -o "${LSF_FIELDS} delimiter='|'" $(cat "$ids_file") 2>/dev/null | sed 's/^/@@Q\\t/'
-fi`
-        : '';
+export function statusScript(h: HostEntry, workdir: string, ids: readonly string[], reg: SchedulerRegistry = DEFAULT_SCHEDULERS): string {
+  const jobsQuery = hostScheduler(h, reg).statusQuery ?? '';
+  // A recorded job id of any scheduler is read (a host's kind may have changed since).
+  const arms = schedulers(reg).map((a) => `    ${a.jobIdPrefix}:*) ${a.statusCheck} ;;`).join('\n');
   // Per bundle only shell builtins run (no process per bundle); the files are then read by
   // ONE awk (through xargs), so 1,000 bundles cost about as much as 10.
   return `${PRELUDE}${enterWorkdir(workdir)}
@@ -63,8 +54,7 @@ check() {
   read -r jid < "$id/${RUN_LAYOUT.jobid}"
   emit J "$id" "$jid"
   case "$jid" in
-    slurm:*|lsf:*) jid=\${jid#*:}; jid=\${jid%%_*}; printf '%s\\n' "\${jid%%[*}" >> "$ids_file" ;;
-    local:*) if kill -0 "\${jid#local:}" 2>/dev/null; then emit P "$id" 1; else emit P "$id" 0; fi ;;
+${arms}
   esac
   for log in "$id/${RUN_LAYOUT.jobid}" "$id/${RUN_LAYOUT.events}" "$id/${RUN_LAYOUT.output}" "$id"/*.out "$id"/*.log; do
     [ -f "$log" ] && printf '%s\\0' "$log"
@@ -110,6 +100,12 @@ export interface ArraySubmit {
   list: string;
   /** Scheduler arguments, e.g. ['--array=0-99%4'] (slurm) — lsf carries them in the script. */
   args: string[];
+  /**
+   * Where the scheduler writes each task's log, relative to the submit directory, with its
+   * placeholders (`.eegen/arrays/h/eegen-1-1-abc-%A_%a.out`): recorded with each member
+   * so that status can name the file (SchedulerAdapter.logName fills it in).
+   */
+  log?: string;
   members: { id: string; index: number; hash: string }[];
 }
 
@@ -143,31 +139,10 @@ rm -f "$all" .eegen/submit/ids.$$
 `;
 }
 
-function launchCommand(h: HostEntry): string {
-  const slots = h.slots ?? 1;
-  switch (h.kind) {
-    case 'slurm':
-      return `out=$(cd "$id" && sbatch --parsable "$script" 2>&1) || { emit FAIL "$id" "$(printf '%s' "$out" | oneline)"; return; }
-  jid="slurm:$(printf '%s' "$out" | tail -n1 | cut -d';' -f1)"`;
-    case 'lsf':
-      return `out=$(cd "$id" && bsub < "$script" 2>&1) || { emit FAIL "$id" "$(printf '%s' "$out" | oneline)"; return; }
-  n=$(printf '%s' "$out" | sed -n 's/^Job <\\([0-9]*\\)>.*/\\1/p' | head -n1)
-  [ -n "$n" ] || { emit FAIL "$id" "$(printf '%s' "$out" | oneline)"; return; }
-  jid="lsf:$n"`;
-    default:
-      // Detached from the ssh session (setsid, no stdin), run by bash whatever the login
-      // shell; the wrapper waits for one of the host's slots, so the limit holds after we leave.
-      // The redirections cover the whole background subshell: nothing may keep this
-      // script's stdout open, or the caller would wait for the job to finish.
-      return `(cd "$id" && EEGEN_SLOTS=${slots} EEGEN_SLOTS_DIR="$wd/.eegen/slots" exec setsid nohup bash ${RUN_LAYOUT.wrapper} "$script") > "$id/${RUN_LAYOUT.output}" 2>&1 < /dev/null &
-  jid="local:$!"`;
-  }
-}
-
 /** Record on the host what was submitted: the host, not the client, is the source of truth. */
 const RECORD = `now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-record() { # id jid hash [run]: line 1 the job id, line 2 what was submitted (one write per bundle)
-  printf '%s\\n{"jobId":"%s","hash":"%s","ts":"%s","run":%s}\\n' "$2" "$2" "$3" "$now" "\${4:-1}" > "$1/${RUN_LAYOUT.jobid}"
+record() { # id jid hash [run] [more]: line 1 the job id, line 2 what was submitted (one write per bundle); more: ,"key":value...
+  printf '%s\\n{"jobId":"%s","hash":"%s","ts":"%s","run":%s%s}\\n' "$2" "$2" "$3" "$now" "\${4:-1}" "\${5:-}" > "$1/${RUN_LAYOUT.jobid}"
 }
 already() { # id: succeeds if the bundle was submitted, with its job id in $prev (no subshell)
   prev=''
@@ -222,7 +197,8 @@ retire() {
  * Runs detached from the connection, so a dropped ssh session cannot stop it halfway;
  * a rerun finds the recorded ids and submits nothing twice.
  */
-export function submitScript(h: HostEntry, workdir: string, items: readonly SubmitItem[], arrays: readonly ArraySubmit[] = [], view?: { dir: string; links: readonly { id: string; dir: string }[] }): string {
+export function submitScript(h: HostEntry, workdir: string, items: readonly SubmitItem[], arrays: readonly ArraySubmit[] = [], view?: { dir: string; links: readonly { id: string; dir: string }[] }, reg: SchedulerRegistry = DEFAULT_SCHEDULERS): string {
+  const sched = hostScheduler(h, reg);
   const ids = [...items.map((i) => i.id), ...arrays.flatMap((a) => a.members.map((m) => m.id))];
   // Runs in the workdir the outer script entered (a relative workdir must not be entered twice).
   const body = `${PRELUDE}wd=\${1:-$(pwd)}
@@ -244,12 +220,14 @@ submit() { # id script hash retry-of
     if already "$id"; then emit SKIP "$id" "$prev"; return; fi
   fi
   verify "$id" || { unclaim "$id"; return; }
-  ${launchCommand(h)}
+  # A script name starting with - must not be read as an option.
+  case $script in -*) script=./$script ;; esac
+  ${sched.submitLine({ slots: h.slots ?? 1 })}
   record "$id" "$jid" "$hash" "$run"
   emit OK "$id" "$jid"
 }
 ${items.map((i) => `submit ${q(i.id)} ${q(i.script)} ${q(i.hash)} ${q(i.retry ? (i.retryOf ?? '-') : '')}`).join('\n')}
-${arrays.map((a) => arrayBlock(h, a)).join('\n')}
+${arrays.map((a) => arrayBlock(h, sched.arrays, a)).join('\n')}
 emit END ok
 `;
   // Write the real script to the host and run it in its own session; this shell only waits.
@@ -274,13 +252,12 @@ cat "$f.out"
 `;
 }
 
-function arrayBlock(h: HostEntry, a: ArraySubmit): string {
+function arrayBlock(h: HostEntry, arrays: ArraySupport | undefined, a: ArraySubmit): string {
+  if (!arrays) throw new Error(`host ${h.name}: its scheduler has no job arrays`);
   const ids = a.members.map((m) => q(m.id)).join(' ');
-  const submitCmd =
-    h.kind === 'lsf'
-      ? `out=$(bsub ${a.args.map(q).join(' ')} < ${q(a.driver)} 2>&1) && n=$(printf '%s' "$out" | sed -n 's/^Job <\\([0-9]*\\)>.*/\\1/p' | head -n1) && [ -n "$n" ]`
-      : `out=$(sbatch --parsable ${a.args.map(q).join(' ')} ${q(a.driver)} 2>&1) && n=$(printf '%s' "$out" | tail -n1 | cut -d';' -f1)`;
-  const records = a.members.map((m) => (h.kind === 'lsf' ? `record ${q(m.id)} "lsf:$n[${m.index}]" ${q(m.hash)}; emit OK ${q(m.id)} "lsf:$n[${m.index}]"` : `record ${q(m.id)} "slurm:\${n}_${m.index}" ${q(m.hash)}; emit OK ${q(m.id)} "slurm:\${n}_${m.index}"`));
+  const submitCmd = `out=$(${arrays.submitCommand(a.driver, a.args)} 2>&1) && n=$(printf '%s' "$out" | ${arrays.jobIdFrom}) && [ -n "$n" ]`;
+  const more = a.log !== undefined ? ` 1 ${q(`,"log":${JSON.stringify(a.log)}`)}` : '';
+  const records = a.members.map((m) => `record ${q(m.id)} "${arrays.memberJobId(m.index)}" ${q(m.hash)}${more}; emit OK ${q(m.id)} "${arrays.memberJobId(m.index)}"`);
   return `# array ${a.driver}: ${a.members.length} bundles
 (
   claimed=''
@@ -303,7 +280,8 @@ ${records.map((r) => `    ${r}`).join('\n')}
 }
 
 /** Cancel: scancel / bkill the recorded jobs, or signal the local process group. */
-export function cancelScript(h: HostEntry, workdir: string, ids: readonly string[]): string {
+export function cancelScript(h: HostEntry, workdir: string, ids: readonly string[], reg: SchedulerRegistry = DEFAULT_SCHEDULERS): string {
+  const arms = schedulers(reg).map((a) => `    ${a.jobIdPrefix}:*) ${a.cancelLine(`"\${jid#${a.jobIdPrefix}:}"`)} ;;`).join('\n');
   return `${PRELUDE}cd -- ${q(workdir)} || { emit FATAL "cannot enter workdir"; exit 90; }
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 cancel() {
@@ -314,9 +292,7 @@ cancel() {
   # stopped by a signal nobody asked for (kill -9, the OOM killer) is killed.
   printf '{"ts":"%s","event":"cancel","by":"eegen"}\\n' "$now" >> "$id/${RUN_LAYOUT.events}" 2>/dev/null
   case "$jid" in
-    slurm:*) out=$(scancel "\${jid#slurm:}" 2>&1) ;;
-    lsf:*) out=$(bkill "\${jid#lsf:}" 2>&1) ;;
-    local:*) out=$(kill -TERM -- "-\${jid#local:}" 2>&1 || kill -TERM "\${jid#local:}" 2>&1) ;;
+${arms}
   esac
   if [ $? -eq 0 ]; then emit OK "$id" "$jid"; else emit FAIL "$id" "$(printf '%s' "$out" | oneline)"; fi
 }

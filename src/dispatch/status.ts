@@ -10,8 +10,9 @@ import type { HostEntry } from '../inventory/hosts.js';
 import type { Runner } from './process.js';
 import { parseAnswers, statusScript } from './remote.js';
 import { findJob, parseSchedulerAnswer } from './schedulers.js';
-import { execCommand, workdirOf } from './transport.js';
+import { execCommand, runsInPlace, workdirOf } from './transport.js';
 import { isRemote } from '../inventory/hosts.js';
+import { DEFAULT_SCHEDULERS, schedulerOfJob, type SchedulerRegistry } from '../scheduler/registry.js';
 import path from 'node:path';
 import type { BundleState, SchedulerJob } from './types.js';
 
@@ -20,7 +21,8 @@ export interface RemoteBundle {
   present: boolean;
   jobId?: string;
   pidAlive?: boolean;
-  submitted?: { jobId?: string; hash?: string; ts?: string; run?: number };
+  /** What submit recorded; `log`: an array task's scheduler log, relative to the submit directory, with the scheduler's placeholders. */
+  submitted?: { jobId?: string; hash?: string; ts?: string; run?: number; log?: string };
   events: string[];
   logLines: string[];
   /** Log files in the bundle directory on the host (relative to it). */
@@ -67,7 +69,11 @@ export interface BundleStatus {
   /**
    * For a run that ended badly (failed, killed, timeout, oom, lost): its log files, where
    * they are on the host (`onHost`, `host:path` for a remote host) and where collect puts
-   * them (`local`, in OUT). Only when status was given the output directory.
+   * them (`local`, in OUT). Only when status was given the output directory. `file` is
+   * relative to the bundle directory, except an array task's scheduler log (`../` then
+   * its path from the directory the array was submitted from, e.g.
+   * `../.eegen/arrays/h/eegen-1-1-abc-123_4.out`); collect does not copy that one, so its
+   * `local` is itself when the host runs bundles in OUT, else the same as `onHost`.
    */
   logs?: { file: string; onHost: string; local: string }[];
 }
@@ -77,10 +83,10 @@ function firstLine(s: string): string {
 }
 
 /** Ask one host about the given bundles (one round trip). Throws only an AbortError. */
-export async function askHost(runner: Runner, h: HostEntry, outDir: string, ids: readonly string[], signal?: AbortSignal): Promise<HostAnswer> {
+export async function askHost(runner: Runner, h: HostEntry, outDir: string, ids: readonly string[], signal?: AbortSignal, reg: SchedulerRegistry = DEFAULT_SCHEDULERS): Promise<HostAnswer> {
   const answer: HostAnswer = { host: h, ok: false, bundles: new Map(), jobs: [] };
   // Only an abort rejects (AbortError); every other failure is in the answer.
-  const res = await runner.run(execCommand(h, statusScript(h, workdirOf(h, outDir), ids), `status of ${ids.length} bundles on ${h.name}`), { timeoutMs: 120_000, ...(signal ? { signal } : {}) });
+  const res = await runner.run(execCommand(h, statusScript(h, workdirOf(h, outDir), ids, reg), `status of ${ids.length} bundles on ${h.name}`), { timeoutMs: 120_000, ...(signal ? { signal } : {}) });
   const answers = parseAnswers(res.stdout);
   const fatal = answers.find((a) => a.tag === 'FATAL');
   if (res.code !== 0 || fatal || !answers.some((a) => a.tag === 'END')) {
@@ -133,7 +139,7 @@ export async function askHost(runner: Runner, h: HostEntry, outDir: string, ids:
         break;
     }
   }
-  answer.jobs = parseSchedulerAnswer(schedLines.kind, schedLines.query.join('\n'), schedLines.comp.join('\n'));
+  answer.jobs = parseSchedulerAnswer(schedLines.kind, schedLines.query.join('\n'), schedLines.comp.join('\n'), reg);
   answer.ok = true;
   return answer;
 }
@@ -174,7 +180,7 @@ export function whyText(st: BundleStatus, cancelRequested: boolean): string | un
  * `eegen cancel` writes first, or the scheduler saying CANCELLED); otherwise it is
  * `killed`, with the signal: the same on local, ssh, Slurm and LSF hosts.
  */
-export function deriveStatus(id: string, b: RemoteBundle, host: HostEntry, jobs: readonly SchedulerJob[]): BundleStatus {
+export function deriveStatus(id: string, b: RemoteBundle, host: HostEntry, jobs: readonly SchedulerJob[], reg: SchedulerRegistry = DEFAULT_SCHEDULERS): BundleStatus {
   const st: BundleStatus = { id, state: 'synced', host: host.name };
   if (!b.jobId) return st;
   st.jobId = b.jobId;
@@ -195,9 +201,8 @@ export function deriveStatus(id: string, b: RemoteBundle, host: HostEntry, jobs:
     if (why) st.why = why;
     return st;
   };
-  // `lsf:123[4]` is recorded as LSF writes it (bkill needs that form); adapters say `123_4`.
-  const bare = b.jobId.replace(/^[a-z]+:/, '').replace(/\[(\d+)\]$/, '_$1');
-  const sched = findJob(jobs, bare);
+  // The recorded id as the scheduler's adapter writes it (`lsf:123[4]` -> `123_4`).
+  const sched = findJob(jobs, b.jobId, reg);
   if (sched) {
     st.schedulerState = sched.rawState;
     if (sched.reason) st.reason = sched.reason;
@@ -223,7 +228,8 @@ export function deriveStatus(id: string, b: RemoteBundle, host: HostEntry, jobs:
     else st.state = sched.state;
     return settle();
   }
-  if (b.jobId.startsWith('local:')) {
+  // A process the host looked for itself (the bash scheduler's `P` line).
+  if (b.pidAlive !== undefined) {
     st.state = b.pidAlive ? (summary.started ? 'running' : 'queued') : 'lost';
     return settle();
   }
@@ -240,24 +246,41 @@ function better(a: BundleStatus, b: BundleStatus): BundleStatus {
 
 const ENDED_BADLY: ReadonlySet<BundleState> = new Set(['failed', 'killed', 'timeout', 'oom', 'lost']);
 
+/**
+ * An array task's scheduler log as submit recorded it, filled in for its job id: relative
+ * to the submit directory. A record that points anywhere else (absolute, `..`) is ignored.
+ */
+function arrayLog(rb: RemoteBundle, jobId: string, reg: SchedulerRegistry): string | undefined {
+  const pattern = rb.submitted?.log;
+  const a = schedulerOfJob(jobId, reg);
+  if (typeof pattern !== 'string' || !a || pattern === '' || pattern.startsWith('/') || pattern.split('/').includes('..')) return undefined;
+  return a.logName(pattern, a.jobKey(jobId.slice(a.jobIdPrefix.length + 1)));
+}
+
 /** One state per bundle from every host's answer; with `outDir`, where the logs of runs that ended badly are. */
-export function combine(bundles: readonly IndexedBundle[], answers: readonly HostAnswer[], outDir?: string): BundleStatus[] {
+export function combine(bundles: readonly IndexedBundle[], answers: readonly HostAnswer[], outDir?: string, reg: SchedulerRegistry = DEFAULT_SCHEDULERS): BundleStatus[] {
   return bundles.map((ib) => {
     let best: BundleStatus | undefined;
     let from: { rb: RemoteBundle; host: HostEntry } | undefined;
     for (const ans of answers) {
       const rb = ans.bundles.get(ib.id);
       if (!rb?.present) continue;
-      const st = deriveStatus(ib.id, rb, ans.host, ans.jobs);
+      const st = deriveStatus(ib.id, rb, ans.host, ans.jobs, reg);
       if (st.runHash && st.runHash !== ib.hash) st.changedSinceSubmit = true;
       const next = best ? better(best, st) : st;
       if (next === st) from = { rb, host: ans.host };
       best = next;
     }
-    if (best && from && outDir !== undefined && ENDED_BADLY.has(best.state) && from.rb.logFiles?.length) {
+    if (best && from && outDir !== undefined && ENDED_BADLY.has(best.state)) {
       const there = workdirOf(from.host, outDir);
       const prefix = isRemote(from.host) ? `${from.host.hostname ?? 'localhost'}:` : '';
-      best.logs = from.rb.logFiles.map((file) => ({ file, onHost: `${prefix}${there}/${ib.id}/${file}`, local: path.join(outDir, ib.dir, file) }));
+      const logs = (from.rb.logFiles ?? []).map((file) => ({ file, onHost: `${prefix}${there}/${ib.id}/${file}`, local: path.join(outDir, ib.dir, file) }));
+      const task = best.jobId ? arrayLog(from.rb, best.jobId, reg) : undefined;
+      if (task !== undefined) {
+        const onHost = `${prefix}${there}/${task}`;
+        logs.push({ file: `../${task}`, onHost, local: runsInPlace(from.host, outDir) ? path.join(outDir, task) : onHost });
+      }
+      if (logs.length) best.logs = logs;
     }
     return best ?? { id: ib.id, state: 'built' };
   });

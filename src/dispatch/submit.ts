@@ -14,8 +14,8 @@ import { LAYOUT } from '../types.js';
 import { acquireLock, statePaths } from '../write/state.js';
 import { AbortError, isAbortError, sleep, throwIfAborted } from './abort.js';
 import { DISPATCH_CODES, hostError, type HostError } from './codes.js';
-import { contextFor, type DispatchContext } from './context.js';
-import { planArrays, arrayDriverScript } from './arrays.js';
+import { contextFor, hostScheduler, type DispatchContext } from './context.js';
+import { arrayDriverScript, arrayLogPattern, planArrays } from '../scheduler/arrays.js';
 import type { HostEntry } from '../inventory/hosts.js';
 import { appendLedger, ledgerHosts, type LedgerEntry } from './ledger.js';
 import { readIndex, selectBundles, type IndexedBundle } from './outdir.js';
@@ -131,8 +131,9 @@ async function prepareArrays(outDir: string, plan: Plan, ctx: DispatchContext, s
   const single = plan.items.filter((i) => i.retry);
   const candidates = plan.items.filter((i) => !i.retry);
   const bundles = await Promise.all(candidates.map(async (i) => ({ id: i.id, dir: needsCopy(h, outDir) ? i.id : i.bundle.dir, script: i.script, scriptText: await readFile(path.join(outDir, i.bundle.dir, i.script), 'utf8') })));
-  const scheduler = h.kind === 'lsf' ? 'lsf' : 'slurm';
-  const groups = planArrays(bundles, { maxArraySize: h.max_array_size ?? (await maxArraySize(h, ctx.runner, ctx.maxArraySize, signal)) ?? 1001, scheduler, ...(h.slots ? { throttle: h.slots } : {}) });
+  const scheduler = hostScheduler(h, ctx.schedulers);
+  const support = scheduler.arrays!;
+  const groups = planArrays(bundles, { maxArraySize: h.max_array_size ?? (await maxArraySize(h, ctx.runner, ctx.maxArraySize, signal, ctx.schedulers)) ?? 1001, scheduler, ...(h.slots ? { throttle: h.slots } : {}) });
   // Relative to where the submit script runs (the output directory's view on copy hosts),
   // and named by their content, so a pending array never reads another submit's list.
   const dir = path.join(LAYOUT.stateDir, 'arrays', h.name);
@@ -148,9 +149,9 @@ async function prepareArrays(outDir: string, plan: Plan, ctx: DispatchContext, s
     const driver = `${dir}/${name}.sh`;
     const list = `${dir}/${name}.list`;
     await writeFile(path.join(local, list), listText);
-    await writeFile(path.join(local, driver), arrayDriverScript(g, { listFile: list }), { mode: 0o755 });
+    await writeFile(path.join(local, driver), arrayDriverScript(g, { listFile: list, adapter: scheduler }), { mode: 0o755 });
     files.push(...(copy ? [driver, list].map((f) => `${viewOf(outDir)}/${f}`) : [driver, list]));
-    arrays.push({ driver, list, args: scheduler === 'slurm' ? [`--array=${g.spec}`] : [], members: g.members.map((m) => ({ id: m.id, index: m.index, hash: hashes.get(m.id) ?? '' })) });
+    arrays.push({ driver, list, args: support.submitArgs(g.spec), log: arrayLogPattern(g, list, scheduler), members: g.members.map((m) => ({ id: m.id, index: m.index, hash: hashes.get(m.id) ?? '' })) });
   }
   return { arrays, files, single };
 }
@@ -170,7 +171,7 @@ async function submitToHost(opts: SubmitOptions, ctx: DispatchContext, plan: Pla
   // submits ask it even if this submit is aborted or killed before it records a job id.
   if (!opts.dryRun) await appendLedger(opts.out, [{ host: h.name, time: new Date().toISOString(), action: 'attempt' }], ctx.ledgerQueues);
   throwIfAborted(signal);
-  const useArrays = (opts.array || h.array) && (h.kind === 'slurm' || h.kind === 'lsf');
+  const useArrays = (opts.array || h.array) && hostScheduler(h, ctx.schedulers).arrays !== undefined;
   const { arrays, files: arrayFiles, single } = useArrays ? await prepareArrays(opts.out, plan, ctx, signal) : { arrays: [], files: [], single: plan.items };
   throwIfAborted(signal);
 
@@ -189,7 +190,7 @@ async function submitToHost(opts: SubmitOptions, ctx: DispatchContext, plan: Pla
   }
   throwIfAborted(signal);
 
-  const res = await runner.run(execCommand(h, submitScript(h, hostWorkdir(h, opts.out), single, arrays, copy ? { dir: viewOf(opts.out), links: plan.items.map((i) => ({ id: i.id, dir: remoteDirName(i.bundle) })) } : undefined), `verify and submit ${plan.items.length} bundles on ${h.name}`), { timeoutMs: 3_600_000, ...sig });
+  const res = await runner.run(execCommand(h, submitScript(h, hostWorkdir(h, opts.out), single, arrays, copy ? { dir: viewOf(opts.out), links: plan.items.map((i) => ({ id: i.id, dir: remoteDirName(i.bundle) })) } : undefined, ctx.schedulers), `verify and submit ${plan.items.length} bundles on ${h.name}`), { timeoutMs: 3_600_000, ...sig });
   const answers = parseAnswers(res.stdout);
   const now = new Date().toISOString();
   const ledger: LedgerEntry[] = [];
@@ -269,13 +270,13 @@ async function submitLocked(opts: SubmitOptions, ctx: DispatchContext): Promise<
   const ids = selected.map((b) => b.id);
   const answers: HostAnswer[] = await Promise.all(
     [...ask.values()].map(async (h) => {
-      const a = await askHost(runner, h, opts.out, ids, signal);
+      const a = await askHost(runner, h, opts.out, ids, signal, ctx.schedulers);
       opts.onEvent?.({ type: 'asked', host: h.name, ok: a.ok, ...(a.ok ? {} : { error: answerError(a) }) });
       return a;
     }),
   );
   throwIfAborted(signal);
-  const statuses = combine(selected, answers);
+  const statuses = combine(selected, answers, undefined, ctx.schedulers);
   const okHosts = new Set(answers.filter((a) => a.ok).map((a) => a.host.name));
   const what = new Set<RetryWhat>([...(opts.retry ?? []), ...(opts.retryFailed ? (['failed'] as const) : [])]);
   const { plans, alreadyThere } = assign(statuses, byId, opts.hosts, okHosts, what);

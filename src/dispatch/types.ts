@@ -22,18 +22,8 @@ export type BundleState =
 export const FINAL_STATES: ReadonlySet<BundleState> = new Set(['done', 'failed', 'killed', 'cancelled', 'timeout', 'oom', 'lost']);
 export const ACTIVE_STATES: ReadonlySet<BundleState> = new Set(['submitted', 'queued', 'running']);
 
-/** What a scheduler says about one job (or one array task). */
-export interface SchedulerJob {
-  /** Job id as eegen records it: `123` or `123_4` for an array task. */
-  jobId: string;
-  state: BundleState;
-  /** The scheduler's own state word, e.g. OUT_OF_MEMORY, for display. */
-  rawState: string;
-  exitCode?: number;
-  /** Signal number when the scheduler reports `exit:signal`. */
-  signal?: number;
-  reason?: string;
-}
+/** What a scheduler says about one job (or one array task): the adapters' type. */
+export type { SchedulerJob } from '../scheduler/types.js';
 
 /** Where a run writes inside its bundle (bundle/run-layout.ts: the compiler places the wrapper by it too). */
 export { RUN_LAYOUT } from '../bundle/run-layout.js';

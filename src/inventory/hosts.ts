@@ -8,7 +8,8 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { diag, hasErrors, nearest, type Diagnostic, type SourceSet } from '../diagnostics/index.js';
 import { loadYamlFile } from '../load/index.js';
-import type { DirectiveSet, HostProfile, Mapping } from '../types.js';
+import { schedulerForKind } from '../scheduler/registry.js';
+import type { DirectiveSet, HostProfile, Mapping, Scheduler } from '../types.js';
 import { validateDocument } from '../validate/index.js';
 
 export type HostKind = 'local' | 'ssh' | 'slurm' | 'lsf';
@@ -29,9 +30,9 @@ export interface HostEntry extends HostProfile {
 /** Always there: this machine, as many bundles at once as it has CPUs. */
 export const LOCAL_HOST: HostEntry = { name: 'local', kind: 'local', scheduler: 'bash', slots: Math.max(1, availableParallelism()) };
 
-/** Whether commands for this host run through ssh. */
+/** Whether commands for this host run through ssh: an ssh host always, a local one never, a scheduler's when it names a login node. */
 export function isRemote(h: HostEntry): boolean {
-  return h.kind === 'ssh' || ((h.kind === 'slurm' || h.kind === 'lsf') && h.hostname !== undefined);
+  return h.kind === 'ssh' || (h.kind !== 'local' && h.hostname !== undefined);
 }
 
 /**
@@ -55,7 +56,8 @@ function normalize(name: string, raw: Mapping): HostEntry {
   const defaults: DirectiveSet = { ...((raw.defaults as DirectiveSet | undefined) ?? {}) };
   for (const k of ['partition', 'account', 'qos'] as const) if (typeof raw[k] === 'string' && defaults[k] === undefined) defaults[k] = raw[k] as string;
   if (Object.keys(defaults).length) h.defaults = defaults;
-  h.scheduler ??= h.kind === 'slurm' ? 'slurm' : h.kind === 'lsf' ? 'lsf' : 'bash';
+  // The template family of the scheduler that runs this kind of host (scheduler/registry.ts).
+  h.scheduler ??= (schedulerForKind(h.kind)?.name ?? 'bash') as Scheduler;
   return h;
 }
 

@@ -5,6 +5,7 @@
  * `{ee.identifier}` or `{os.USER}` the same way. See placeholders.ts for the namespaces.
  */
 import { createHash } from 'node:crypto';
+import { schedulers } from '../scheduler/registry.js';
 import type { HostProfile, Mapping, Value } from '../types.js';
 
 /**
@@ -37,8 +38,8 @@ export interface NamespaceInput {
   host: HostProfile;
   /** `ee`: the job name cloudmesh-ee gives this combination (`{ee.identifier}`, see eeIdentifier). */
   bundle: { id: string; index: number; script?: string; ee?: string };
-  /** Directive blocks; templates only. */
-  blocks?: { slurm: () => string; lsf: () => string };
+  /** Directive blocks by the scheduler's template namespace (`slurm` for `{slurm.sbatch}`); templates only. */
+  blocks?: Readonly<Record<string, () => string>>;
 }
 
 export type Reference =
@@ -117,18 +118,16 @@ export function classifyReference(path: readonly string[], ns: NamespaceInput): 
       break;
   }
   if (has(root)) return { kind: 'config', path: [...path] };
-  switch (root) {
-    case 'host':
-      return rest.length ? followValue(hostValue(ns.host), 'host', rest) : { kind: 'value', value: ns.host.name };
-    case 'slurm':
-    case 'lsf': {
-      const field = root === 'slurm' ? 'sbatch' : 'bsub';
-      if (rest.length !== 1 || rest[0] !== field) return rest.length ? { kind: 'unknown', known: root, missing: rest[0]!, candidates: [field] } : { kind: 'invalid', message: `{${root}} needs a field: {${root}.${field}}` };
-      if (!ns.blocks) return { kind: 'invalid', templateOnly: true, message: `{${root}.${field}} is only available in templates`, hint: 'Use it in the job template, where it becomes the directive block.' };
-      return { kind: 'value', value: ns.blocks[root]() };
-    }
-    default:
-      // `experiment` missing from the config, or a root that is not known at all.
-      return { kind: 'unknown', known: '', missing: root, candidates: Object.keys(config) };
+  if (root === 'host') return rest.length ? followValue(hostValue(ns.host), 'host', rest) : { kind: 'value', value: ns.host.name };
+  // A scheduler's directive block: `{slurm.sbatch}`, `{lsf.bsub}` (the adapters' templateBlock).
+  const block = schedulers().find((a) => a.templateBlock?.namespace === root)?.templateBlock;
+  if (block) {
+    const { field } = block;
+    if (rest.length !== 1 || rest[0] !== field) return rest.length ? { kind: 'unknown', known: root, missing: rest[0]!, candidates: [field] } : { kind: 'invalid', message: `{${root}} needs a field: {${root}.${field}}` };
+    const make = ns.blocks && Object.hasOwn(ns.blocks, root) ? ns.blocks[root] : undefined;
+    if (!make) return { kind: 'invalid', templateOnly: true, message: `{${root}.${field}} is only available in templates`, hint: 'Use it in the job template, where it becomes the directive block.' };
+    return { kind: 'value', value: make() };
   }
+  // `experiment` missing from the config, or a root that is not known at all.
+  return { kind: 'unknown', known: '', missing: root, candidates: Object.keys(config) };
 }

@@ -24,13 +24,24 @@
  */
 import { checkText, ShellQuoteError } from './quote.js';
 
+/**
+ * How a directive line is read: `slurm`, sbatch's model alone (its #SBATCH / #SLURM lines);
+ * `strict`, every model at once (#BSUB, #PBS: bsub and sbatch both read them). A
+ * scheduler's adapter (scheduler/) names the kind of its directive lines.
+ */
 export type DirectiveKind = 'slurm' | 'strict';
+
+/** Directive prefixes and the kind of line each starts. */
+const KINDS: readonly (readonly [string, DirectiveKind])[] = [
+  ['#SBATCH', 'slurm'],
+  ['#SLURM', 'slurm'],
+  ['#BSUB', 'strict'],
+  ['#PBS', 'strict'],
+];
 
 /** The kind of directive line `line` (column 0) is for some scheduler, or undefined. */
 export function directiveKind(line: string): DirectiveKind | undefined {
-  if (line.startsWith('#SBATCH') || line.startsWith('#SLURM')) return 'slurm';
-  if (line.startsWith('#BSUB') || line.startsWith('#PBS')) return 'strict';
-  return undefined;
+  return KINDS.find(([prefix]) => line.startsWith(prefix))?.[1];
 }
 
 const PREFIX = /^#(SBATCH|SLURM|BSUB|PBS)/;
@@ -160,6 +171,12 @@ export function placeDirectiveValue(value: string, before: string, kind: Directi
   return PLAIN.test(value) && !HETJOB.test(value) ? value : `"${value.replace(/["\\]/g, '\\$&')}"`;
 }
 
+/** The word models a line of each kind must satisfy, and whether a word can start a new job component (sbatch's hetjob). */
+const MODELS: Record<DirectiveKind, { models: ((text: string) => string[])[]; hetjob: boolean }> = {
+  slurm: { models: [sbatchWords], hetjob: true },
+  strict: { models: [sbatchWords, lsfWords], hetjob: false },
+};
+
 /**
  * Check a finished directive line. `template` is the line with each value replaced by
  * a marker character (`markers[k]`), `values[k]` what the marker stands for, `output` the
@@ -169,13 +186,13 @@ export function placeDirectiveValue(value: string, before: string, kind: Directi
 export function verifyDirectiveLine(template: string, markers: string[], values: string[], output: string, kind: DirectiveKind): void {
   const prefix = PREFIX.exec(template)?.[0] ?? '';
   const fill = (w: string): string => markers.reduce((s, m, k) => s.split(m).join(values[k]!), w);
-  const models = kind === 'slurm' ? [sbatchWords] : [sbatchWords, lsfWords];
+  const { models, hetjob } = MODELS[kind];
   for (const words of models) {
     const expected = words(template.slice(prefix.length)).map(fill);
     const actual = words(output.slice(prefix.length));
     const sameWords = expected.length === actual.length && expected.every((w, k) => w === actual[k]);
     if (!sameWords) throw new ShellQuoteError('unsafe', `the scheduler would read this directive line as ${JSON.stringify(actual)}, not ${JSON.stringify(expected)}`);
-    if (kind === 'slurm') {
+    if (hetjob) {
       const first = actual[0];
       if (first !== undefined && /^(hetjob|packjob)$/i.test(first) && !/^\s*(hetjob|packjob)\b/i.test(template.slice(prefix.length)))
         throw new ShellQuoteError('unsafe', 'a value would start a new heterogeneous job component (hetjob)');

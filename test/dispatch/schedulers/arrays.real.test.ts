@@ -11,8 +11,8 @@ import {
   sharedDirectives,
   type ArrayBundle,
   type ArrayPlan,
-} from '../../../src/dispatch/arrays.js';
-import { parseSbatch, parseSlurmJobs, slurmCancelCommand, slurmQueryCommand } from '../../../src/dispatch/slurm.js';
+} from '../../../src/scheduler/arrays.js';
+import { parseSbatch, parseSlurmJobs, slurmCancelCommand, slurmQueryCommand } from '../../../src/scheduler/slurm.js';
 import { skipWithout } from '../../support/env.js';
 import { sh, until } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { localQueryCommand, parseLocalQuery } from '../../../src/dispatch/local.js';
+import { localQueryCommand, parseLocalQuery } from '../../../src/scheduler/bash.js';
 import { GARBAGE, sh } from './helpers.js';
 
 describe('local process query (real processes)', () => {

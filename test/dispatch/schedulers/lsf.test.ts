@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lsfCancelCommand, lsfQueryCommand, lsfState, parseBjobs, parseBsub, parseLsfQuery } from '../../../src/dispatch/lsf.js';
+import { lsfCancelCommand, lsfQueryCommand, lsfState, parseBjobs, parseBsub, parseLsfQuery } from '../../../src/scheduler/lsf.js';
 import type { SchedulerJob } from '../../../src/dispatch/types.js';
 import { fixture, GARBAGE } from './helpers.js';
 

@@ -16,7 +16,7 @@ import {
   slurmCancelCommand,
   slurmQueryCommand,
   slurmState,
-} from '../../../src/dispatch/slurm.js';
+} from '../../../src/scheduler/slurm.js';
 import type { SchedulerJob } from '../../../src/dispatch/types.js';
 import { skipWithout } from '../../support/env.js';
 import { fixture, GARBAGE, sh, until } from './helpers.js';

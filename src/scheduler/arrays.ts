@@ -9,14 +9,32 @@
  *   arrayDriverScript(plan, {listFile}) -> the script submitted once per plan
  *   arraySubmitCommand(plan, driver)  -> `sbatch --parsable --array=SPEC driver` / `bsub < driver`
  *
+ * What differs between schedulers (directive prefix, per-bundle options, first index,
+ * spec, driver directives, task variables) is the adapter's (`SchedulerAdapter.arrays`,
+ * `.directives`); a scheduler is named by its adapter or its name in the default registry.
  * Index ranges: Slurm accepts indices 0..MaxArraySize-1, so a Slurm chunk holds at most
  * MaxArraySize tasks, indexed 0..n-1. LSF arrays are indexed 1..n (`name[1-n]%K`) and
  * hold at most maxArraySize (LSF's MAX_JOB_ARRAY_SIZE) elements.
  */
+import { RUN_LAYOUT } from '../bundle/run-layout.js';
 import { quoteLiteral } from '../shell/quote.js';
-import { RUN_LAYOUT } from './types.js';
+import { schedulerNamed } from './registry.js';
+import type { ArraySupport, DirectiveSyntax, SchedulerAdapter } from './types.js';
 
-export type ArrayScheduler = 'slurm' | 'lsf';
+/** A scheduler that has job arrays: its adapter, or its name in the default registry. */
+export type ArrayScheduler = SchedulerAdapter | string;
+
+interface ArrayAdapter {
+  name: string;
+  arrays: ArraySupport;
+  directives: DirectiveSyntax;
+}
+
+function arrayAdapter(s: ArrayScheduler): ArrayAdapter {
+  const a = typeof s === 'string' ? schedulerNamed(s) : s;
+  if (!a?.arrays || !a.directives) throw new Error(`planArrays: unknown scheduler, or one without job arrays: ${String(typeof s === 'string' ? s : s?.name)}`);
+  return a as ArrayAdapter;
+}
 
 export interface ArrayBundle {
   id: string;
@@ -29,7 +47,7 @@ export interface ArrayBundle {
 }
 
 export interface ArrayMember {
-  /** Array index of this bundle: 0-based for Slurm, 1-based for LSF. */
+  /** Array index of this bundle: from the scheduler's first index (Slurm 0, LSF 1). */
   index: number;
   id: string;
   dir: string;
@@ -39,7 +57,8 @@ export interface ArrayMember {
 export interface ArrayPlan {
   /** Job name of the array, e.g. `eegen-1-2` (group 1, chunk 2); safe in any shell word. */
   name: string;
-  scheduler: ArrayScheduler;
+  /** The scheduler's name (`slurm`). */
+  scheduler: string;
   /** 1-based group number (bundles with identical shared directives). */
   group: number;
   /** Shared directive lines, verbatim (`#SBATCH --partition=a100`), in script order. */
@@ -59,21 +78,13 @@ export interface PlanArraysOptions {
   name?: string;
 }
 
-const PREFIX: Record<ArrayScheduler, string> = { slurm: '#SBATCH', lsf: '#BSUB' };
-
-/** Options that differ per bundle (or that the driver sets itself): left out of groups. */
-const PER_BUNDLE: Record<ArrayScheduler, ReadonlySet<string>> = {
-  slurm: new Set(['--job-name', '-J', '--output', '-o', '--error', '-e', '--array', '-a', '--chdir', '-D']),
-  lsf: new Set(['-J', '-o', '-oo', '-e', '-eo', '-cwd']),
-};
-
 /**
  * All directive lines of a script's leading block: after the `#!` line, up to the first
  * line that is neither blank nor a comment (where sbatch/bsub stop reading them).
  * Lines are returned trimmed, with the prefix followed by exactly one space.
  */
 export function directiveLines(scriptText: string, scheduler: ArrayScheduler): string[] {
-  const prefix = PREFIX[scheduler];
+  const prefix = arrayAdapter(scheduler).directives.prefix;
   const out: string[] = [];
   const lines = String(scriptText ?? '').split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
@@ -91,15 +102,14 @@ export function directiveLines(scriptText: string, scheduler: ArrayScheduler): s
 
 /** The option a directive line sets: `--partition`, `-p`, `-q`, `-oo`... */
 export function directiveOption(line: string, scheduler: ArrayScheduler): string {
-  const token = line.slice(PREFIX[scheduler].length).trim().split(/\s+/)[0] ?? '';
-  if (token.startsWith('--')) return token.split('=')[0]!;
-  if (scheduler === 'slurm' && /^-[A-Za-z]/.test(token)) return token.slice(0, 2);
-  return token;
+  const d = arrayAdapter(scheduler).directives;
+  return d.option(line.slice(d.prefix.length).trim().split(/\s+/)[0] ?? '');
 }
 
 /** Directive lines that are the same for every bundle of a group (per-bundle ones removed). */
 export function sharedDirectives(scriptText: string, scheduler: ArrayScheduler): string[] {
-  return directiveLines(scriptText, scheduler).filter((l) => !PER_BUNDLE[scheduler].has(directiveOption(l, scheduler)));
+  const perBundle = arrayAdapter(scheduler).directives.perBundle;
+  return directiveLines(scriptText, scheduler).filter((l) => !perBundle.has(directiveOption(l, scheduler)));
 }
 
 function checkPath(what: string, id: string, p: string): void {
@@ -110,12 +120,6 @@ function checkPath(what: string, id: string, p: string): void {
   }
 }
 
-function spec(scheduler: ArrayScheduler, n: number, throttle: number | undefined): string {
-  const [lo, hi] = scheduler === 'slurm' ? [0, n - 1] : [1, n];
-  const range = lo === hi ? String(lo) : `${lo}-${hi}`;
-  return throttle !== undefined ? `${range}%${throttle}` : range;
-}
-
 /**
  * Group bundles by their shared directive lines and split each group into arrays of at
  * most `maxArraySize` tasks. Throws for a maxArraySize below 1 and for bundle paths
@@ -123,7 +127,7 @@ function spec(scheduler: ArrayScheduler, n: number, throttle: number | undefined
  */
 export function planArrays(bundles: readonly ArrayBundle[], opts: PlanArraysOptions): ArrayPlan[] {
   const { scheduler } = opts;
-  if (scheduler !== 'slurm' && scheduler !== 'lsf') throw new Error(`planArrays: unknown scheduler ${String(scheduler)}`);
+  const adapter = arrayAdapter(scheduler);
   const max = Math.floor(opts.maxArraySize);
   if (!Number.isFinite(max) || max < 1) throw new RangeError(`planArrays: maxArraySize must be at least 1 (got ${opts.maxArraySize})`);
   const throttle = opts.throttle !== undefined && Number.isFinite(opts.throttle) && opts.throttle >= 1 ? Math.floor(opts.throttle) : undefined;
@@ -146,14 +150,14 @@ export function planArrays(bundles: readonly ArrayBundle[], opts: PlanArraysOpti
     groupNo++;
     for (let start = 0, chunk = 1; start < g.bundles.length; start += max, chunk++) {
       const part = g.bundles.slice(start, start + max);
-      const first = scheduler === 'slurm' ? 0 : 1;
+      const first = adapter.arrays.firstIndex;
       plans.push({
         name: `${prefix}-${groupNo}-${chunk}`,
-        scheduler,
+        scheduler: adapter.name,
         group: groupNo,
         directives: [...g.directives],
         members: part.map((b, i) => ({ index: first + i, id: b.id, dir: b.dir, script: b.script })),
-        spec: spec(scheduler, part.length, throttle),
+        spec: adapter.arrays.spec(part.length, throttle),
       });
     }
   }
@@ -176,9 +180,21 @@ export interface DriverOptions {
   /**
    * Scheduler log of each task, relative to the output directory or absolute; its
    * directory must exist. Default: beside the list file, `<name>-%A_%a.out` (Slurm) /
-   * `<name>-%J_%I.out` (LSF).
+   * `<name>-%J_%I.out` (LSF): see arrayLogPattern.
    */
   log?: string;
+  /** The plan's scheduler, when it is not one of the default registry's. */
+  adapter?: SchedulerAdapter;
+}
+
+/**
+ * Where the scheduler writes the log of each task of a plan by default, relative to the
+ * directory it was submitted from, with the scheduler's placeholders for the array's job
+ * id and the task's index (`.eegen/arrays/h/eegen-1-1-abc-%A_%a.out`).
+ */
+export function arrayLogPattern(plan: ArrayPlan, listFile: string, adapter?: SchedulerAdapter): string {
+  const logDir = dirname(listFile);
+  return `${logDir === '.' ? '' : `${logDir}/`}${plan.name}-${arrayAdapter(adapter ?? plan.scheduler).arrays.logPattern}.out`;
 }
 
 /** A directive argument: bare when plain, else double-quoted (sbatch and bsub both strip them). */
@@ -201,33 +217,27 @@ function dirname(p: string): string {
  * so the wrapper records the run. Every path is quoted; the list file is read as data.
  */
 export function arrayDriverScript(plan: ArrayPlan, opts: DriverOptions): string {
-  const slurm = plan.scheduler === 'slurm';
+  const { arrays } = arrayAdapter(opts.adapter ?? plan.scheduler);
   if (typeof opts.listFile !== 'string' || opts.listFile === '' || /[\n\r\u0000]/.test(opts.listFile)) {
     throw new Error(`array driver: invalid list file path ${JSON.stringify(opts.listFile)}`);
   }
-  const logDir = dirname(opts.listFile);
-  const log = opts.log ?? `${logDir === '.' ? '' : `${logDir}/`}${plan.name}-${slurm ? '%A_%a' : '%J_%I'}.out`;
-  const lines: string[] = ['#!/usr/bin/env bash', ...plan.directives];
-  if (slurm) {
-    lines.push(`#SBATCH --job-name=${plan.name}`, `#SBATCH --array=${plan.spec}`, `#SBATCH --output=${directiveArg(log)}`);
-  } else {
-    const [range, k] = plan.spec.split('%');
-    lines.push(`#BSUB -J "${plan.name}[${range}]${k ? `%${k}` : ''}"`, `#BSUB -o ${directiveArg(log)}`);
-  }
-  const taskVar = slurm ? 'SLURM_ARRAY_TASK_ID' : 'LSB_JOBINDEX';
-  const submitDir = slurm ? 'SLURM_SUBMIT_DIR' : 'LS_SUBCWD';
+  const log = opts.log ?? arrayLogPattern(plan, opts.listFile, opts.adapter);
+  const lines: string[] = ['#!/usr/bin/env bash', ...plan.directives, ...arrays.driverDirectives(plan.name, plan.spec, directiveArg(log))];
+  const { taskVar, submitDirVar: submitDir } = arrays;
+  // Line 1 of the list is the first index's.
+  const line = arrays.firstIndex === 1 ? 'task' : arrays.firstIndex === 0 ? 'task + 1' : `task - ${arrays.firstIndex - 1}`;
   const cdRoot = opts.root !== undefined ? `cd -- ${quoteLiteral(opts.root)}` : `cd -- "\${${submitDir}:-.}"`;
   lines.push(
     '#',
     `# eegen array driver for ${plan.members.length} bundle(s) (${plan.scheduler} array ${plan.spec}).`,
-    `# Task i runs the bundle on line ${slurm ? 'i+1' : 'i'} of the list file (\`dir<TAB>script\`).`,
+    `# Task i runs the bundle on line ${line.replace('task', 'i').replace(/ /g, '')} of the list file (\`dir<TAB>script\`).`,
     'set -u',
     `${cdRoot} || { echo "eegen: cannot cd to the output directory" >&2; exit 2; }`,
     `list=${quoteLiteral(opts.listFile)}`,
     `task=\${${taskVar}:-}`,
     `case $task in ''|*[!0-9]*) echo "eegen: \\$${taskVar} is not set: submit this script as an array job" >&2; exit 2;; esac`,
     `[ -r "$list" ] || { echo "eegen: cannot read the array list $list in $PWD" >&2; exit 2; }`,
-    `line=$(sed -n "$((task${slurm ? ' + 1' : ''}))p" "$list")`,
+    `line=$(sed -n "$((${line}))p" "$list")`,
     `[ -n "$line" ] || { echo "eegen: no bundle for array index $task in $list" >&2; exit 2; }`,
     `tab=$(printf '\\t')`,
     'dir=${line%%"$tab"*}',
@@ -244,6 +254,7 @@ export function arrayDriverScript(plan: ArrayPlan, opts: DriverOptions): string 
  * host): `sbatch --parsable --array=SPEC 'driver'` (parse with parseSbatch) or
  * `bsub < 'driver'` (parseBsub).
  */
-export function arraySubmitCommand(plan: ArrayPlan, driverPath: string): string {
-  return plan.scheduler === 'slurm' ? `sbatch --parsable --array=${plan.spec} ${quoteLiteral(driverPath)}` : `bsub < ${quoteLiteral(driverPath)}`;
+export function arraySubmitCommand(plan: ArrayPlan, driverPath: string, adapter?: SchedulerAdapter): string {
+  const { arrays } = arrayAdapter(adapter ?? plan.scheduler);
+  return arrays.submitCommand(driverPath, arrays.submitArgs(plan.spec));
 }

@@ -1,6 +1,9 @@
 /**
- * Local / ssh launcher processes: is the process of a bundle still alive? (Pure: a
- * command line and its parser.) A zombie (exited, not yet reaped by its parent) counts
+ * The `bash` scheduler: bundles run as background processes of a local or ssh host,
+ * detached from the session, as many at once as the host has slots (the run wrapper waits
+ * for one). Its adapter is at the end.
+ *
+ * Is the process of a bundle still alive? (Pure: a command line and its parser.) A zombie (exited, not yet reaped by its parent) counts
  * as dead. On Linux the command reads /proc/PID/stat (shell builtins only, so thousands
  * of pids take milliseconds, and another user's process is seen too; with /proc mounted
  * hidepid=1/2 another user's process would look dead, never the caller's own). Without
@@ -9,7 +12,9 @@
  * ssh). PID reuse is not detected: compare with the run's own records
  * (eegen-run/events.jsonl) when it matters.
  */
+import { RUN_LAYOUT } from '../bundle/run-layout.js';
 import { quoteLiteral } from '../shell/quote.js';
+import type { SchedulerAdapter } from './types.js';
 
 export interface LocalEntry {
   /** eegen's name for the process (bundle id); echoed back verbatim. */
@@ -56,3 +61,23 @@ export function parseLocalQuery(text: string): LocalProcess[] {
   }
   return out;
 }
+
+// ---------------------------------------------------------------- the adapter
+
+export const bash: SchedulerAdapter = {
+  name: 'bash',
+  hostKinds: ['local', 'ssh'],
+  jobIdPrefix: 'local',
+  // Detached from the ssh session (setsid, no stdin), run by bash whatever the login
+  // shell; the wrapper waits for one of the host's slots, so the limit holds after we leave.
+  // The redirections cover the whole background subshell: nothing may keep this
+  // script's stdout open, or the caller would wait for the job to finish.
+  submitLine: ({ slots }) => `(cd -- "$id" && EEGEN_SLOTS=${Number.isSafeInteger(slots) && slots > 0 ? slots : 1} EEGEN_SLOTS_DIR="$wd/.eegen/slots" exec setsid nohup bash ${RUN_LAYOUT.wrapper} "$script") > "$id/${RUN_LAYOUT.output}" 2>&1 < /dev/null &
+  jid="local:$!"`,
+  statusCheck: `if kill -0 "\${jid#local:}" 2>/dev/null; then emit P "$id" 1; else emit P "$id" 0; fi`,
+  jobKey: (recorded) => recorded,
+  // The process group first (the run and what it started), else the process. A recorded
+  // pid that is not a number above 1 is refused: `kill -- -1` would signal every process.
+  cancelLine: (idExpr) => `case ${idExpr} in ''|*[!0-9]*|0|1) out="not a process id: ${idExpr}"; false ;; *) out=$(kill -TERM -- -${idExpr} 2>&1 || kill -TERM ${idExpr} 2>&1) ;; esac`,
+  logName: (pattern) => pattern,
+};

@@ -16,8 +16,9 @@
  * bjobs -a shows finished jobs for CLEAN_PERIOD (default 1 hour) only; older jobs
  * come back as "Job <N> is not found" and are listed in `unknown`.
  */
-import { submitFailure, type SubmitResult } from './slurm.js';
-import type { BundleState, SchedulerJob } from './types.js';
+import { findSlurmJob, submitFailure, type SubmitResult } from './slurm.js';
+import { quoteLiteral as q } from '../shell/quote.js';
+import type { JobState, SchedulerAdapter, SchedulerJob } from './types.js';
 
 export type { SubmitResult } from './slurm.js';
 
@@ -58,7 +59,7 @@ export function lsfQueryCommand(jobIds: readonly string[]): string {
     .join('; ');
 }
 
-const LSF_STATES: Record<string, BundleState> = {
+const LSF_STATES: Record<string, JobState> = {
   PEND: 'queued',
   PSUSP: 'queued',
   USUSP: 'queued',
@@ -75,8 +76,8 @@ const LSF_STATES: Record<string, BundleState> = {
   ZOMBI: 'failed',
 };
 
-/** An LSF status word plus exit reason as a BundleState. */
-export function lsfState(stat: string, exitReason = ''): BundleState {
+/** An LSF status word plus exit reason as a JobState. */
+export function lsfState(stat: string, exitReason = ''): JobState {
   const word = String(stat ?? '').trim().toUpperCase();
   const state = LSF_STATES[word] ?? 'submitted';
   if (state !== 'failed' || word === 'ZOMBI') return state;
@@ -87,7 +88,7 @@ export function lsfState(stat: string, exitReason = ''): BundleState {
   return 'failed';
 }
 
-const FINAL: ReadonlySet<BundleState> = new Set(['done', 'failed', 'cancelled', 'timeout', 'oom', 'lost']);
+const FINAL: ReadonlySet<JobState> = new Set(['done', 'failed', 'cancelled', 'timeout', 'oom']);
 
 const empty = (s: unknown): boolean => s === undefined || s === null || String(s).trim() === '' || String(s).trim() === '-';
 
@@ -231,3 +232,62 @@ export function lsfCancelCommand(jobIds: readonly string[]): string {
     .map((c) => `bkill ${c.join(' ')}`)
     .join('; ');
 }
+
+// ---------------------------------------------------------------- the adapter
+
+/** bsub's `-o` / `-e` placeholders (bsub(1)): `%J` the job id, `%I` the array index (0 for a plain job). */
+function lsfLogName(pattern: string, key: string): string {
+  const m = /^(\d+)(?:_(\d+))?$/.exec(key);
+  if (!m) return pattern;
+  return pattern.replace(/%J/g, m[1]!).replace(/%I/g, m[2] ?? '0');
+}
+
+const BSUB_JOB_ID = `sed -n 's/^Job <\\([0-9]*\\)>.*/\\1/p' | head -n1`;
+
+export const lsf: SchedulerAdapter = {
+  name: 'lsf',
+  hostKinds: ['lsf'],
+  jobIdPrefix: 'lsf',
+  directives: {
+    prefix: '#BSUB',
+    words: 'strict',
+    option: (token) => (token.startsWith('--') ? token.split('=')[0]! : token),
+    perBundle: new Set(['-J', '-o', '-oo', '-e', '-eo', '-cwd']),
+  },
+  templateBlock: { namespace: 'lsf', field: 'bsub' },
+  submitLine: () => `out=$(cd -- "$id" && bsub < "$script" 2>&1) || { emit FAIL "$id" "$(printf '%s' "$out" | oneline)"; return; }
+  n=$(printf '%s' "$out" | ${BSUB_JOB_ID})
+  [ -n "$n" ] || { emit FAIL "$id" "$(printf '%s' "$out" | oneline)"; return; }
+  jid="lsf:$n"`,
+  // Array elements (`123[4]`) are found through their array's id; only a number goes on
+  // (the query passes the ids unquoted: a tampered record cannot become an option).
+  statusCheck: `jid=\${jid#*:}; jid=\${jid%%_*}; jid=\${jid%%[*}; case $jid in ''|*[!0-9]*) ;; *) printf '%s\\n' "$jid" >> "$ids_file" ;; esac`,
+  statusQuery: `if [ -s "$ids_file" ] && command -v bjobs >/dev/null 2>&1; then
+  emit SCHED lsf
+  bjobs -a -noheader -o "${LSF_FIELDS} delimiter='|'" $(cat "$ids_file") 2>/dev/null | sed 's/^/@@Q\\t/'
+fi`,
+  parseStatus: (query) => parseBjobs(query),
+  // An element without a report of its own takes its array's final one (as for Slurm).
+  findJob: findSlurmJob,
+  // Recorded as LSF writes it (`123[4]`, what bkill needs); parseBjobs says `123_4`.
+  jobKey: (recorded) => recorded.replace(/\[(\d+)\]$/, '_$1'),
+  // Only a job id reaches bkill (a tampered record cannot pass it an option).
+  cancelLine: (idExpr) => `case ${idExpr} in ''|*[!]0-9[]*) out="not an LSF job id: ${idExpr}"; false ;; *) out=$(bkill ${idExpr} 2>&1) ;; esac`,
+  arrays: {
+    firstIndex: 1,
+    spec: (n, throttle) => `${n === 1 ? '1' : `1-${n}`}${throttle !== undefined ? `%${throttle}` : ''}`,
+    // The spec goes into the driver's `#BSUB -J "name[1-n]%K"`.
+    submitArgs: () => [],
+    submitCommand: (driver, args) => `${['bsub', ...args].map(q).join(' ')} < ${q(driver)}`,
+    jobIdFrom: BSUB_JOB_ID,
+    memberJobId: (index) => `lsf:$n[${index}]`,
+    driverDirectives: (name, spec, log) => {
+      const [range, k] = spec.split('%');
+      return [`#BSUB -J "${name}[${range}]${k ? `%${k}` : ''}"`, `#BSUB -o ${log}`];
+    },
+    logPattern: '%J_%I',
+    taskVar: 'LSB_JOBINDEX',
+    submitDirVar: 'LS_SUBCWD',
+  },
+  logName: lsfLogName,
+};

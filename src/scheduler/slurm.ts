@@ -13,7 +13,7 @@
  *   3. Still missing, and AccountingStorageType is not accounting_storage/none: `sacct`.
  *   Ids found nowhere are listed on an `#eegen unknown` line; the caller decides `lost`.
  *
- * State mapping (BundleState): PENDING, CONFIGURING, REQUEUED, REQUEUE_FED, REQUEUE_HOLD,
+ * State mapping (JobState): PENDING, CONFIGURING, REQUEUED, REQUEUE_FED, REQUEUE_HOLD,
  * RESV_DEL_HOLD, SPECIAL_EXIT, POWER_UP_NODE, SUSPENDED, STOPPED -> queued; RUNNING,
  * COMPLETING, RESIZING, SIGNALING, STAGE_OUT, UPDATE_DB -> running; COMPLETED -> done;
  * FAILED -> failed; CANCELLED, REVOKED -> cancelled; TIMEOUT, DEADLINE -> timeout;
@@ -22,7 +22,8 @@
  * `lost`, which eegen keeps for jobs that no source knows any more. Unknown words ->
  * submitted (nothing definite). Exit code and signal are reported for final states only.
  */
-import type { BundleState, SchedulerJob } from './types.js';
+import { quoteLiteral as q } from '../shell/quote.js';
+import type { JobState, SchedulerAdapter, SchedulerJob } from './types.js';
 
 // ---------------------------------------------------------------- submission
 
@@ -164,7 +165,7 @@ export function slurmQueryCommand(jobIds: readonly string[]): string {
 
 // ---------------------------------------------------------------- parsing
 
-const SLURM_STATES: Record<string, BundleState> = {
+const SLURM_STATES: Record<string, JobState> = {
   PENDING: 'queued',
   CONFIGURING: 'queued',
   REQUEUED: 'queued',
@@ -201,10 +202,10 @@ const SHORT_STATES: Record<string, string> = {
   OOM: 'OUT_OF_MEMORY', NF: 'NODE_FAIL', BF: 'BOOT_FAIL', PR: 'PREEMPTED',
 };
 
-const FINAL: ReadonlySet<BundleState> = new Set(['done', 'failed', 'cancelled', 'timeout', 'oom', 'lost']);
+const FINAL: ReadonlySet<JobState> = new Set(['done', 'failed', 'cancelled', 'timeout', 'oom']);
 
-/** A Slurm state word (`CANCELLED by 0`, `CA`, `COMPLETED+`...) as a BundleState. */
-export function slurmState(raw: string): BundleState {
+/** A Slurm state word (`CANCELLED by 0`, `CA`, `COMPLETED+`...) as a JobState. */
+export function slurmState(raw: string): JobState {
   let word = String(raw ?? '').trim().split(/[\s+]/)[0]?.toUpperCase() ?? '';
   word = SHORT_STATES[word] ?? word;
   if (word === 'COMPLETE') word = 'COMPLETED';
@@ -386,3 +387,72 @@ export function slurmCancelCommand(jobIds: readonly string[]): string {
     .map((c) => `scancel ${c.join(' ')}`)
     .join('; ');
 }
+
+// ---------------------------------------------------------------- the adapter
+
+/** The option a directive word sets: `--partition=a` -> `--partition`, `-pa` -> `-p`. */
+function slurmOption(token: string): string {
+  if (token.startsWith('--')) return token.split('=')[0]!;
+  return /^-[A-Za-z]/.test(token) ? token.slice(0, 2) : token;
+}
+
+/**
+ * sbatch's filename pattern (sbatch(1) "filename pattern") for one job: `%A` the array's
+ * job id (a plain job's own id), `%a` the task id, `%j` a plain job's id, `%%` a `%`;
+ * an optional width pads with zeros (`%4a`). Others (`%x`, `%u`, `%N`) stay.
+ */
+function slurmLogName(pattern: string, key: string): string {
+  const m = /^(\d+)(?:_(\d+))?$/.exec(key);
+  if (!m) return pattern;
+  const [, job, task] = m;
+  return pattern.replace(/%(\d*)([Aaj%])/g, (all, width: string, c: string) => {
+    const v = c === '%' ? '%' : c === 'A' ? job : c === 'a' ? task : task === undefined ? job : undefined;
+    return v === undefined ? all : c === '%' ? v : v.padStart(Number(width || 0), '0');
+  });
+}
+
+export const slurm: SchedulerAdapter = {
+  name: 'slurm',
+  hostKinds: ['slurm'],
+  jobIdPrefix: 'slurm',
+  directives: {
+    prefix: '#SBATCH',
+    words: 'slurm',
+    option: slurmOption,
+    perBundle: new Set(['--job-name', '-J', '--output', '-o', '--error', '-e', '--array', '-a', '--chdir', '-D']),
+  },
+  templateBlock: { namespace: 'slurm', field: 'sbatch' },
+  submitLine: () => `out=$(cd -- "$id" && sbatch --parsable "$script" 2>&1) || { emit FAIL "$id" "$(printf '%s' "$out" | oneline)"; return; }
+  jid="slurm:$(printf '%s' "$out" | tail -n1 | cut -d';' -f1)"`,
+  // Array tasks are found through their array's base id (`123_4` -> 123); only a number
+  // goes on (a tampered record cannot become a pattern or an option of the query).
+  statusCheck: `jid=\${jid#*:}; jid=\${jid%%_*}; jid=\${jid%%[*}; case $jid in ''|*[!0-9]*) ;; *) printf '%s\\n' "$jid" >> "$ids_file" ;; esac`,
+  statusQuery: `if [ -s "$ids_file" ] && command -v scontrol >/dev/null 2>&1; then
+  emit SCHED slurm
+  scontrol -o show job 2>/dev/null | grep -E "^JobId=($(paste -sd'|' "$ids_file")) |ArrayJobId=($(paste -sd'|' "$ids_file")) " | sed 's/^/@@Q\\t/'
+  comp=$(scontrol show config 2>/dev/null | sed -n 's/^JobCompLoc *= *//p')
+  if [ -n "$comp" ] && [ -r "$comp" ]; then
+    grep -E "JobId=($(paste -sd'|' "$ids_file")) " "$comp" | sed 's/^/@@C\\t/'
+  fi
+fi`,
+  parseStatus: (query, comp) => parseSlurmJobs(`${comp}\n${query}`),
+  findJob: findSlurmJob,
+  jobKey: (recorded) => recorded,
+  // Only a job id reaches scancel (a tampered record cannot pass it an option).
+  cancelLine: (idExpr) => `case ${idExpr} in ''|*[!0-9_]*) out="not a Slurm job id: ${idExpr}"; false ;; *) out=$(scancel ${idExpr} 2>&1) ;; esac`,
+  arrays: {
+    firstIndex: 0,
+    spec: (n, throttle) => `${n === 1 ? '0' : `0-${n - 1}`}${throttle !== undefined ? `%${throttle}` : ''}`,
+    submitArgs: (spec) => [`--array=${spec}`],
+    // A driver path starting with `-` would be read as an option: `./` keeps it a path.
+    submitCommand: (driver, args) => ['sbatch', '--parsable', ...args, driver.startsWith('-') ? `./${driver}` : driver].map(q).join(' '),
+    jobIdFrom: `tail -n1 | cut -d';' -f1`,
+    memberJobId: (index) => `slurm:\${n}_${index}`,
+    driverDirectives: (name, spec, log) => [`#SBATCH --job-name=${name}`, `#SBATCH --array=${spec}`, `#SBATCH --output=${log}`],
+    logPattern: '%A_%a',
+    taskVar: 'SLURM_ARRAY_TASK_ID',
+    submitDirVar: 'SLURM_SUBMIT_DIR',
+  },
+  maxArraySize: { command: maxArraySizeCommand(), parse: parseMaxArraySize },
+  logName: slurmLogName,
+};
