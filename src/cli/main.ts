@@ -10,6 +10,7 @@ import { EEGEN_VERSION } from '../version.js';
 import type { BuildEvent } from '../types.js';
 import { buildJson, formatCheck, formatDryRun, formatPlan, formatReport } from './format.js';
 import { addDispatchCommands } from './dispatch.js';
+import { addWorkflowCommand } from './workflow.js';
 import { Exit } from './exit.js';
 import { colorFor } from './color.js';
 
@@ -199,6 +200,7 @@ Examples:
       throw new Exit(await runVerify(dir, flags));
     });
   addDispatchCommands(cmd);
+  addWorkflowCommand(cmd);
 
   cmd
     .command('completion')

@@ -1,0 +1,90 @@
+/**
+ * `eegen workflow run|status|graph|cancel` as a user runs them (the real CLI, real local
+ * processes): exit codes, what is printed, --json, --quiet, Ctrl-C, broken files.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, eegen } from '../support/cli.js';
+import { fixtureCopy, load, starts, workflowDir } from './helpers.js';
+
+describe('eegen workflow (CLI)', () => {
+  it("run, status, graph of the paper's example; a second run starts nothing", async () => {
+    const dir = fixtureCopy('cloudmesh');
+    const run = eegen(['workflow', 'run', 'workflow.yaml', '--poll', '0.1'], { cwd: dir, env: { TZ: 'Asia/Tokyo' } });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    for (const n of ['fetch-data', 'compute', 'analyze']) expect(run.stdout).toMatch(new RegExp(`\\d\\d:\\d\\d:\\d\\d ${n}: started on local \\(local:\\d+\\)\\n(.*\\n)*\\d\\d:\\d\\d:\\d\\d ${n}: done`));
+    expect(run.stdout).toMatch(/workflow done\n$/);
+    const st = eegen(['workflow', 'status', 'workflow.yaml'], { cwd: dir, env: { TZ: 'Asia/Tokyo' } });
+    expect(st.code).toBe(0);
+    expect(st.stdout.split('\n')[0]).toMatch(/^#\s+name\s+kind\s+host\s+state\s+progress\s+start\s+end\s+duration\s+label$/);
+    expect(st.stdout).toMatch(/2\s+fetch-data\s+local\s+local\s+done\s+\[##########\] 100%\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+00:00:0\d\s+fetch-data \| progress=100/);
+    // Shown in the user's zone (TZ), stored in UTC.
+    const json = JSON.parse(eegen(['workflow', 'status', 'workflow.yaml', '--json'], { cwd: dir }).stdout) as { ok: boolean; nodes: { name: string; started?: string }[] };
+    expect(json.ok).toBe(true);
+    const started = json.nodes.find((n) => n.name === 'fetch-data')!.started!;
+    expect(started).toMatch(/Z$/);
+    const tokyo = new Date(Date.parse(started) + 9 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
+    expect(st.stdout).toContain(tokyo);
+    const dot = eegen(['workflow', 'graph', 'workflow.yaml', '--format', 'dot'], { cwd: dir });
+    expect(dot.stdout).toContain('"compute" [label="compute\\nprogress=100", fillcolor="#CCFFCC"');
+    const svg = eegen(['workflow', 'graph', 'workflow.yaml'], { cwd: dir });
+    expect([svg.code, svg.stdout.includes('<svg')]).toEqual([0, true]);
+    expect(eegen(['workflow', 'graph', 'workflow.yaml', '--format', 'mermaid'], { cwd: dir }).stdout).toMatch(/^flowchart TD\n/);
+    const again = eegen(['workflow', 'run', 'workflow.yaml', '-q'], { cwd: dir });
+    expect([again.code, again.stdout, again.stderr]).toEqual([0, '', '']);
+    const spec = await load(path.join(dir, 'workflow.yaml'));
+    for (const n of ['fetch-data', 'compute', 'analyze']) expect(starts(spec, n)).toBe(1);
+  }, 60_000);
+
+  it('exit 1 when a node fails; --json is one event per line; --rerun of an unknown node is EG7130', () => {
+    const { dir } = workflowDir('workflow:\n  nodes:\n    a: {exec: "exit 4"}\n    b: {exec: "true", needs: a}\n');
+    const r = eegen(['workflow', 'run', 'wf.yaml', '--json', '--poll', '0.1'], { cwd: dir });
+    expect(r.code).toBe(1);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; node?: string });
+    expect(events.map((e) => `${e.type}:${e.node ?? ''}`)).toEqual(['queued:a', 'started:a', 'failed:a', 'blocked:b', 'finished:']);
+    const bad = eegen(['workflow', 'run', 'wf.yaml', '--rerun', 'x'], { cwd: dir });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('error EG7130: --rerun x: the workflow has no node "x" that runs something.');
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+
+  it('a broken workflow file: positioned diagnostics on stderr, exit 1, nothing run', () => {
+    const { dir } = workflowDir('workflow:\n  nodes:\n    a: {exec: "true", needs: b}\n    b: {exec: "true", needs: a, host: nowhere}\n');
+    for (const cmd of ['run', 'status', 'graph', 'cancel']) {
+      const r = eegen(['workflow', cmd, 'wf.yaml'], { cwd: dir });
+      expect(r.code, cmd).toBe(1);
+      expect(r.stderr).toContain('wf.yaml:4:39 - error EG7106: The node "b" runs on "nowhere"');
+      expect(r.stdout).toBe('');
+    }
+  });
+
+  it('cancel stops a running node; its dependents are blocked; Ctrl-C of run is exit 130 and the node goes on', async () => {
+    const { dir, file } = workflowDir('workflow:\n  nodes:\n    long: {exec: "sleep 30"}\n    after: {exec: "true", needs: long}\n');
+    const child = spawn(process.execPath, [BIN, 'workflow', 'run', 'wf.yaml', '--poll', '0.1'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    for (let i = 0; i < 200 && !out.includes('long: started'); i++) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((res) => child.on('exit', res));
+    expect(code, out).toBe(130);
+    expect(out).toContain('eegen: interrupted; the nodes that were started go on');
+    const st = JSON.parse(eegen(['workflow', 'status', 'wf.yaml', '--json'], { cwd: dir }).stdout) as { nodes: { name: string; state: string }[] };
+    expect(st.nodes.map((n) => `${n.name}:${n.state}`)).toEqual(['long:running', 'after:waiting']);
+    const c = eegen(['workflow', 'cancel', 'wf.yaml', 'long'], { cwd: dir });
+    expect(c.code).toBe(0);
+    expect(c.stdout).toMatch(/^cancelled long on local \(local:\d+\)\n$/);
+    for (let i = 0; i < 100; i++) {
+      const s = JSON.parse(eegen(['workflow', 'status', 'wf.yaml', '--json'], { cwd: dir }).stdout) as { nodes: { name: string; state: string }[] };
+      if (s.nodes[0]!.state === 'cancelled') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const r = eegen(['workflow', 'run', 'wf.yaml', '--poll', '0.1'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('after: blocked (long did not succeed)');
+    const spec = await load(file);
+    expect([starts(spec, 'long'), starts(spec, 'after')]).toEqual([1, 0]);
+  }, 60_000);
+});
