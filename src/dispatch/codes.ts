@@ -18,6 +18,8 @@ export const DISPATCH_CODES = {
   badIndex: 'EG6003',
   /** --only selects none of the bundles (outdir.ts selectBundles). */
   noMatch: 'EG6004',
+  /** A workdir in hosts.yaml that starts with ~USER (inventory/hosts.ts): only ~ and ~/ are expanded. */
+  tildeUser: 'EG6005',
   /** A host could not be asked (ssh failed, workdir cannot be entered, the script did not finish). */
   unreachable: 'EG6010',
   /** Copying bundles to a host failed (rsync). */

@@ -102,7 +102,7 @@ export interface ArraySubmit {
   args: string[];
   /**
    * Where the scheduler writes each task's log, relative to the submit directory, with its
-   * placeholders (`.eegen/arrays/h/eegen-1-1-abc-%A_%a.out`): recorded with each member
+   * placeholders (`.eegen/arrays/h/eegen-1-1-%A_%a.out`): recorded with each member
    * so that status can name the file (SchedulerAdapter.logName fills it in).
    */
   log?: string;

@@ -72,7 +72,7 @@ export interface BundleStatus {
    * them (`local`, in OUT). Only when status was given the output directory. `file` is
    * relative to the bundle directory, except an array task's scheduler log (`../` then
    * its path from the directory the array was submitted from, e.g.
-   * `../.eegen/arrays/h/eegen-1-1-abc-123_4.out`); collect does not copy that one, so its
+   * `../.eegen/arrays/h/eegen-1-1-123_4.out`); collect does not copy that one, so its
    * `local` is itself when the host runs bundles in OUT, else the same as `onHost`.
    */
   logs?: { file: string; onHost: string; local: string }[];

@@ -75,7 +75,17 @@ export async function loadInventory(file: string | undefined, sources?: SourceSe
   if (!loaded || hasErrors(diagnostics)) return { diagnostics };
   diagnostics.push(...validateDocument(loaded, 'hosts'));
   if (hasErrors(diagnostics)) return { diagnostics };
-  for (const [name, raw] of Object.entries((loaded.data as Mapping).hosts as Mapping)) hosts.set(name, normalize(name, raw as Mapping));
+  for (const [name, raw] of Object.entries((loaded.data as Mapping).hosts as Mapping)) {
+    const h = normalize(name, raw as Mapping);
+    // `~` and `~/x` are the home directory (os.homedir() here, the login directory over
+    // ssh); `~alice/x` would need a shell to look alice up, and no shell ever sees a workdir.
+    if (typeof h.workdir === 'string' && /^~[^/]/.test(h.workdir)) {
+      diagnostics.push(diag('EG6005', `The workdir of host "${name}" is ${JSON.stringify(h.workdir)}: only a leading ~ or ~/ is expanded (to the home directory), not ~USER.`, loaded.locate(['hosts', name, 'workdir'], 'value'), 'Write the directory out in full, or use ~/... for the home directory of the user the bundles run as (on an ssh host: the login user).'));
+      continue;
+    }
+    hosts.set(name, h);
+  }
+  if (hasErrors(diagnostics)) return { diagnostics };
   return { inventory: { file, hosts }, diagnostics };
 }
 

@@ -190,7 +190,7 @@ export interface DriverOptions {
 /**
  * Where the scheduler writes the log of each task of a plan by default, relative to the
  * directory it was submitted from, with the scheduler's placeholders for the array's job
- * id and the task's index (`.eegen/arrays/h/eegen-1-1-abc-%A_%a.out`).
+ * id and the task's index (`.eegen/arrays/h/eegen-1-1-%A_%a.out`).
  */
 export function arrayLogPattern(plan: ArrayPlan, listFile: string, adapter?: SchedulerAdapter): string {
   const logDir = dirname(listFile);
