@@ -4,7 +4,7 @@
  *   import { build, plan, verify } from 'eegen';
  */
 export { build, DEFAULT_OUT, type BuildOptions, type BuildResult, type Difference } from './build.js';
-export { compile, loadInputs, planExperiment as plan, DEFAULT_LIMIT, type CompileOptions, type CompileResult, type CompileStats } from './compile.js';
+export { compile, loadInputs, planExperiment as plan, DEFAULT_LIMIT, type CompileOptions, type CompileResult, type CompileStats } from './compile/index.js';
 export { verifyTree as verify, type VerifyProblem } from './verify/index.js';
 /** Write a compiled plan into an output directory, as `build` does (atomic per bundle; `WriteOptions`: prune, fs, onProgress). */
 export { writeBuild, type WriteOptions, type WriteOutcome } from './write/index.js';
@@ -71,5 +71,26 @@ export {
   type Command,
   type ExecResult,
 } from './dispatch/index.js';
+// The workflow coordinator: a task graph whose nodes run on hosts (see src/workflow/index.ts).
+export {
+  loadWorkflow,
+  runWorkflow,
+  workflowStatus,
+  cancelWorkflow,
+  renderGraph,
+  GRAPH_FORMATS,
+  WORKFLOW_CODES,
+  type LoadWorkflowOptions,
+  type LoadWorkflowResult,
+  type RunWorkflowOptions,
+  type WorkflowCallOptions,
+  type WorkflowResult,
+  type GraphFormat,
+  type WorkflowSpec,
+  type WorkflowNode,
+  type NodeStatus,
+  type NodeState,
+  type WorkflowEvent,
+} from './workflow/index.js';
 /** Every progress event eegen reports: the build's, then the dispatcher's. */
 export type EegenEvent = import('./types.js').BuildEvent | import('./dispatch/types.js').DispatchEvent;

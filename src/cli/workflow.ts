@@ -4,7 +4,6 @@
  * hosts goes on (the next `eegen workflow run` picks it up), exit 130.
  */
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import { formatDiagnostics, type Diagnostic, type SourceSet } from '../diagnostics/index.js';
 import type { NodeStatus, WorkflowEvent, WorkflowSpec } from '../workflow/types.js';
 import { colorFor } from './color.js';
@@ -203,9 +202,10 @@ async function cancelCommand(file: string, nodes: string[], flags: Flags): Promi
   });
 }
 
+/** --poll: seconds; a bad value is a diagnostic (commander is imported as a type only here: cli/main.ts is its import site). */
 function seconds(text: string): number {
   const n = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text) || n < 0.05 || n > 3600) throw new InvalidArgumentError('seconds from 0.05 to 3600 are needed.');
+  if (!/^\d+(\.\d+)?$/.test(text) || n < 0.05 || n > 3600) fail([{ code: 'EG9005', severity: 'error', message: `--poll ${text}: seconds from 0.05 to 3600 are needed.`, hint: 'For example --poll 0.5 or --poll 5.' }]);
   return n;
 }
 

@@ -5,7 +5,7 @@
  * coordinators of one workflow take turns and the second always decides from what the
  * first submitted. Nothing is kept in it: a kill -9 leaves a lock the next step takes over.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { diag, DiagnosticError } from '../diagnostics/index.js';
 import { sleep } from '../util/abort.js';
@@ -20,6 +20,8 @@ export const LOCK_WAIT_MS = 15 * 60_000;
 export async function holdLock<T>(spec: Pick<WorkflowSpec, 'path'>, signal: AbortSignal | undefined, emit: (e: WorkflowEvent) => void, fn: () => Promise<T>): Promise<T> {
   const dir = stateDir(spec);
   await mkdir(dir, { recursive: true });
+  // Derived state, rebuilt from the spec and the hosts: out of git (written once, never over a file of the user's).
+  await writeFile(path.join(dir, '..', '.gitignore'), '# eegen workflow: state derived from the workflow files and the hosts\n*\n', { flag: 'wx' }).catch(() => undefined);
   const paths = { ...statePaths(dir), lock: path.join(dir, 'coordinate.lock') };
   const until = Date.now() + LOCK_WAIT_MS;
   let told = false;

@@ -2,10 +2,12 @@
  * `eegen workflow run|status|graph|cancel` as a user runs them (the real CLI, real local
  * processes): exit codes, what is printed, --json, --quiet, Ctrl-C, broken files.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, eegen } from '../support/cli.js';
+import { BIN, eegen, ROOT } from '../support/cli.js';
+import { tmpDir } from '../support/tree.js';
 import { fixtureCopy, load, starts, workflowDir } from './helpers.js';
 
 describe('eegen workflow (CLI)', () => {
@@ -87,4 +89,20 @@ describe('eegen workflow (CLI)', () => {
     const spec = await load(file);
     expect([starts(spec, 'long'), starts(spec, 'after')]).toEqual([1, 0]);
   }, 60_000);
+
+  it("the README's workflow commands each succeed, in order (set -e), and the nodes ran as the spec says", async () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const block = /```bash\n(cp -r fixtures\/workflow\/needs wf[^]*?)```/.exec(readme)![1]!;
+    const dir = tmpDir('eegen-wf-readme-');
+    symlinkSync(path.join(ROOT, 'fixtures'), path.join(dir, 'fixtures'));
+    const prelude = `set -e\neegen() { ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} "$@"; }\n`;
+    const r = spawnSync('bash', ['-c', prelude + block], { cwd: dir, encoding: 'utf8', timeout: 90_000 });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('workflow done');
+    expect(r.stdout).toMatch(/analyze 100% ended \d\d:\d\d:\d\d/);
+    expect(r.stdout).toContain('flowchart TD');
+    const spec = await load(path.join(dir, 'wf', 'workflow.yaml'));
+    expect(['fetch', 'train-a', 'train-b', 'analyze'].map((n) => starts(spec, n))).toEqual([1, 1, 1, 2]);
+    expect(readFileSync(path.join(dir, 'wf', '.eegen-workflow', '.gitignore'), 'utf8')).toContain('*');
+  }, 120_000);
 });
