@@ -13,6 +13,7 @@ import { findJob, parseSchedulerAnswer } from './schedulers.js';
 import { execCommand, runsInPlace, workdirOf } from './transport.js';
 import { isRemote } from '../inventory/hosts.js';
 import { DEFAULT_SCHEDULERS, schedulerOfJob, type SchedulerRegistry } from '../scheduler/registry.js';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BundleState, SchedulerJob } from './types.js';
 
@@ -257,6 +258,24 @@ function arrayLog(rb: RemoteBundle, jobId: string, reg: SchedulerRegistry): stri
   return a.logName(pattern, a.jobKey(jobId.slice(a.jobIdPrefix.length + 1)));
 }
 
+/**
+ * A single job's logs where its script's directives put them (`#SBATCH --output=logs/%j.out`;
+ * else the scheduler's default), filled in for its job id: relative to the bundle directory,
+ * or absolute. Names the scheduler cannot be asked to fill in (`%x`, `%N`) are left out.
+ */
+function scriptLogs(outDir: string, ib: IndexedBundle, jobId: string, reg: SchedulerRegistry): string[] {
+  const a = schedulerOfJob(jobId, reg);
+  if (!a?.logFiles) return [];
+  let text: string;
+  try {
+    text = readFileSync(path.join(outDir, ib.dir, ib.script), 'utf8');
+  } catch {
+    return []; // the bundle is gone from OUT: the host's files still say what there is
+  }
+  const key = a.jobKey(jobId.slice(a.jobIdPrefix.length + 1));
+  return a.logFiles(text).map((p) => a.logName(p, key)).filter((f) => !/%[0-9]*[A-Za-z]/.test(f));
+}
+
 /** One state per bundle from every host's answer; with `outDir`, where the logs of runs that ended badly are. */
 export function combine(bundles: readonly IndexedBundle[], answers: readonly HostAnswer[], outDir?: string, reg: SchedulerRegistry = DEFAULT_SCHEDULERS): BundleStatus[] {
   return bundles.map((ib) => {
@@ -276,9 +295,21 @@ export function combine(bundles: readonly IndexedBundle[], answers: readonly Hos
       const prefix = isRemote(from.host) ? `${from.host.hostname ?? 'localhost'}:` : '';
       const logs = (from.rb.logFiles ?? []).map((file) => ({ file, onHost: `${prefix}${there}/${ib.id}/${file}`, local: path.join(outDir, ib.dir, file) }));
       const task = best.jobId ? arrayLog(from.rb, best.jobId, reg) : undefined;
+      const inPlace = runsInPlace(from.host, outDir);
       if (task !== undefined) {
         const onHost = `${prefix}${there}/${task}`;
-        logs.push({ file: `../${task}`, onHost, local: runsInPlace(from.host, outDir) ? path.join(outDir, task) : onHost });
+        logs.push({ file: `../${task}`, onHost, local: inPlace ? path.join(outDir, task) : onHost });
+      } else if (best.jobId) {
+        // A log the directives put elsewhere than the files the host listed.
+        for (const file of scriptLogs(outDir, ib, best.jobId, reg)) {
+          // The host lists the *.out and *.log files beside the script that exist: one of those it did not list is not there.
+          if (logs.some((l) => l.file === file) || (!file.includes('/') && /\.(out|log)$/.test(file))) continue;
+          const abs = file.startsWith('/');
+          const onHost = abs ? `${prefix}${file}` : `${prefix}${there}/${ib.id}/${file}`;
+          // collect copies the bundle directory: a file below it comes back, others stay where they are.
+          const below = !abs && !file.split('/').includes('..');
+          logs.push({ file, onHost, local: below ? path.join(outDir, ib.dir, file) : onHost });
+        }
       }
       if (logs.length) best.logs = logs;
     }

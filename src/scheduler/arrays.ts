@@ -19,6 +19,7 @@
 import { RUN_LAYOUT } from '../bundle/run-layout.js';
 import { quoteLiteral } from '../shell/quote.js';
 import { schedulerNamed } from './registry.js';
+import { leadingDirectives } from './script.js';
 import type { ArraySupport, DirectiveSyntax, SchedulerAdapter } from './types.js';
 
 /** A scheduler that has job arrays: its adapter, or its name in the default registry. */
@@ -85,19 +86,7 @@ export interface PlanArraysOptions {
  */
 export function directiveLines(scriptText: string, scheduler: ArrayScheduler): string[] {
   const prefix = arrayAdapter(scheduler).directives.prefix;
-  const out: string[] = [];
-  const lines = String(scriptText ?? '').split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (i === 0 && line.startsWith('#!')) continue;
-    if (line === '') continue;
-    if (!line.startsWith('#')) break;
-    if (line.startsWith(prefix) && /\s/.test(line.charAt(prefix.length))) {
-      const rest = line.slice(prefix.length).trim();
-      if (rest) out.push(`${prefix} ${rest}`);
-    }
-  }
-  return out;
+  return leadingDirectives(scriptText, prefix).map((rest) => `${prefix} ${rest}`);
 }
 
 /** The option a directive line sets: `--partition`, `-p`, `-q`, `-oo`... */

@@ -17,7 +17,9 @@
  * come back as "Job <N> is not found" and are listed in `unknown`.
  */
 import { findSlurmJob, submitFailure, type SubmitResult } from './slurm.js';
+import { lsfWords } from '../shell/directive.js';
 import { quoteLiteral as q } from '../shell/quote.js';
+import { lastOption, leadingDirectives, underDir } from './script.js';
 import type { JobState, SchedulerAdapter, SchedulerJob } from './types.js';
 
 export type { SubmitResult } from './slurm.js';
@@ -242,6 +244,20 @@ function lsfLogName(pattern: string, key: string): string {
   return pattern.replace(/%J/g, m[1]!).replace(/%I/g, m[2] ?? '0');
 }
 
+/** A job's logs as bsub(1) places them: `-o`/`-oo` and `-e`/`-eo`, relative to `-cwd`; without `-o` LSF mails the output (no file). */
+function lsfLogFiles(scriptText: string): string[] {
+  const words = leadingDirectives(scriptText, '#BSUB').flatMap((args) => {
+    try {
+      return lsfWords(args);
+    } catch {
+      return [];
+    }
+  });
+  const dir = lastOption(words, ['-cwd'], false);
+  const files = [lastOption(words, ['-o', '-oo'], false), lastOption(words, ['-e', '-eo'], false)];
+  return [...new Set(files.filter((f): f is string => f !== undefined && f !== '' && f !== '/dev/null').map((f) => underDir(f, dir)))];
+}
+
 const BSUB_JOB_ID = `sed -n 's/^Job <\\([0-9]*\\)>.*/\\1/p' | head -n1`;
 
 export const lsf: SchedulerAdapter = {
@@ -289,5 +305,6 @@ fi`,
     taskVar: 'LSB_JOBINDEX',
     submitDirVar: 'LS_SUBCWD',
   },
+  logFiles: lsfLogFiles,
   logName: lsfLogName,
 };

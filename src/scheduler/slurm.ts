@@ -22,7 +22,9 @@
  * `lost`, which eegen keeps for jobs that no source knows any more. Unknown words ->
  * submitted (nothing definite). Exit code and signal are reported for final states only.
  */
+import { sbatchWords } from '../shell/directive.js';
 import { quoteLiteral as q } from '../shell/quote.js';
+import { lastOption, leadingDirectives, underDir } from './script.js';
 import type { JobState, SchedulerAdapter, SchedulerJob } from './types.js';
 
 // ---------------------------------------------------------------- submission
@@ -411,6 +413,23 @@ function slurmLogName(pattern: string, key: string): string {
   });
 }
 
+/**
+ * A job's logs as sbatch(1) places them: `--output` (default `slurm-%j.out`) and, when
+ * given, `--error`, relative to `--chdir` when set (the later directive wins, as in sbatch).
+ */
+function slurmLogFiles(scriptText: string): string[] {
+  const words = leadingDirectives(scriptText, '#SBATCH').flatMap((args) => {
+    try {
+      return sbatchWords(args);
+    } catch {
+      return []; // sbatch refuses such a line; it names no log
+    }
+  });
+  const dir = lastOption(words, ['--chdir', '-D']);
+  const files = [lastOption(words, ['--output', '-o']) ?? 'slurm-%j.out', lastOption(words, ['--error', '-e'])];
+  return [...new Set(files.filter((f): f is string => f !== undefined && f !== '' && f !== '/dev/null').map((f) => underDir(f, dir)))];
+}
+
 export const slurm: SchedulerAdapter = {
   name: 'slurm',
   hostKinds: ['slurm'],
@@ -454,5 +473,6 @@ fi`,
     submitDirVar: 'SLURM_SUBMIT_DIR',
   },
   maxArraySize: { command: maxArraySizeCommand(), parse: parseMaxArraySize },
+  logFiles: slurmLogFiles,
   logName: slurmLogName,
 };

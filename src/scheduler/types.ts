@@ -116,6 +116,12 @@ export interface SchedulerAdapter {
   /** How to ask a host for its largest array; none: arrays are as large as max_array_size or 1,001. */
   maxArraySize?: ArraySizeProbe;
   /**
+   * Where a single job of this script writes its logs, as its directives say (else the
+   * scheduler's default): patterns with the scheduler's placeholders, relative to the
+   * directory it was submitted from (the bundle's) or absolute. None: eegen's own log only.
+   */
+  logFiles?(scriptText: string): string[];
+  /**
    * A log file name with the scheduler's placeholders filled in for one job (`key` as
    * jobKey gives it): `x-%A_%a.out` with `123_4` -> `x-123_4.out`. Placeholders it cannot
    * fill stay as they are.

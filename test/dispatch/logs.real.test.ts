@@ -84,6 +84,19 @@ describe.skipIf(skipWithout('slurm'))('log locations on Slurm (real Slurm)', () 
     expect(readFileSync(log.onHost, 'utf8')).toContain('lr 1 is not allowed');
     expect(bad.logs!.some((l) => l.file.startsWith('../'))).toBe(false);
   }, 180_000);
+
+  it('single jobs whose directives name their logs (--output, --error): status names those files', async () => {
+    const { dir, out } = await buildExample({ edit: (y) => `${sweep('slurm')(y)}resources:\n  output: "run-%j.txt"\n  error: "err %j.txt"\n` });
+    const host = (await inventory(dir, `hosts:\n  cluster: {kind: slurm, workdir: ${tmpDir('eegen-logs-')}/cluster}\n`)).get('cluster')!;
+    await submit({ out, hosts: [host] });
+    const bad = failedOnly(await settled(out, host));
+    const id = /^slurm:(\d+)$/.exec(bad.jobId!)![1]!;
+    expect(bad.logs!.map((l) => l.file)).toEqual([`run-${id}.txt`, `err ${id}.txt`]);
+    expect(readFileSync(bad.logs![1]!.onHost, 'utf8')).toContain('lr 1 is not allowed');
+    expect(existsSync(bad.logs![0]!.onHost)).toBe(true);
+    // Below the bundle: collect brings it back to OUT.
+    expect(bad.logs![1]!.local).toBe(path.join(out, FAIL, `err ${id}.txt`));
+  }, 180_000);
 });
 
 describe('log locations for LSF arrays (fake bsub/bjobs: LSF cannot be installed here) and background runs', () => {

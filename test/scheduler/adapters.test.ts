@@ -140,6 +140,19 @@ describe('scheduler adapters: command lines with hostile values (recording stand
     expect(bash.logName('eegen-run/output.log', '1234')).toBe('eegen-run/output.log');
   });
 
+  it('single-job logs: where the directives put them (the later one wins, --chdir and -cwd count), else the default', () => {
+    expect(slurm.logFiles!('#!/bin/bash\n#SBATCH -p x\necho')).toEqual(['slurm-%j.out']);
+    expect(slurm.logFiles!('#!/bin/bash\n#SBATCH --output=a-%j.out\n#SBATCH -o "b c-%j.out" -e/abs/e.txt\n')).toEqual(['b c-%j.out', '/abs/e.txt']);
+    expect(slurm.logFiles!('#SBATCH --chdir=/scratch/me\n#SBATCH --output x.out\n')).toEqual(['/scratch/me/x.out']);
+    expect(slurm.logFiles!('#SBATCH -D sub\n#SBATCH --error=/dev/null\n')).toEqual(['sub/slurm-%j.out']);
+    // Below the first command sbatch reads no more directives; an unreadable line names nothing.
+    expect(slurm.logFiles!('#!/bin/bash\necho\n#SBATCH --output=late.out\n')).toEqual(['slurm-%j.out']);
+    expect(slurm.logFiles!('#SBATCH --output="unclosed\n')).toEqual(['slurm-%j.out']);
+    expect(lsf.logFiles!('#BSUB -q normal\n')).toEqual([]);
+    expect(lsf.logFiles!('#BSUB -oo "out %J.txt"\n#BSUB -eo err.txt\n#BSUB -cwd /w\n')).toEqual(['/w/out %J.txt', '/w/err.txt']);
+    expect(bash.logFiles).toBeUndefined();
+  });
+
   it('directive syntax: each adapter names the prefix and word model shell/directive.ts applies to its lines', () => {
     for (const a of schedulers()) {
       if (!a.directives) continue;
