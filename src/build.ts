@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { compile, type CompileOptions, type CompileStats } from './compile.js';
+import { compile, type CompileOptions, type CompileStats } from './compile/index.js';
 import { bundleSignature } from './write/disk.js';
 import { parseChecksums } from './write/manifest.js';
 import { diag, hasErrors, type Diagnostic, type SourceSet } from './diagnostics/index.js';

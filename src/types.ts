@@ -97,7 +97,7 @@ export interface BundlePlan {
   files: BundleFile[];
   /** sha256 hex of the SHA256SUMS file: one hash that covers the whole bundle. */
   hash: string;
-  /** Hash of everything that produced this bundle (see compile.ts, inputKey). */
+  /** Hash of everything that produced this bundle (see compile/name.ts, headOf). */
   inputKey?: string;
   /**
    * True when the bundle was not rendered because its inputs are unchanged since the

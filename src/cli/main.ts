@@ -103,7 +103,7 @@ async function runBuild(config: string, flags: BuildFlags): Promise<number> {
 }
 
 async function runPlan(config: string, flags: { json?: boolean; quiet?: boolean }): Promise<number> {
-  const { planExperiment } = await import('../compile.js');
+  const { planExperiment } = await import('../compile/index.js');
   const { plan, sources, diagnostics } = await planExperiment(config);
   printDiagnostics(diagnostics, sources);
   if (!plan) {

@@ -10,7 +10,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { BundleFile } from '../types.js';
-import { compiledWorker } from '../worker-url.js';
+import { compiledWorker } from '../util/worker-url.js';
 import { WRITE_CODES, WriteError } from './codes.js';
 import type { FsMode } from './fsx.js';
 

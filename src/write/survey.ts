@@ -6,7 +6,7 @@
  *
  * A bundle is unchanged when every planned file on disk equals the planned one byte for
  * byte. Bundles the compile did not even render (their inputs and on-disk signature were
- * unchanged, see compile.ts reusedBundle) are taken as they are.
+ * unchanged, see compile/name.ts reusedBundle) are taken as they are.
  */
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';

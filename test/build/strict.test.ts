@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../../src/build.js';
-import { compile } from '../../src/compile.js';
+import { compile } from '../../src/compile/index.js';
 
 /** `--strict`: placeholder-shaped text that eegen leaves alone is reported, and warnings fail the build. */
 let dir: string;

@@ -11,7 +11,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compile } from '../../src/compile.js';
+import { compile } from '../../src/compile/index.js';
 import { parseYaml } from '../../src/load/index.js';
 import type { BuildPlan } from '../../src/types.js';
 import { expectBaseline } from '../support/baseline.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compile } from '../../src/compile.js';
+import { compile } from '../../src/compile/index.js';
 import { formatDiagnostics } from '../../src/diagnostics/index.js';
 import { expectBaseline } from '../support/baseline.js';
 

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../../src/build.js';
-import { compile } from '../../src/compile.js';
-import { workerScript } from '../../src/render-pool.js';
+import { compile } from '../../src/compile/index.js';
+import { workerScript } from '../../src/compile/pool.js';
 import { writeBuild } from '../../src/write/index.js';
 import { stagerScript } from '../../src/write/stage-thread.js';
 import { verifyTree } from '../../src/verify/index.js';
@@ -14,7 +14,7 @@ import { mtimes, snapshot } from '../write/helpers.js';
 /**
  * Rendering on worker threads must not change a single byte, nor which diagnostics a
  * broken config gives, nor the promise that a failed build leaves the output as it was.
- * The workers run the compiled dist/render-worker.js (`npm test` compiles first).
+ * The workers run the compiled dist/compile/worker.js (`npm test` compiles first).
  */
 let dir: string;
 beforeAll(async () => {
@@ -51,7 +51,7 @@ async function config(name: string, extra: string[] = [], template?: string): Pr
 
 describe('parallel rendering (worker threads)', () => {
   it('has a compiled worker to run', () => {
-    expect(workerScript(), 'dist/render-worker.js is missing: run `npm run build`').toBeDefined();
+    expect(workerScript(), 'dist/compile/worker.js is missing: run `npm run build`').toBeDefined();
   });
 
   it('gives the same bundles, byte for byte and in the same order, as rendering on one thread', async () => {

@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compile } from '../../src/compile.js';
+import { compile } from '../../src/compile/index.js';
 import { lineColumn } from '../../src/diagnostics/format.js';
 import { formatDiagnostics, type Diagnostic } from '../../src/diagnostics/index.js';
 import { parseYaml } from '../../src/load/index.js';

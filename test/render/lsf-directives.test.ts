@@ -12,7 +12,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { renderTemplate } from '../../src/render/index.js';
-import { compile } from '../../src/compile.js';
+import { compile } from '../../src/compile/index.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { context, source } from './helpers.js';

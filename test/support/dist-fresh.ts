@@ -2,8 +2,8 @@
  * vitest globalSetup (both tiers): refuse to run against a stale dist/.
  *
  * The tests import src/ directly, but everything they spawn runs the compiled dist/:
- * the CLI (bin/eegen.js -> dist/), and the worker threads (src/worker-url.ts loads
- * dist/render-worker.js and dist/write/stage-worker.js even when the caller is src/).
+ * the CLI (bin/eegen.js -> dist/), and the worker threads (src/util/worker-url.ts loads
+ * dist/compile/worker.js and dist/write/stage-worker.js even when the caller is src/).
  * `npm test` and the npm test:* scripts compile first; a bare `npx vitest run` does
  * not, and would test yesterday's code without a word. This check costs one stat per
  * source file (about 120, a few milliseconds). It fails rather than building: two

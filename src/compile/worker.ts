@@ -1,15 +1,15 @@
 /**
- * A render worker thread (see render-pool.ts): receives the build's RenderSetup once,
+ * A render worker thread (see pool.ts): receives the build's RenderSetup once,
  * then batches of named combinations, and answers each with its finalized bundle or its
  * diagnostics. It reads no files: the config text, template, profile and copied files
  * all come from the main thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { bundleInputs, renderBundles, type RenderSetup } from './compile.js';
-import { errorMessage, toWire, type FromWorker, type ToWorker, type WireOutcome } from './render-pool.js';
+import { errorMessage, toWire, type FromWorker, type RenderSetup, type ToWorker, type WireOutcome } from './pool.js';
+import { bundleInputs, renderBundles } from './render.js';
 
 const port = parentPort;
-if (!port) throw new Error('eegen: render-worker.js runs as a worker thread only');
+if (!port) throw new Error('eegen: compile/worker.js runs as a worker thread only');
 
 try {
   const inputs = bundleInputs(workerData as RenderSetup);

@@ -1,5 +1,5 @@
 /**
- * Render bundles on worker threads (render-worker.ts), in parallel with the main thread,
+ * Render bundles on worker threads (worker.ts), in parallel with the main thread,
  * which names bundles, checks them and writes them. Rendering is pure and CPU-bound, and
  * each worker gets the same RenderSetup, so a bundle's bytes do not depend on which
  * thread rendered it.
@@ -11,11 +11,11 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { DiagnosticError, type Diagnostic } from './diagnostics/index.js';
-import type { BundleFile, BundlePlan, HostProfile, Mapping } from './types.js';
-import { WriteError } from './write/codes.js';
-import type { TemplateSource } from './render/template.js';
-import { compiledWorker } from './worker-url.js';
+import { DiagnosticError, type Diagnostic } from '../diagnostics/index.js';
+import type { BundleFile, BundlePlan, HostProfile, Mapping } from '../types.js';
+import { WriteError } from '../write/codes.js';
+import type { TemplateSource } from '../render/template.js';
+import { compiledWorker } from '../util/worker-url.js';
 
 export interface RenderJob extends BundleHead {
   seq: number;
@@ -87,7 +87,7 @@ export function defaultWorkers(total: number): number {
 
 /** The compiled render worker (see worker-url.ts); undefined: render on the calling thread. */
 export function workerScript(): URL | undefined {
-  return compiledWorker(import.meta.url, './render-worker.js');
+  return compiledWorker(import.meta.url, './worker.js');
 }
 
 interface Slot {

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 
-/** `file` (e.g. './render-worker.js') next to the module at `moduleUrl`, compiled. */
+/** `file` (e.g. './worker.js') next to the module at `moduleUrl`, compiled. */
 export function compiledWorker(moduleUrl: string, file: string): URL | undefined {
   if (moduleUrl.endsWith('.js')) return new URL(file, moduleUrl);
   const i = moduleUrl.lastIndexOf('/src/');
