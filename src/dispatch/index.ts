@@ -22,6 +22,8 @@ export { loadInventory, findHostsFile, pickHosts, LOCAL_HOST, type HostEntry, ty
 export { watch, type WatchOptions, type WatchUpdate, type StateChange } from './watch.js';
 export { runSweep, type RunSweepOptions, type RunSweepResult, type EegenEvent } from './run.js';
 export { createContext, type DispatchContext } from './context.js';
+export { DEFAULT_SCHEDULERS, withSchedulers, type SchedulerRegistry } from '../scheduler/registry.js';
+export type { SchedulerAdapter } from '../scheduler/types.js';
 export { AbortError, isAbortError } from './abort.js';
 export { DISPATCH_CODES, type HostError, type DispatchCode } from './codes.js';
 export { realRunner, DryRunner, commandLine, type Runner, type RunOptions, type Command, type ExecResult } from './process.js';
