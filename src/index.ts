@@ -4,7 +4,7 @@
  *   import { build, plan, verify } from 'eegen';
  */
 export { build, DEFAULT_OUT, type BuildOptions, type BuildResult, type Difference } from './build.js';
-export { compile, loadInputs, planExperiment as plan, DEFAULT_LIMIT, type CompileOptions, type CompileResult, type CompileStats } from './compile.js';
+export { compile, loadInputs, planExperiment as plan, DEFAULT_LIMIT, type CompileOptions, type CompileResult, type CompileStats } from './compile/index.js';
 export { verifyTree as verify, type VerifyProblem } from './verify/index.js';
 /** Write a compiled plan into an output directory, as `build` does (atomic per bundle; `WriteOptions`: prune, fs, onProgress). */
 export { writeBuild, type WriteOptions, type WriteOutcome } from './write/index.js';
