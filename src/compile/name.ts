@@ -12,7 +12,8 @@ import { eeIdentifier } from '../resolve/namespaces.js';
 import { LAYOUT, type BundlePlan, type Combination, type Mapping } from '../types.js';
 import { EEGEN_VERSION } from '../version.js';
 import { bundleSignatureHolds } from '../write/disk.js';
-import { parseChecksums, sha256 } from '../write/manifest.js';
+import { executableFiles, isExecutableMode, parseChecksums, parseManifest, sha256 } from '../write/manifest.js';
+import { RUN_LAYOUT } from '../bundle/run-layout.js';
 import type { BundleHead } from './pool.js';
 import { bundleConfig, type BundleInputs } from './render.js';
 import type { CompileOptions } from './types.js';
@@ -81,20 +82,30 @@ function reusedBundle(s: NamingInputs, head: BundleHead): BundlePlan | undefined
   return { ...base, files: [{ path: LAYOUT.checksums, content: sums, mode: 0o644 }] };
 }
 
-/** Every file SHA256SUMS lists is a regular file with that hash. */
+/** Every file SHA256SUMS lists is a regular file with that hash, and executable where its manifest says so. */
 function filesHashAsListed(dir: string, sums: Buffer): boolean {
   const listed = parseChecksums(sums.toString('utf8'));
   if (!listed?.size) return false;
+  const modes = new Map<string, number>();
+  let manifest: Buffer | undefined;
   for (const [name, hash] of listed) {
     let content: Buffer;
     try {
-      if (!lstatSync(path.join(dir, name)).isFile()) return false;
+      const st = lstatSync(path.join(dir, name));
+      if (!st.isFile()) return false;
+      modes.set(name, st.mode);
       content = readFileSync(path.join(dir, name));
     } catch {
       return false;
     }
     if (sha256(content) !== hash) return false;
+    if (name === LAYOUT.manifest) manifest = content;
   }
+  const m = manifest && parseManifest(manifest.toString('utf8'));
+  if (!m || typeof m === 'string') return false;
+  // A chmod changes no byte: a script made non-executable is not the bundle the last build wrote.
+  const executable = executableFiles(m, RUN_LAYOUT.wrapper);
+  for (const [name, mode] of modes) if (isExecutableMode(mode) !== executable.has(name)) return false;
   return true;
 }
 

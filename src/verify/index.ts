@@ -10,7 +10,8 @@ import { diag, DiagnosticError, type Diagnostic } from '../diagnostics/index.js'
 import { LAYOUT } from '../types.js';
 import { recover } from '../write/commit.js';
 import { errnoOf, kindOf, readIfExists } from '../write/disk.js';
-import { parseChecksums, parseManifest, sha256 } from '../write/manifest.js';
+import { RUN_LAYOUT } from '../bundle/run-layout.js';
+import { executableFiles, isExecutableMode, parseChecksums, parseManifest, sha256 } from '../write/manifest.js';
 import { compareBytes } from '../write/paths.js';
 import { forEachAdaptive, type HotFs } from '../write/fsx.js';
 import { acquireLock, statePaths } from '../write/state.js';
@@ -20,7 +21,8 @@ export interface VerifyProblem {
   bundle: string;
   file: string;
   /** `missing-bundle`: index.json lists a bundle whose directory is gone (`file` is ''). */
-  kind: 'missing' | 'changed' | 'unlisted-manifest' | 'bad-manifest' | 'missing-bundle';
+  /** `mode`: the file's execute bit is not what eegen wrote (a script made non-executable, a data file made executable). */
+  kind: 'missing' | 'changed' | 'mode' | 'unlisted-manifest' | 'bad-manifest' | 'missing-bundle';
 }
 
 export interface VerifyResult {
@@ -133,10 +135,12 @@ async function verifyBundle(abs: string, bundle: string, hot: HotFs): Promise<Ve
   const manifest = parseManifest(manifestText.toString('utf8'));
   if (typeof manifest === 'string') return problem(LAYOUT.manifest, 'bad-manifest'), problems;
 
+  const executable = executableFiles(manifest, RUN_LAYOUT.wrapper);
   for (const [file, hash] of Object.entries(manifest.files)) {
     const content = await readIfExists(join(abs, file), hot);
     if (!content) problem(file, 'missing');
     else if (sha256(content) !== hash) problem(file, 'changed');
+    else if (isExecutableMode((await hot.lstat(join(abs, file))).mode) !== executable.has(file)) problem(file, 'mode');
     if (sums && sums.get(file) !== hash) problem(file, 'bad-manifest'); // SHA256SUMS and manifest disagree
   }
   if (sums) {

@@ -5,7 +5,7 @@
  * removed — unless a run left files in them. Files a run wrote into a bundle directory
  * (anything its manifest does not list) are never deleted.
  */
-import { mkdir, realpath, rm, rmdir, stat } from 'node:fs/promises';
+import { lstat, mkdir, realpath, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/index.js';
 import { LAYOUT, type BuildPlan, type BundleFile, type BundlePlan, type WriteReport } from '../types.js';
@@ -21,7 +21,7 @@ import { checkEscapes, EscapeChecker, refuseForeignSideFiles, findStale, listTop
 import { PlanValidator, validatePlan } from './validate.js';
 
 export { finalizeBundle, sha256, type BundleDraft } from './manifest.js';
-import { sha256 } from './manifest.js';
+import { isExecutableMode, sha256 } from './manifest.js';
 export { WRITE_CODES, WriteError, isWriteError } from './codes.js';
 
 export interface WriteOptions {
@@ -38,7 +38,8 @@ export interface WriteOutcome extends WriteReport {
   signatures: Map<string, string>;
 }
 
-export type DifferenceKind = 'missing-bundle' | 'extra-bundle' | 'missing-file' | 'changed-file';
+/** `changed-mode`: same bytes, another execute bit than the build writes. */
+export type DifferenceKind = 'missing-bundle' | 'extra-bundle' | 'missing-file' | 'changed-file' | 'changed-mode';
 /** One way the output dir differs from the plan. `id` is '' for a side file (index.json, jobs.sh). */
 export interface Difference {
   id: string;
@@ -264,6 +265,7 @@ export async function checkBuild(plan: BuildPlan, outDir: string): Promise<{ rep
       const onDisk = await readIfExists(join(outAbs, b.dir, f.path));
       if (!onDisk) differences.push({ id: b.id, file: f.path, kind: 'missing-file' });
       else if (!onDisk.equals(f.content)) differences.push({ id: b.id, file: f.path, kind: 'changed-file' });
+      else if (isExecutableMode((await lstat(join(outAbs, b.dir, f.path))).mode) !== isExecutableMode(f.mode)) differences.push({ id: b.id, file: f.path, kind: 'changed-mode' });
     }
   });
   for (const b of stale) differences.push({ id: b.id, kind: 'extra-bundle' });

@@ -36,7 +36,29 @@ export interface ManifestData {
   manifestVersion: number;
   id: string;
   files: Record<string, string>;
+  /** The bundle's script (written executable). */
+  script?: string;
+  /** What produced the bundle; `mode:PATH` = '755' marks a copied file that is executable. */
+  inputs?: Record<string, string>;
 }
+
+/**
+ * The files of a bundle that eegen writes executable: its script, the run wrapper
+ * (`wrapper`, the name bundle/run-layout.ts gives it) and each copied file recorded as
+ * executable (`mode:PATH` in inputs); every other file is written 0644. The manifest
+ * lists no modes of its own, so this is how verify, --check and a rebuild tell that a
+ * file's execute bit was changed.
+ */
+export function executableFiles(m: ManifestData, wrapper: string): Set<string> {
+  const out = new Set<string>();
+  if (m.script !== undefined && Object.hasOwn(m.files, m.script)) out.add(m.script);
+  if (Object.hasOwn(m.files, wrapper)) out.add(wrapper);
+  for (const [k, v] of Object.entries(m.inputs ?? {})) if (k.startsWith('mode:') && v === '755' && Object.hasOwn(m.files, k.slice(5))) out.add(k.slice(5));
+  return out;
+}
+
+/** The owner's execute bit: what a mode check compares (the umask may take the rest). */
+export const isExecutableMode = (mode: number): boolean => (mode & 0o100) !== 0;
 
 /**
  * Files shared by every bundle (the wrapper, copied inputs) are one Buffer: hash each
@@ -205,7 +227,8 @@ export function parseManifest(text: string): ManifestData | string {
     if (p === LAYOUT.manifest || p === LAYOUT.checksums) return `it lists ${p}, which cannot list itself`;
     if (typeof h !== 'string' || !/^[0-9a-f]{64}$/.test(h)) return `the hash of ${p} is not sha256 hex`;
   }
-  return { manifestVersion: MANIFEST_VERSION, id: m.id, files: files as Record<string, string> };
+  const inputs = m.inputs !== null && typeof m.inputs === 'object' && !Array.isArray(m.inputs) ? Object.fromEntries(Object.entries(m.inputs).filter((e): e is [string, string] => typeof e[1] === 'string')) : undefined;
+  return { manifestVersion: MANIFEST_VERSION, id: m.id, files: files as Record<string, string>, ...(typeof m.script === 'string' ? { script: m.script } : {}), ...(inputs ? { inputs } : {}) };
 }
 
 function checkId(id: string): void {

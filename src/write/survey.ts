@@ -13,7 +13,7 @@ import { basename, join } from 'node:path';
 import { LAYOUT, type BuildPlan, type BundlePlan } from '../types.js';
 import { WRITE_CODES, WriteError } from './codes.js';
 import { assertInside, errnoOf, kindOf, listTree, readIfExists, type EntryKind } from './disk.js';
-import { parseChecksums, parseManifest, sha256, TEMP_PREFIX } from './manifest.js';
+import { isExecutableMode, parseChecksums, parseManifest, sha256, TEMP_PREFIX } from './manifest.js';
 import { asyncFs, forEachAdaptive, type HotFs } from './fsx.js';
 import { forEachLimit, CONCURRENCY } from './pool.js';
 import { ancestors } from './paths.js';
@@ -178,6 +178,8 @@ async function filesMatch(b: BundlePlan, base: string, hot: HotFs): Promise<bool
     if (f.path === LAYOUT.checksums) continue;
     const onDisk = await readIfExists(join(base, f.path), hot).catch(() => undefined);
     if (!onDisk?.equals(f.content)) return false;
+    // Same bytes with another execute bit (chmod -x job.slurm) is a changed bundle: rewritten.
+    if (isExecutableMode((await hot.lstat(join(base, f.path))).mode) !== isExecutableMode(f.mode)) return false;
   }
   return true;
 }
