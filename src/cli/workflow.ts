@@ -94,7 +94,7 @@ export async function formatNodes(nodes: readonly NodeStatus[], zone: string): P
   const rows = nodes.map((n, i) => {
     const s = n.started ? Date.parse(n.started) : undefined;
     const e = n.ended ? Date.parse(n.ended) : undefined;
-    const state = n.state + (n.changed ? ' (changed since it ran)' : '') + (n.run && n.run > 1 ? ` (run ${n.run})` : '') + (n.blockedBy?.length ? ` by ${n.blockedBy.join(',')}` : '');
+    const state = n.state + (n.changed ? ' (changed since it ran)' : '') + (n.run && n.run > 1 ? ` (run ${n.run})` : '') + (n.blockedBy?.length ? ` by ${n.blockedBy.join(',')}` : '') + (n.bundles ? ` (${n.bundles})` : '');
     return [String(i + 1), n.name, n.kind, n.host ?? '', state, n.kind === 'virtual' ? '' : `${bar(n.progress)} ${Math.round(n.progress ?? 0)}%`, when(n.started), when(n.ended), s !== undefined && e !== undefined ? formatDuration(e - s, '%H:%M:%S') : '', n.label.replace(/\n/g, ' | ')];
   });
   return `${table(['#', 'name', 'kind', 'host', 'state', 'progress', 'start', 'end', 'duration', 'label'], rows, 60)}\n`;

@@ -36,6 +36,11 @@ export function stateDir(spec: Pick<WorkflowSpec, 'path'>): string {
   return path.join(path.dirname(spec.path), '.eegen-workflow', path.basename(spec.path));
 }
 
+/** The output directory of an experiment node's sweep. */
+export function experimentOut(spec: Pick<WorkflowSpec, 'path'>, node: string): string {
+  return path.join(stateDir(spec), 'experiments', node);
+}
+
 /** The output directory of one host's nodes. */
 export function hostOut(spec: Pick<WorkflowSpec, 'path'>, host: string): string {
   return path.join(stateDir(spec), 'hosts', host);
@@ -107,7 +112,7 @@ export function nodeBundle(spec: Pick<WorkflowSpec, 'name' | 'path'>, node: Work
 /** The nodes that run something, by host name, in dependency order. */
 export function nodesByHost(spec: WorkflowSpec): Map<string, WorkflowNode[]> {
   const out = new Map<string, WorkflowNode[]>();
-  for (const n of spec.nodes) if (!n.virtual && n.host) out.set(n.host.name, [...(out.get(n.host.name) ?? []), n]);
+  for (const n of spec.nodes) if (!n.virtual && !n.experiment && n.host) out.set(n.host.name, [...(out.get(n.host.name) ?? []), n]);
   return out;
 }
 

@@ -31,6 +31,8 @@ export const WORKFLOW_CODES = {
   nearKey: 'EG7113',
   /** A chain of one node orders nothing (a warning: in YAML, [a,b] is two chains). */
   chainOfOne: 'EG7114',
+  /** An experiment node whose config does not build (its diagnostics follow). */
+  badExperiment: 'EG7115',
   /** The inventory (hosts.yaml) could not be loaded. */
   badInventory: 'EG7112',
   /** A label variable that does not exist. */

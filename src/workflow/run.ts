@@ -24,7 +24,9 @@ import { diag, DiagnosticError } from '../diagnostics/index.js';
 import { nearest } from '../diagnostics/suggest.js';
 import type { HostEntry } from '../inventory/hosts.js';
 import { sleep, throwIfAborted } from '../util/abort.js';
-import { TIMEOUT_EXIT, TIMEOUT_MARK, writeHostDirs } from './bundles.js';
+import path from 'node:path';
+import { experimentOut, TIMEOUT_EXIT, TIMEOUT_MARK, writeHostDirs } from './bundles.js';
+import { buildExperiments, cancelExperiment, collectExperiment, observeExperiment, submitExperiment, type RunSummary } from './experiment.js';
 import { WORKFLOW_CODES as C } from './codes.js';
 import { renderLabel } from './labels.js';
 import { holdLock } from './lock.js';
@@ -62,6 +64,9 @@ export interface WorkflowResult {
 
 interface Observation {
   bundles: Map<string, BundleStatus>;
+  /** Experiment nodes that have run (others have not), and those whose hosts could not all be asked. */
+  experiments?: Map<string, RunSummary>;
+  unknownExperiments?: Set<string>;
   hostErrors: HostError[];
   /** Hosts that could not be asked: their nodes keep the state last seen. */
   unknownHosts: Set<string>;
@@ -74,7 +79,7 @@ function contextFor(opts: WorkflowCallOptions): DispatchContext {
 
 const hostsOf = (spec: WorkflowSpec): HostEntry[] => {
   const seen = new Map<string, HostEntry>();
-  for (const n of spec.nodes) if (n.host && !n.virtual) seen.set(n.host.name, n.host);
+  for (const n of spec.nodes) if (n.host && !n.virtual && !n.experiment) seen.set(n.host.name, n.host);
   return [...seen.values()];
 };
 
@@ -92,7 +97,19 @@ async function observe(spec: WorkflowSpec, outs: Map<string, string>, ctx: Dispa
       for (const b of r.bundles) bundles.set(b.id, b);
     }),
   );
-  return { bundles, hostErrors, unknownHosts };
+  const experiments = new Map<string, RunSummary>();
+  const unknownExperiments = new Set<string>();
+  await Promise.all(
+    spec.nodes
+      .filter((n) => n.experiment)
+      .map(async (n) => {
+        const r = await observeExperiment(spec, n, ctx, signal);
+        hostErrors.push(...r.hostErrors);
+        if (r.hostErrors.length) unknownExperiments.add(n.name);
+        if (r.run) experiments.set(n.name, r.run);
+      }),
+  );
+  return { bundles, hostErrors, unknownHosts, experiments, unknownExperiments };
 }
 
 function runState(node: WorkflowNode, b: BundleStatus): NodeState {
@@ -117,6 +134,15 @@ export function derive(spec: WorkflowSpec, obs: Observation, previous: ReadonlyM
       const ends = needs.map((s) => ms(s.ended)).filter((t): t is number => t !== undefined);
       const at = ends.length ? new Date(Math.max(...ends)).toISOString() : undefined;
       st = { name: node.name, kind: node.kind, state: bad.length ? 'blocked' : allDone ? 'done' : 'waiting', ...(allDone && at ? { started: at, ended: at } : {}), ...(allDone ? { progress: 100 } : {}), ...(bad.length ? { blockedBy: bad } : {}) };
+    } else if (node.experiment) {
+      const r = obs.experiments?.get(node.name);
+      const prev = previous.get(node.name);
+      const hosts = node.experiment.hosts.map((h) => h.name).join(',');
+      if (obs.unknownExperiments?.has(node.name)) st = prev ? { ...prev } : { name: node.name, kind: node.kind, host: hosts, state: 'waiting' };
+      else if (r) {
+        const { incomplete: _, ...run } = r;
+        st = { name: node.name, kind: node.kind, ...run, ...(r.state === 'done' ? { results: path.join(experimentOut(spec, node.name), 'results.csv') } : {}) };
+      } else st = { name: node.name, kind: node.kind, host: hosts, state: bad.length ? 'blocked' : allDone ? 'ready' : 'waiting', ...(bad.length ? { blockedBy: bad } : {}) };
     } else if (node.host && obs.unknownHosts.has(node.host.name)) {
       const prev = previous.get(node.name);
       st = prev ? { ...prev } : { name: node.name, kind: node.kind, host: node.host.name, state: 'waiting' };
@@ -195,11 +221,14 @@ export function hostLimit(h: HostEntry): number {
 interface Plan {
   /** Per host: nodes to submit (new ones and retries of failed runs), and reruns of any ended run. */
   submit: Map<string, { start: string[]; rerun: string[] }>;
+  /** Experiment nodes to submit (their own sweeps: no host limit of the coordinator's). */
+  experiments: { node: WorkflowNode; retry: RetryWhat[] }[];
   retrying: Set<string>;
 }
 
-function plan(spec: WorkflowSpec, nodes: readonly NodeStatus[], wanted: { rerun: Set<string>; rerunFailed: Set<string> | undefined }): Plan {
+function plan(spec: WorkflowSpec, nodes: readonly NodeStatus[], wanted: { rerun: Set<string>; rerunFailed: Set<string> | undefined }, incomplete: ReadonlySet<string> = new Set()): Plan {
   const submit = new Map<string, { start: string[]; rerun: string[] }>();
+  const experiments: Plan['experiments'] = [];
   const retrying = new Set<string>();
   const active = new Map<string, number>();
   for (const s of nodes) if (s.host && NODE_ACTIVE.has(s.state)) active.set(s.host, (active.get(s.host) ?? 0) + 1);
@@ -214,7 +243,12 @@ function plan(spec: WorkflowSpec, nodes: readonly NodeStatus[], wanted: { rerun:
       if (retriable(spec, s) || wanted.rerunFailed?.has(s.name)) how = 'start';
       if (how) retrying.add(s.name);
     }
+    if (node.experiment && !how && incomplete.has(s.name)) how = 'start';
     if (!how) continue;
+    if (node.experiment) {
+      experiments.push({ node, retry: how === 'rerun' ? ['all'] : ['failed'] });
+      continue;
+    }
     const n = active.get(h.name) ?? 0;
     if (n >= hostLimit(h)) continue;
     active.set(h.name, n + 1);
@@ -222,7 +256,7 @@ function plan(spec: WorkflowSpec, nodes: readonly NodeStatus[], wanted: { rerun:
     entry[how].push(s.name);
     submit.set(h.name, entry);
   }
-  return { submit, retrying };
+  return { submit, experiments, retrying };
 }
 
 /** Events for what changed since `prev` (all of it on the first poll). */
@@ -269,7 +303,11 @@ export async function runWorkflow(spec: WorkflowSpec, opts: RunWorkflowOptions =
   const pollMs = Math.max(20, opts.pollMs ?? 1000);
   let previous = new Map<string, NodeStatus>();
   let first = true;
-  const outs = await holdLock(spec, signal, emit, () => writeHostDirs(spec));
+  const collected = new Set<string>();
+  const outs = await holdLock(spec, signal, emit, async () => {
+    await buildExperiments(spec, signal);
+    return writeHostDirs(spec);
+  });
   for (;;) {
     throwIfAborted(signal);
     const tick = await holdLock(spec, signal, emit, async () => {
@@ -283,10 +321,19 @@ export async function runWorkflow(spec: WorkflowSpec, opts: RunWorkflowOptions =
         if (wanted.rerunFailed) wanted.rerunFailed = new Set(nodes.filter((s) => NODE_FAILED.has(s.state) && s.jobId).map((s) => s.name));
         first = false;
       }
-      const p = plan(spec, nodes, wanted);
+      const p = plan(spec, nodes, wanted, new Set([...(obs.experiments ?? [])].filter(([, r]) => r.incomplete).map(([n]) => n)));
       for (const e of obs.hostErrors) emit({ type: 'host-error', error: e });
       diff(previous, nodes, p.retrying, emit);
       emit({ type: 'status', nodes, hostErrors: obs.hostErrors });
+      // An experiment that is done has its merged results collected (once per coordinator run)
+      // before anything after it starts: the next node may read them.
+      for (const s of nodes) {
+        const node = spec.nodes.find((n) => n.name === s.name)!;
+        if (!node.experiment || s.state !== 'done' || collected.has(s.name)) continue;
+        const c = await collectExperiment(spec, node, ctx, signal);
+        for (const error of c.hostErrors) emit({ type: 'host-error', error });
+        if (!c.hostErrors.length) collected.add(s.name);
+      }
       await Promise.all(
         [...p.submit].map(async ([hostName, what]) => {
           const h = spec.inventory.hosts.get(hostName) ?? spec.nodes.find((n) => n.host?.name === hostName)!.host!;
@@ -303,7 +350,12 @@ export async function runWorkflow(spec: WorkflowSpec, opts: RunWorkflowOptions =
           }
         }),
       );
-      return { nodes, obs, submitted: p.submit.size > 0 };
+      for (const x of p.experiments) {
+        for (const error of await submitExperiment(spec, x.node, x.retry, ctx, signal)) emit({ type: 'host-error', error });
+        wanted.rerun.delete(x.node.name);
+        wanted.rerunFailed?.delete(x.node.name);
+      }
+      return { nodes, obs, submitted: p.submit.size > 0 || p.experiments.length > 0 };
     });
     previous = new Map(tick.nodes.map((s) => [s.name, s]));
     const finished = !tick.submitted && tick.obs.unknownHosts.size === 0 && tick.nodes.every((s) => NODE_FINAL.has(s.state));
@@ -321,7 +373,10 @@ export async function runWorkflow(spec: WorkflowSpec, opts: RunWorkflowOptions =
 export async function workflowStatus(spec: WorkflowSpec, opts: WorkflowCallOptions = {}): Promise<WorkflowResult> {
   const ctx = contextFor(opts);
   const emit = (e: WorkflowEvent): void => opts.onEvent?.(e);
-  const outs = await holdLock(spec, opts.signal, emit, () => writeHostDirs(spec));
+  const outs = await holdLock(spec, opts.signal, emit, async () => {
+    await buildExperiments(spec, opts.signal);
+    return writeHostDirs(spec);
+  });
   const obs = await observe(spec, outs, ctx, opts.signal);
   const nodes = derive(spec, obs, new Map(), opts);
   for (const e of obs.hostErrors) emit({ type: 'host-error', error: e });
@@ -334,9 +389,19 @@ export async function cancelWorkflow(spec: WorkflowSpec, opts: WorkflowCallOptio
   const ctx = contextFor(opts);
   checkNames(spec, opts.nodes ?? []);
   const emit = (e: WorkflowEvent): void => opts.onEvent?.(e);
-  const outs = await holdLock(spec, opts.signal, emit, () => writeHostDirs(spec));
+  const outs = await holdLock(spec, opts.signal, emit, async () => {
+    await buildExperiments(spec, opts.signal);
+    return writeHostDirs(spec);
+  });
   const result: CancelResult = { cancelled: [], failed: [], hostErrors: [] };
   const only = opts.nodes?.length ? new Set(opts.nodes) : undefined;
+  for (const n of spec.nodes) {
+    if (!n.experiment || (only && !only.has(n.name))) continue;
+    const r = await cancelExperiment(spec, n, ctx, opts.signal);
+    result.cancelled.push(...r.cancelled);
+    result.failed.push(...r.failed);
+    result.hostErrors.push(...r.hostErrors);
+  }
   await Promise.all(
     hostsOf(spec).map(async (h) => {
       const ids = spec.nodes.filter((n) => n.host?.name === h.name && !n.virtual && (!only || only.has(n.name))).map((n) => n.name);

@@ -39,7 +39,7 @@ export interface LoadWorkflowResult {
 /** Node names become directory names and bundle ids: letters, digits, `_` and `-`. */
 const NODE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$/;
 const VIRTUAL = new Set(['start', 'end']);
-const NODE_KEYS = ['name', 'user', 'host', 'kind', 'label', 'script', 'exec', 'status', 'needs', 'retries', 'timeout'];
+const NODE_KEYS = ['name', 'user', 'host', 'kind', 'label', 'script', 'exec', 'experiment', 'status', 'needs', 'retries', 'timeout'];
 /** Colours of cloudmesh-cc (tests/workflow-example), for states a spec does not colour. */
 export const DEFAULT_COLORS: Readonly<Record<string, string>> = {
   waiting: 'white',
@@ -202,9 +202,11 @@ async function readNode(loaded: LoadedYaml, name: string, raw: Mapping, inv: Inv
   }
   const script = raw.script as string | undefined;
   const exec = raw.exec as string | undefined;
-  const virtual = VIRTUAL.has(name) && script === undefined && exec === undefined;
-  if (script !== undefined && exec !== undefined) out.push(diag(C.noCommand, `The node "${name}" has both script and exec.`, at('exec', 'key'), 'Keep one: script: FILE runs a file, exec: COMMAND an inline command.'));
-  if (!virtual && script === undefined && exec === undefined) out.push(diag(C.noCommand, `The node "${name}" has nothing to run.`, keyAt, 'Give it script: FILE (relative to the workflow file) or exec: COMMAND.'));
+  const exp = raw.experiment as Mapping | undefined;
+  const commands = [script !== undefined && 'script', exec !== undefined && 'exec', exp !== undefined && 'experiment'].filter((c): c is string => !!c);
+  const virtual = VIRTUAL.has(name) && commands.length === 0;
+  if (commands.length > 1) out.push(diag(C.noCommand, `The node "${name}" has both ${commands.join(' and ')}.`, at(commands[1], 'key'), 'Keep one: script: FILE runs a file, exec: COMMAND an inline command, experiment: {config: FILE} a sweep.'));
+  if (!virtual && commands.length === 0) out.push(diag(C.noCommand, `The node "${name}" has nothing to run.`, keyAt, 'Give it script: FILE (relative to the workflow file), exec: COMMAND, or experiment: {config: FILE}.'));
 
   let host: HostEntry | undefined;
   const kindWritten = raw.kind as string | undefined;
@@ -219,6 +221,35 @@ async function readNode(loaded: LoadedYaml, name: string, raw: Mapping, inv: Inv
       out.push(diag(C.unknownHost, `The node "${name}" runs on "${hostName}", which is not a host ${inv.file ? `in ${inv.file}` : '(no hosts.yaml found; only "local" exists)'}.`, at(raw.host === undefined ? undefined : 'host'), `${near ? `Did you mean "${near}"? ` : ''}Known hosts: ${[...inv.hosts.keys()].join(', ')}. Add it to hosts.yaml, or pass --hosts FILE.`));
     } else if (kindWritten !== undefined && kindWritten !== host.kind) {
       out.push(diag(C.kindMismatch, `The node "${name}" says kind: ${kindWritten}, but the host "${host.name}" is of kind ${host.kind}${inv.file ? ` in ${inv.file}` : ''}.`, at('kind'), `Write kind: ${host.kind} (or leave kind out), or pick a host of kind ${kindWritten}.`));
+    }
+  }
+
+  let experiment: WorkflowNode['experiment'];
+  if (exp !== undefined && host) {
+    const where = (k: string, ...more: PathSegment[]): Span => loaded.locate(['workflow', 'nodes', name, 'experiment', k, ...more]);
+    const names = exp.hosts === undefined ? [host.name] : typeof exp.hosts === 'string' ? exp.hosts.split(',').map((h) => h.trim()).filter(Boolean) : (exp.hosts as string[]);
+    const hosts: HostEntry[] = [];
+    names.forEach((h, i) => {
+      const e = inv.hosts.get(h);
+      if (e) hosts.push(e);
+      else {
+        const near = nearest(h, inv.hosts.keys());
+        out.push(diag(C.unknownHost, `The experiment of the node "${name}" runs on "${h}", which is not a host ${inv.file ? `in ${inv.file}` : '(no hosts.yaml found; only "local" exists)'}.`, typeof exp.hosts === 'string' ? where('hosts') : where('hosts', i), `${near ? `Did you mean "${near}"? ` : ''}Known hosts: ${[...inv.hosts.keys()].join(', ')}.`));
+      }
+    });
+    for (const k of ['config', 'template'] as const) {
+      const f = exp[k] as string | undefined;
+      if (f === undefined) continue;
+      try {
+        await readInputFile(path.resolve(dir, f));
+      } catch (e) {
+        if (!(e instanceof InputFileError)) throw e;
+        out.push(diag(C.badScript, `The experiment ${k} of the node "${name}", ${f}, ${e.what}.`, where(k), 'The path is relative to the workflow file.'));
+      }
+    }
+    if (hosts.length) {
+      host = hosts[0]!;
+      experiment = { config: path.resolve(dir, exp.config as string), ...(typeof exp.template === 'string' ? { template: path.resolve(dir, exp.template) } : {}), hosts, array: exp.array === true, allowFailed: (exp.allow_failed as number | undefined) ?? 0 };
     }
   }
 
@@ -255,12 +286,13 @@ async function readNode(loaded: LoadedYaml, name: string, raw: Mapping, inv: Inv
   return {
     name,
     ...(host ? { host } : {}),
-    kind: virtual ? 'virtual' : (kindWritten ?? host!.kind),
+    kind: virtual ? 'virtual' : experiment ? 'experiment' : (kindWritten ?? host!.kind),
     ...(typeof raw.user === 'string' ? { user: raw.user } : {}),
     ...(label !== undefined ? { label } : {}),
     labelParts,
     ...(scriptInfo ? { script: scriptInfo } : {}),
     ...(exec !== undefined ? { exec } : {}),
+    ...(experiment ? { experiment } : {}),
     needs: [],
     retries: (raw.retries as number | undefined) ?? 0,
     ...(timeoutS !== undefined ? { timeoutS } : {}),

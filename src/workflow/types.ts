@@ -23,6 +23,8 @@ export interface WorkflowNode {
   script?: { file: string; path: string; text: string };
   /** `exec:`, an inline command. */
   exec?: string;
+  /** `experiment:`: a sweep built from an eegen config and submitted to `hosts` (the first is `host`). */
+  experiment?: { config: string; template?: string; hosts: HostEntry[]; array: boolean; allowFailed: number };
   /** The nodes this one runs after (direct dependencies), in the order written. */
   needs: string[];
   /** Runs started again after a failure (0: none). */
@@ -85,6 +87,9 @@ export interface NodeStatus {
   blockedBy?: string[];
   /** The node's spec changed since this run was submitted (reported; rerun only when asked). */
   changed?: boolean;
+  /** An experiment node: its bundles by state (`done 10, running 2`) and where its merged results are. */
+  bundles?: string;
+  results?: string;
   /** The label, rendered. */
   label: string;
 }

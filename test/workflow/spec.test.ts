@@ -119,6 +119,18 @@ describe('workflow specs', () => {
     expect(r.spec!.nodes.map((n) => `${n.name}<${n.needs.join('+')}`)).toEqual(['a<', 'end<']);
   });
 
+  it('experiment nodes: config and template beside the workflow file, hosts of the inventory, one command only', async () => {
+    const ok = await loadText('workflow:\n  nodes:\n    s: {experiment: {config: c.yaml, hosts: "local", array: true, allow_failed: 2}}\n', { 'c.yaml': 'experiment: {x: "1,2"}\n' });
+    expect(ok.text).toBe('');
+    expect(ok.spec!.nodes[0]).toMatchObject({ kind: 'experiment', experiment: { config: path.join(ok.dir, 'c.yaml'), array: true, allowFailed: 2 } });
+    expect(ok.spec!.nodes[0]!.experiment!.hosts.map((h) => h.name)).toEqual(['local']);
+    const bad = await loadText('workflow:\n  nodes:\n    s: {experiment: {config: gone.yaml, template: t.eta, hosts: [local, lokal]}}\n    t: {exec: "true", experiment: {config: c.yaml}}\n', { 'c.yaml': '' });
+    expect(bad.diagnostics.map((d) => d.code)).toEqual(['EG7106', 'EG7109', 'EG7109', 'EG7108']);
+    expect(bad.text).toContain('error EG7106: The experiment of the node "s" runs on "lokal"');
+    const noConfig = await loadText('workflow:\n  nodes:\n    u: {experiment: {hosts: [local]}}\n');
+    expect(noConfig.diagnostics.map((d) => d.code)).toEqual(['EG2002']);
+  });
+
   it('durations', () => {
     expect([600, '600', '90s', '10m', '2h', '1d', '1h30m', '01:00:00', '10:00'].map(parseDuration)).toEqual([600, 600, 90, 600, 7200, 86400, 5400, 3600, 600]);
     expect([0, -1, 1.5, '', 'h', '1x', '400d', '1:2'].map(parseDuration)).toEqual(Array(8).fill(undefined));

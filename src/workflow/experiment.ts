@@ -1,0 +1,87 @@
+/**
+ * Experiment nodes: an eegen config built (`build`, incremental: an unchanged config
+ * rewrites nothing) into the node's own output directory, submitted to its hosts as one
+ * sweep (`submit`: split between them in sweep order, as job arrays where asked), asked
+ * (`status`) and, once done, collected (`collect`: results.csv and results.jsonl in that
+ * directory). The node's state is the sweep's, in one word:
+ *   - no bundle submitted yet: the node has not run;
+ *   - a bundle still submitted, queued or running: `running` (`queued` while none runs);
+ *   - every bundle ended: `failed` when more than `allow_failed` did not succeed, else `done`.
+ * A sweep only partly submitted (a coordinator killed during its submit) is submitted again:
+ * submit adds only the bundles no host has.
+ */
+import { build } from '../build.js';
+import { diag, DiagnosticError, hasErrors } from '../diagnostics/index.js';
+import { collect, status, submit, cancel, FINAL_STATES, type BundleStatus, type CancelResult, type DispatchContext, type HostError, type RetryWhat } from '../dispatch/index.js';
+import { experimentOut } from './bundles.js';
+import { WORKFLOW_CODES as C } from './codes.js';
+import type { NodeState, NodeStatus, WorkflowNode, WorkflowSpec } from './types.js';
+
+/** What a node's run looks like now (the fields of NodeStatus a run gives). */
+export type RunSummary = Omit<NodeStatus, 'name' | 'kind' | 'label' | 'host'> & { host: string; state: NodeState; jobId: string; incomplete?: boolean };
+
+const sig = (signal?: AbortSignal) => (signal ? { signal } : {});
+
+/** Build every experiment node's sweep; a config that does not build stops the workflow before anything runs. */
+export async function buildExperiments(spec: WorkflowSpec, signal?: AbortSignal): Promise<void> {
+  for (const n of spec.nodes) {
+    if (!n.experiment) continue;
+    const r = await build({ config: n.experiment.config, ...(n.experiment.template ? { template: n.experiment.template } : {}), out: experimentOut(spec, n.name), ...(spec.inventory.file ? { hostsFile: spec.inventory.file } : {}), ...sig(signal) });
+    if (!r.ok || hasErrors(r.diagnostics)) {
+      throw new DiagnosticError([diag(C.badExperiment, `The experiment of the node "${n.name}" (${n.experiment.config}) does not build; nothing was started.`, n.at, 'Fix the config (the errors below); eegen build CONFIG shows the same.'), ...r.diagnostics.filter((d) => d.severity === 'error')]);
+    }
+  }
+}
+
+function summarize(node: WorkflowNode, bundles: readonly BundleStatus[]): RunSummary | undefined {
+  const submitted = bundles.filter((b) => b.jobId);
+  if (!submitted.length) return undefined;
+  const exp = node.experiment!;
+  const counts = new Map<string, number>();
+  for (const b of bundles) counts.set(b.state, (counts.get(b.state) ?? 0) + 1);
+  const bad = bundles.filter((b) => FINAL_STATES.has(b.state) && b.state !== 'done');
+  const active = submitted.filter((b) => !FINAL_STATES.has(b.state));
+  const incomplete = submitted.length < bundles.length;
+  const progress = bundles.reduce((sum, b) => sum + (b.state === 'done' ? 100 : FINAL_STATES.has(b.state) ? 100 : (b.progress ?? 0)), 0) / bundles.length;
+  const starts = bundles.map((b) => b.started).filter((t): t is string => !!t).sort();
+  const ends = bundles.map((b) => b.ended).filter((t): t is string => !!t).sort();
+  let state: NodeState;
+  if (active.length || incomplete) state = active.some((b) => b.state === 'running') ? 'running' : active.length ? 'queued' : 'submitted';
+  else state = bad.length > exp.allowFailed ? 'failed' : 'done';
+  const hosts = [...new Set(submitted.map((b) => b.host).filter((h): h is string => !!h))];
+  return {
+    host: hosts.join(',') || exp.hosts.map((h) => h.name).join(','),
+    state,
+    progress: state === 'done' ? 100 : progress,
+    ...(starts.length ? { started: starts[0]! } : {}),
+    ...(state === 'done' || state === 'failed' ? (ends.length ? { ended: ends[ends.length - 1]! } : {}) : {}),
+    jobId: submitted[0]!.jobId!,
+    run: Math.max(...submitted.map((b) => b.run ?? 1)),
+    ...(state === 'failed' ? { why: `${bad.length} of ${bundles.length} bundles did not succeed (allow_failed: ${exp.allowFailed})` } : {}),
+    ...(submitted.some((b) => b.changedSinceSubmit) ? { changed: true } : {}),
+    bundles: [...counts].map(([s, n]) => `${s} ${n}`).join(', '),
+    ...(incomplete ? { incomplete: true } : {}),
+  };
+}
+
+export async function observeExperiment(spec: WorkflowSpec, node: WorkflowNode, ctx: DispatchContext, signal?: AbortSignal): Promise<{ run?: RunSummary; hostErrors: HostError[] }> {
+  const r = await status({ out: experimentOut(spec, node.name), hosts: node.experiment!.hosts, context: ctx, ...sig(signal) });
+  const run = summarize(node, r.bundles);
+  return { ...(run ? { run } : {}), hostErrors: r.hostErrors };
+}
+
+export async function submitExperiment(spec: WorkflowSpec, node: WorkflowNode, retry: RetryWhat[], ctx: DispatchContext, signal?: AbortSignal): Promise<HostError[]> {
+  const exp = node.experiment!;
+  const r = await submit({ out: experimentOut(spec, node.name), hosts: exp.hosts, retry, ...(exp.array ? { array: true } : {}), context: ctx, ...sig(signal) });
+  return r.hosts.filter((h) => h.diagnostic).map((h) => ({ host: h.host, error: h.error ?? '', diagnostic: h.diagnostic! }));
+}
+
+/** The merged results, into the node's output directory: results.csv (its path). */
+export async function collectExperiment(spec: WorkflowSpec, node: WorkflowNode, ctx: DispatchContext, signal?: AbortSignal): Promise<{ csv: string; hostErrors: HostError[] }> {
+  const r = await collect({ out: experimentOut(spec, node.name), hosts: node.experiment!.hosts, context: ctx, ...sig(signal) });
+  return { csv: r.files.csv, hostErrors: r.hostErrors };
+}
+
+export async function cancelExperiment(spec: WorkflowSpec, node: WorkflowNode, ctx: DispatchContext, signal?: AbortSignal): Promise<CancelResult> {
+  return cancel({ out: experimentOut(spec, node.name), hosts: node.experiment!.hosts, context: ctx, ...sig(signal) });
+}

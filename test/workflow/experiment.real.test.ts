@@ -1,0 +1,109 @@
+/**
+ * Experiment nodes: an eegen config built and submitted as a sweep by the coordinator,
+ * done when its bundles are (or at most allow_failed failed), its merged results collected,
+ * read by the node after it. Real local processes; the job-array case on the real Slurm.
+ */
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { experimentOut } from '../../src/workflow/bundles.js';
+import { runWorkflow } from '../../src/workflow/run.js';
+import { ROOT } from '../support/cli.js';
+import { skipWithout } from '../support/env.js';
+import { tmpDir } from '../support/tree.js';
+import { coordinator, load, recorder, starts, workflowDir } from './helpers.js';
+
+const sweep = (values: string, command: string) => `name: sweep\nexperiment:\n  x: "${values}"\nscheduler: bash\nrun:\n  command: ${command}\n`;
+
+function bundleStarts(out: string): Record<string, number> {
+  const index = JSON.parse(readFileSync(path.join(out, 'index.json'), 'utf8')) as { bundles: { id: string }[] };
+  return Object.fromEntries(index.bundles.map((b) => {
+    const f = path.join(out, b.id, 'eegen-run', 'events.jsonl');
+    return [b.id, existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter((l) => l.includes('"event":"start"')).length : 0];
+  }));
+}
+
+describe('experiment nodes (real local processes)', () => {
+  it('fetch -> a sweep (the example training job) -> analyze reading its merged results.csv', async () => {
+    const { dir, file } = workflowDir('');
+    cpSync(path.join(ROOT, 'fixtures/example'), path.join(dir, 'example'), { recursive: true });
+    const config = path.join(dir, 'example', 'config.yaml');
+    writeFileSync(config, readFileSync(config, 'utf8').replace('lr: "0.01,0.1,1"', 'lr: "0.1"').replace('epochs: "5,20"', 'epochs: "5"'));
+    const results = path.join(dir, '.eegen-workflow', 'wf.yaml', 'experiments', 'compute', 'results.csv');
+    writeFileSync(file, `workflow:
+  nodes:
+    fetch: {exec: "echo fetched"}
+    compute:
+      experiment: {config: example/config.yaml}
+      needs: fetch
+      label: '{name} {progress}%'
+    analyze:
+      exec: "grep -c ',done,' ${results} > ${dir}/analyzed"
+      needs: compute
+  dependencies: ['analyze,end']
+`);
+    const spec = await load(file);
+    const rec = recorder();
+    const r = await runWorkflow(spec, { pollMs: 100, onEvent: rec.onEvent });
+    expect(r.nodes.map((n) => `${n.name}:${n.state}`)).toEqual(['fetch:done', 'compute:done', 'analyze:done', 'end:done']);
+    const compute = r.nodes.find((n) => n.name === 'compute')!;
+    expect(compute).toMatchObject({ kind: 'experiment', host: 'local', label: 'compute 100%', bundles: 'done 2', results });
+    expect(readFileSync(path.join(dir, 'analyzed'), 'utf8').trim()).toBe('2');
+    expect(Object.values(bundleStarts(experimentOut(spec, 'compute')))).toEqual([1, 1]);
+    expect(rec.events.filter((e) => 'node' in e && e.node === 'compute').map((e) => e.type).filter((t) => t !== 'progress')).toEqual(['queued', 'started', 'done']);
+    // Again: nothing runs twice.
+    expect((await runWorkflow(spec, { pollMs: 100 })).ok).toBe(true);
+    expect(Object.values(bundleStarts(experimentOut(spec, 'compute')))).toEqual([1, 1]);
+    expect(starts(spec, 'analyze')).toBe(1);
+  }, 120_000);
+
+  it('allow_failed: a sweep with one failing bundle is done at 1 and failed at 0 (its dependents blocked)', async () => {
+    for (const allowed of [1, 0]) {
+      const { file } = workflowDir(`workflow:\n  nodes:\n    s:\n      experiment: {config: sweep.yaml, allow_failed: ${allowed}}\n    after: {exec: "true", needs: s}\n`, { 'sweep.yaml': sweep('1,2,3', 'test {experiment.x} -ne 2') });
+      const spec = await load(file);
+      const r = await runWorkflow(spec, { pollMs: 100 });
+      const s = r.nodes[0]!;
+      expect(s.bundles!.split(', ').sort()).toEqual(['done 2', 'failed 1']);
+      if (allowed) expect(r.nodes.map((n) => n.state)).toEqual(['done', 'done']);
+      else {
+        expect(r.nodes.map((n) => n.state)).toEqual(['failed', 'blocked']);
+        expect(s.why).toBe('1 of 3 bundles did not succeed (allow_failed: 0)');
+      }
+    }
+  }, 120_000);
+
+  it('a config that does not build stops the workflow before anything runs (EG7115 and the build errors)', async () => {
+    const { file, dir } = workflowDir('workflow:\n  nodes:\n    first: {exec: "touch ran"}\n    s: {experiment: {config: sweep.yaml}, needs: first}\n', { 'sweep.yaml': 'experiment:\n  x: "[3-1]"\nrun:\n  command: "true"\n' });
+    const spec = await load(file);
+    const e = (await runWorkflow(spec, { pollMs: 100 }).catch((x: unknown) => x)) as { diagnostics?: { code: string }[] };
+    expect(e.diagnostics?.map((d) => d.code)[0]).toBe('EG7115');
+    expect(e.diagnostics!.length).toBeGreaterThan(1);
+    expect(existsSync(path.join(dir, '.eegen-workflow', 'wf.yaml', 'hosts', 'local', 'first', 'ran'))).toBe(false);
+  }, 60_000);
+
+  it('kill -9 of the coordinator while the sweep runs, then a restart: every bundle ran once', async () => {
+    const { file } = workflowDir('workflow:\n  nodes:\n    s: {experiment: {config: sweep.yaml}}\n    after: {exec: "true", needs: s}\n', { 'sweep.yaml': sweep('1,2,3,4', 'sleep 0.5') });
+    const spec = await load(file);
+    const child = coordinator(file);
+    const out = experimentOut(spec, 's');
+    for (let i = 0; i < 200 && !(existsSync(path.join(out, 'index.json')) && Object.values(bundleStarts(out)).some((n) => n > 0)); i++) await new Promise((res) => setTimeout(res, 25));
+    child.kill('SIGKILL');
+    await child.exited;
+    const r = await runWorkflow(spec, { pollMs: 100 });
+    expect(r.ok, child.output()).toBe(true);
+    expect(Object.values(bundleStarts(out))).toEqual([1, 1, 1, 1]);
+    expect(starts(spec, 'after')).toBe(1);
+  }, 90_000);
+});
+
+describe.skipIf(skipWithout('slurm'))('experiment nodes on the real Slurm', () => {
+  it('a sweep submitted as one job array runs to done, then the local node after it', async () => {
+    const work = tmpDir('eegen-wf-slurm-');
+    const { file } = workflowDir('workflow:\n  nodes:\n    s: {experiment: {config: sweep.yaml, array: true}, host: cluster}\n    after: {exec: "true", needs: s}\n', { 'sweep.yaml': sweep('1,2,3', 'echo x={experiment.x}'), 'hosts.yaml': `hosts:\n  cluster: {kind: slurm, workdir: ${work}}\n` });
+    const spec = await load(file);
+    const r = await runWorkflow(spec, { pollMs: 200 });
+    expect(r.nodes.map((n) => `${n.name}:${n.state}:${n.host}`), JSON.stringify(r.nodes)).toEqual(['s:done:cluster', 'after:done:local']);
+    expect(r.nodes[0]!.jobId).toMatch(/^slurm:\d+_\d+$/);
+    expect(readFileSync(r.nodes[0]!.results!, 'utf8').split('\n').filter((l) => l.includes(',done,'))).toHaveLength(3);
+  }, 180_000);
+});
