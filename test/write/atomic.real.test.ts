@@ -111,7 +111,7 @@ describe('recovery of hand-made interrupted states', () => {
     const staging = `.eegen-tmp-${state}-${token}`;
     for (const f of bundle.files) {
       await mkdir(dirname(join(out, bundle.dir, staging, f.path)), { recursive: true });
-      await writeFile(join(out, bundle.dir, staging, f.path), f.content);
+      await writeFile(join(out, bundle.dir, staging, f.path), f.content, { mode: f.mode }); // as the writer stages it
     }
     await writeFile(join(out, '.eegen', 'tmp', `${token}.intent`), JSON.stringify({ token, dirs: [bundle.dir] }));
     return { dir: bundle.dir, staging, paths: bundle.files.map((f) => f.path) };
