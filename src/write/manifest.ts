@@ -8,7 +8,7 @@ import * as nodeCrypto from 'node:crypto';
 import { LAYOUT, type BundleFile, type BundlePlan, type Mapping, type Scheduler } from '../types.js';
 import { WRITE_CODES, WriteError } from './codes.js';
 import { canonicalText, jsonString, type JsonLike } from './json.js';
-import { ancestors, assertRelPath, compareBytes, relPathProblem } from './paths.js';
+import { ancestors, assertRelPath, compareBytes, isPlainRelPath, relPathProblem } from './paths.js';
 
 export const MANIFEST_VERSION = 1;
 /** Prefix of the writer's temporary names inside bundle directories; files may not use it. */
@@ -237,15 +237,6 @@ function checkId(id: string): void {
       hint: 'Ids must be non-empty, must not start with `.`, and must not contain `/`, `\\`, NUL or newlines.',
     });
   }
-}
-
-/**
- * A path relPathProblem certainly accepts: segments of common name characters, none
- * empty and none starting with `.`. Anything else gets the full check.
- */
-const PLAIN_REL_PATH = /^[A-Za-z0-9_+,=@~-][A-Za-z0-9_+,=@~.-]*(?:\/[A-Za-z0-9_+,=@~-][A-Za-z0-9_+,=@~.-]*)*$/;
-function isPlainRelPath(p: string): boolean {
-  return typeof p === 'string' && PLAIN_REL_PATH.test(p);
 }
 
 function checkFiles(id: string, files: BundleFile[], plain: boolean): void {

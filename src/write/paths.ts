@@ -6,8 +6,18 @@
  */
 import { WRITE_CODES, WriteError } from './codes.js';
 
+/**
+ * A path relPathProblem certainly accepts: segments of common name characters, none
+ * empty and none starting with `.`. Anything else gets the full check.
+ */
+const PLAIN_REL_PATH = /^[A-Za-z0-9_+,=@~-][A-Za-z0-9_+,=@~.-]*(?:\/[A-Za-z0-9_+,=@~-][A-Za-z0-9_+,=@~.-]*)*$/;
+export function isPlainRelPath(p: string): boolean {
+  return typeof p === 'string' && PLAIN_REL_PATH.test(p);
+}
+
 /** Why `p` is not a safe relative path, or undefined when it is. */
 export function relPathProblem(p: string): string | undefined {
+  if (isPlainRelPath(p)) return undefined;
   if (typeof p !== 'string' || p.length === 0) return 'is empty';
   if (p.includes('\0')) return 'contains a NUL character';
   if (/[\n\r\\]/.test(p)) return 'contains a newline or backslash';
@@ -21,11 +31,11 @@ export function relPathProblem(p: string): string | undefined {
   return undefined;
 }
 
-/** Throw EG5001 unless `p` is a safe relative POSIX path; `what` names it in the message. */
-export function assertRelPath(p: string, what: string): void {
+/** Throw EG5001 unless `p` is a safe relative POSIX path; `what` names it in the message (made only then). */
+export function assertRelPath(p: string, what: string | (() => string)): void {
   const problem = relPathProblem(p);
   if (problem) {
-    throw new WriteError(WRITE_CODES.badPath, `The ${what} path ${JSON.stringify(p)} ${problem}.`, {
+    throw new WriteError(WRITE_CODES.badPath, `The ${typeof what === 'string' ? what : what()} path ${JSON.stringify(p)} ${problem}.`, {
       path: p,
       hint: 'Bundle paths must be relative POSIX paths without `..`, like `scripts/run.sh`.',
     });

@@ -14,7 +14,7 @@ export class PlanValidator {
   private readonly enclosing = new Set<string>();
 
   add(b: BundlePlan): void {
-    assertRelPath(b.dir, `directory of bundle ${b.id}`);
+    assertRelPath(b.dir, () => `directory of bundle ${b.id}`);
     if (b.dir.split('/')[0] === LAYOUT.stateDir) {
       throw new WriteError(WRITE_CODES.badPath, `Bundle ${b.id} cannot live in ${LAYOUT.stateDir}/, eegen's state directory.`, { path: b.dir });
     }
@@ -35,7 +35,7 @@ export class PlanValidator {
     }
     this.ids.add(b.id);
     this.dirs.add(b.dir);
-    for (const f of b.files) assertRelPath(f.path, `file of bundle ${b.id}`);
+    for (const f of b.files) assertRelPath(f.path, () => `file of bundle ${b.id}`);
   }
 
   finish(sideFiles: readonly BundleFile[]): void {
