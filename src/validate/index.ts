@@ -6,10 +6,10 @@
 import { byPosition, diag, nearest, type Diagnostic } from '../diagnostics/index.js';
 import type { LoadedYaml, Mapping, PathSegment, Value } from '../types.js';
 import { compileSchema, topLevelKeys, type SchemaError } from './ajv.js';
-import { userOwnedSettings } from './settings.js';
+import { settingsSection, userOwnedSettings } from './settings.js';
 
 export { schemaPath } from './ajv.js';
-export { isSetting, setting, SETTING_SHAPES } from './settings.js';
+export { isSetting, SECTION, setting, settingPath, settingsLoaded, settingsSection, SETTING_SHAPES, sweepSettings, withoutSweepRules } from './settings.js';
 
 function pointerToPath(pointer: string): PathSegment[] {
   if (!pointer) return [];
@@ -132,17 +132,21 @@ export function validateDocument(loaded: LoadedYaml, schema: SchemaName): Diagno
  * `experiment` when the config has none, because then nothing would be swept and every
  * {experiment.*} in the template would fail with a message that hides the real mistake.
  */
-const SETTINGS = new Set(['experiment', 'sweep', 'identifier', 'system', 'scheduler', 'template', 'resources', 'run', 'files', 'results']);
+const SETTINGS = new Set(['experiment', 'sweep', 'identifier', 'system', 'scheduler', 'template', 'resources', 'run', 'files', 'results', 'eegen']);
 
 function nearMisses(loaded: LoadedYaml, data: Record<string, unknown>, out: Diagnostic[]): void {
   const known = topLevelKeys('config');
+  // With an eegen: section every other key is the user's: only a misspelt experiment (the
+  // sweep, which stays at the top level) when there is none is still reported.
+  const sectioned = settingsSection(data as Mapping) !== undefined;
   // Keys that change what eegen does; plain variables such as data or name are not typo targets.
-  const targets = known.filter((k) => SETTINGS.has(k));
+  const targets = sectioned ? ['experiment'] : known.filter((k) => SETTINGS.has(k));
   for (const key of Object.keys(data)) {
     if (known.includes(key) || key.length < 4) continue;
     const near = nearest(key, targets);
     if (!near || near.length < 3) continue;
     const fatal = near === 'experiment' && !Object.hasOwn(data, 'experiment');
+    if (sectioned && !fatal) continue;
     out.push(
       diag(
         'EG2007',
