@@ -9,26 +9,26 @@ import { readFiles, type CopiedFile, type FilesEntry } from '../load/files.js';
 import { checkDirectiveNames } from '../render/directive-table.js';
 import { builtinTemplate, loadProfile, loadTemplate, type TemplateSource } from '../render/index.js';
 import type { HostProfile, Mapping, Scheduler } from '../types.js';
-import { setting } from '../validate/index.js';
+import { setting, settingPath, settingsLoaded } from '../validate/index.js';
 import type { CompileOptions, Inputs } from './types.js';
 
 async function chooseTemplate(opts: CompileOptions, inputs: Inputs, profile: HostProfile): Promise<{ template?: TemplateSource; diagnostics: Diagnostic[] }> {
   const configDir = path.dirname(inputs.loaded.file);
-  const fromConfig = typeof inputs.config.template === 'string' ? path.join(configDir, inputs.config.template) : undefined;
+  const fromConfig = typeof setting(inputs.config, 'template') === 'string' ? path.join(configDir, setting<string>(inputs.config, 'template')!) : undefined;
   const file = opts.template ?? fromConfig;
   if (file) return loadTemplate(file);
-  const run = inputs.config.run as { command?: unknown; script?: unknown } | undefined;
+  const run = setting(inputs.config, 'run') as { command?: unknown; script?: unknown } | undefined;
   if (!run || typeof run !== 'object' || (!run.command && !run.script)) {
     // The built-in templates run run.command (or run.script): without either, every bundle would only fail.
     const first = Object.keys(inputs.config)[0];
-    const where = inputs.loaded.locate(run !== undefined ? ['run'] : first !== undefined ? [first] : [], 'key');
+    const where = inputs.loaded.locate(run !== undefined ? settingPath(inputs.config, 'run') : first !== undefined ? [first] : [], 'key');
     return {
       diagnostics: [
         diag('EG2030', 'The config has no template and no run.command (or run.script), so its bundles would have nothing to run.', where, 'Add run: {command: "python train.py --epochs {experiment.epoch}"}, or name a template (template: job.in.slurm, or --template FILE).'),
       ],
     };
   }
-  const scheduler = (inputs.config.scheduler as Scheduler | undefined) ?? profile.scheduler ?? 'bash';
+  const scheduler = (setting(inputs.config, 'scheduler') as Scheduler | undefined) ?? profile.scheduler ?? 'bash';
   return { template: builtinTemplate(scheduler), diagnostics: [] };
 }
 
@@ -48,11 +48,11 @@ async function chooseProfile(opts: CompileOptions, inputs: Inputs): Promise<{ pr
 }
 
 async function findProfile(opts: CompileOptions, inputs: Inputs): Promise<{ profile?: HostProfile; diagnostics: Diagnostic[] }> {
-  const system = inputs.config.system as Mapping | undefined;
+  const system = setting(inputs.config, 'system') as Mapping | undefined;
   const name = opts.host ?? (typeof system?.host === 'string' ? system.host : undefined);
   if (!name) return { profile: { name: 'default' }, diagnostics: [] };
   // --host is reported without a place; system.host at its value in the config.
-  const where = opts.host === undefined ? inputs.loaded.locate(['system', 'host']) : undefined;
+  const where = opts.host === undefined ? inputs.loaded.locate(settingPath(inputs.config, 'system', 'host')) : undefined;
   const searchDirs = [path.join(path.dirname(inputs.loaded.file), 'profiles'), ...(opts.profileDirs ?? [])];
   const { inventory, diagnostics } = await loadInventory(hostsFileFor(opts, inputs.loaded.file), inputs.sources);
   if (!inventory) return { diagnostics };
@@ -66,7 +66,7 @@ async function findProfile(opts: CompileOptions, inputs: Inputs): Promise<{ prof
 
 /** `files:` entries (files, directories, globs; rules in load/files.ts), read once per build. */
 function readCopiedFiles(inputs: Inputs, script: string | undefined): { files: CopiedFile[]; diagnostics: Diagnostic[] } {
-  return readFiles(inputs.loaded, setting<FilesEntry[]>(inputs.config, 'files') ?? [], script);
+  return readFiles(settingsLoaded(inputs.loaded, inputs.config), setting<FilesEntry[]>(inputs.config, 'files') ?? [], script);
 }
 
 /** The inventory a compile looks the host up in (findHostsFile answers relative to `cwd`). */

@@ -17,6 +17,7 @@ import { indexFile, jobsScript } from '../bundle/side-files.js';
 import { dedupe, hasErrors, type Diagnostic } from '../diagnostics/index.js';
 import { iterateCombinations, planSweep, productSize, varyingKeys } from '../expand/index.js';
 import type { Mapping } from '../types.js';
+import { setting } from '../validate/index.js';
 import { EEGEN_VERSION } from '../version.js';
 import { chooseShared } from './choose.js';
 import { limitDiagnostic, loadInputs } from './inputs.js';
@@ -68,7 +69,7 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
   if (hasErrors(diagnostics)) return { sources, diagnostics: dedupe(diagnostics), stats };
 
   // 5. Side files.
-  const name = typeof config.name === 'string' ? config.name : typeof (config.application as Mapping | undefined)?.name === 'string' ? String((config.application as Mapping).name) : undefined;
+  const name = typeof setting(config, 'name') === 'string' ? setting<string>(config, 'name') : typeof setting<Mapping>(config, 'application')?.name === 'string' ? String(setting<Mapping>(config, 'application')!.name) : undefined;
   const sideFiles = [indexFile({ eegen: EEGEN_VERSION, schema: r.schema, varying, ...(name !== undefined ? { name } : {}) }, bundles), jobsScript(bundles)];
   // A warning from the template repeats in every bundle: report it once.
   const reported = dedupe(diagnostics);

@@ -3,7 +3,7 @@ import { diag, hasErrors, SourceSet, type Diagnostic } from '../diagnostics/inde
 import { compileSweep, planSweep, type SweepPlan } from '../expand/index.js';
 import { loadYamlFile } from '../load/index.js';
 import type { Mapping } from '../types.js';
-import { validateDocument } from '../validate/index.js';
+import { setting, settingPath, settingsLoaded, sweepSettings, validateDocument } from '../validate/index.js';
 import type { Inputs } from './types.js';
 
 /** Load, validate and compile the sweep: everything `plan` needs, and `build` starts from. */
@@ -15,7 +15,7 @@ export async function loadInputs(configPath: string): Promise<{ inputs?: Inputs;
   diagnostics.push(...validateDocument(loaded, 'config'));
   if (hasErrors(diagnostics)) return { sources, diagnostics };
   const config = loaded.data as Mapping;
-  const { sweep, diagnostics: sweepDiagnostics } = compileSweep(loaded, config);
+  const { sweep, diagnostics: sweepDiagnostics } = compileSweep(settingsLoaded(loaded, config), sweepSettings(config));
   diagnostics.push(...sweepDiagnostics);
   if (!sweep || hasErrors(diagnostics)) return { sources, diagnostics };
   return { inputs: { loaded, config, sweep, sources }, sources, diagnostics };
@@ -31,7 +31,7 @@ export async function planExperiment(configPath: string): Promise<{ plan?: Sweep
 }
 
 export function limitDiagnostic(inputs: Inputs, kept: number, limit: number): Diagnostic {
-  const where = inputs.config.sweep !== undefined ? inputs.loaded.locate(['sweep']) : inputs.loaded.locate(['experiment'], 'key');
+  const where = setting(inputs.config, 'sweep') !== undefined ? inputs.loaded.locate(settingPath(inputs.config, 'sweep')) : inputs.loaded.locate(['experiment'], 'key');
   return diag(
     'EG3090',
     `The sweep keeps ${kept.toLocaleString('en-US')} combinations, more than the limit of ${limit.toLocaleString('en-US')}.`,

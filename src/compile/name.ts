@@ -10,6 +10,7 @@ import { diag, hasErrors, type Diagnostic } from '../diagnostics/index.js';
 import { resolveConfig } from '../resolve/index.js';
 import { eeIdentifier } from '../resolve/namespaces.js';
 import { LAYOUT, type BundlePlan, type Combination, type Mapping } from '../types.js';
+import { setting, settingPath, withoutSweepRules } from '../validate/index.js';
 import { EEGEN_VERSION } from '../version.js';
 import { bundleSignatureHolds } from '../write/disk.js';
 import { executableFiles, isExecutableMode, parseChecksums, parseManifest, sha256 } from '../write/manifest.js';
@@ -39,18 +40,18 @@ export interface NamingInputs {
 /** Name the bundle: eegen's id from the varying values, or the config's `identifier:` template. */
 function nameBundle(s: NamingInputs, combo: Combination, diagnostics: Diagnostic[]): string | undefined {
   let id = bundleId(combo.params, s.varying);
-  if (typeof s.r.config.identifier === 'string') {
+  if (typeof setting(s.r.config, 'identifier') === 'string') {
     const first = resolveConfig({ config: bundleConfig(s.r.config, combo.params), host: s.r.profile, loaded: s.r.loaded, bundle: { id, index: combo.index, ee: eeIdentifier(combo.params) } });
     if (!first.config || hasErrors(first.diagnostics)) {
       diagnostics.push(...first.diagnostics);
       return undefined;
     }
-    id = identifierId(String(first.config.identifier), combo.params, s.varying);
+    id = identifierId(String(setting(first.config, 'identifier')), combo.params, s.varying);
   }
   const clash = s.seenIds.get(id.toLowerCase());
   if (clash) {
     diagnostics.push(
-      diag('EG3091', `Two combinations get the same bundle name "${id}": ${JSON.stringify(clash)} and ${JSON.stringify(combo.params)}.`, s.r.loaded.locate(['identifier']), `Include every swept key (${s.varying.join(', ')}) in identifier, or remove identifier to let eegen name the bundles.`),
+      diag('EG3091', `Two combinations get the same bundle name "${id}": ${JSON.stringify(clash)} and ${JSON.stringify(combo.params)}.`, s.r.loaded.locate(settingPath(s.r.config, 'identifier')), `Include every swept key (${s.varying.join(', ')}) in identifier, or remove identifier to let eegen name the bundles.`),
     );
     return undefined;
   }
@@ -124,7 +125,7 @@ export function namingInputs(r: BundleInputs, varying: string[], reuse: CompileO
     r,
     varying,
     seenIds: new Map(),
-    configJson: canonicalJsonWith(Object.fromEntries(Object.entries(config).filter(([k]) => k !== 'sweep')), 'experiment'),
+    configJson: canonicalJsonWith(withoutSweepRules(config), 'experiment'),
     ...(reuse ? { reuse } : {}),
     sharedKey: canonicalJson({ v: KEY_VERSION, eegen: EEGEN_VERSION, schema: r.schema, fixedInputs: r.fixedInputs, template: [template.outputName, template.kind, template.scheduler] } as unknown as Mapping),
   };

@@ -18,7 +18,7 @@ import { freezeValue } from '../syntax/deferred.js';
 import type { BundleFile, BundlePlan, HostProfile, LoadedYaml, Mapping } from '../types.js';
 import type { TemplateSource } from '../render/template.js';
 import { canonicalJson } from '../bundle/id.js';
-import { isSetting, setting } from '../validate/index.js';
+import { setting, withoutSweepRules } from '../validate/index.js';
 import { schemaVersion } from '../validate/ajv.js';
 import { EEGEN_VERSION } from '../version.js';
 import { finalizeBundle, sha256 } from '../write/manifest.js';
@@ -33,9 +33,7 @@ import type { Inputs } from './types.js';
 export function bundleConfig(config: Mapping, params: Mapping): Mapping {
   const out: Mapping = {};
   let placed = false;
-  const rules = isSetting(config, 'sweep');
-  for (const [k, v] of Object.entries(config)) {
-    if (k === 'sweep' && rules) continue;
+  for (const [k, v] of Object.entries(withoutSweepRules(config))) {
     if (k === 'experiment') {
       out.experiment = withCardName(params);
       placed = true;
