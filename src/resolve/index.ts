@@ -15,6 +15,7 @@
  *     position needs (shell/context.ts) instead of plain text: a parameter value can never
  *     become part of the command's syntax.
  */
+import { SECTION, settingsSection } from '../validate/settings.js';
 import { diag, nearest, type Diagnostic, type Span } from '../diagnostics/index.js';
 import { substituteSlots } from '../shell/context.js';
 import { scalarText } from '../shell/quote.js';
@@ -60,9 +61,15 @@ export interface ResolveResult {
   diagnostics: Diagnostic[];
 }
 
-/** Strings that are shell commands, written into the script as is. */
-function isShellField(path: readonly PathSegment[]): boolean {
-  return (path.length === 2 && path[0] === 'run' && path[1] === 'command') || (path.length === 3 && path[0] === 'resources' && path[1] === 'setup');
+/**
+ * Strings that are shell commands, written into the script as is: eegen's run.command and
+ * resources.setup lines, inside the `eegen:` section when the config has one (a top-level
+ * `run:` is then the user's variable, plain text).
+ */
+function isShellField(path: readonly PathSegment[], sectioned: boolean): boolean {
+  const p = sectioned ? (path[0] === SECTION ? path.slice(1) : undefined) : path;
+  if (p === undefined) return false;
+  return (p.length === 2 && p[0] === 'run' && p[1] === 'command') || (p.length === 3 && p[0] === 'resources' && p[1] === 'setup');
 }
 
 /** An unambiguous memo key for a path (length-prefixed strings, `#` for indexes). */
@@ -105,7 +112,11 @@ class Resolver {
   private readonly stack: PathSegment[][] = [];
   private readonly reported = new Set<string>();
 
+  /** The config keeps eegen's settings in an `eegen:` section. */
+  private readonly sectioned: boolean;
+
   constructor(private readonly input: ResolveInput) {
+    this.sectioned = settingsSection(input.config) !== undefined;
     this.roots = rootsOf(input.config);
     this.ns = { config: input.config, host: input.host, bundle: input.bundle };
   }
@@ -178,7 +189,7 @@ class Resolver {
     }
     this.memo.set(key, { active: true });
     this.stack.push(path);
-    const value = isShellField(path) ? this.shellText(path, text) : this.text(path, text);
+    const value = isShellField(path, this.sectioned) ? this.shellText(path, text) : this.text(path, text);
     this.stack.pop();
     this.memo.set(key, { active: false, value });
     return value;
