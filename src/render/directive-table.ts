@@ -26,6 +26,7 @@ import { diag, nearest, type Diagnostic, type Span } from '../diagnostics/index.
 import { iterateCombinations, type Sweep } from '../expand/index.js';
 import { RENDER_CODES } from './codes.js';
 import { SLURM_OPTIONS } from './directives.js';
+import { settingsLoaded } from '../validate/settings.js';
 import type { DirectiveSet, HostProfile, LoadedYaml, Mapping, PathSegment, Value } from '../types.js';
 
 /** The profile's directive table, when it has at least one entry (an inventory host without a site profile has `{}`). */
@@ -149,7 +150,7 @@ export function checkDirectiveNames(profile: HostProfile, loaded: LoadedYaml, sw
     if (!choice || choice.key === 'gpu' || Object.hasOwn(table, choice.name)) continue;
     const id = `${choice.key}\u0000${choice.name}`;
     if (reported.has(id)) continue;
-    const where = derived.has(choice.key) ? loaded.locate(['sweep', 'derive', choice.key]) : locateValue(loaded, ['experiment', choice.key], experiment?.[choice.key], combo.params[choice.key]!);
+    const where = derived.has(choice.key) ? settingsLoaded(loaded, (loaded.data ?? {}) as Mapping).locate(['sweep', 'derive', choice.key]) : locateValue(loaded, ['experiment', choice.key], experiment?.[choice.key], combo.params[choice.key]!);
     reported.set(id, unknownDirectiveDiagnostic(profile, choice.key, choice.name, where));
   }
   return [...reported.values()];

@@ -79,6 +79,8 @@ const BLOCKS: { file: string; first: string; how: How }[] = [
   { file: 'README.md', first: 'fixtures/errors/schema-errors.yaml:8:3 - error EG2001: Unknown key "exlcude" in sweep.', how: { kind: 'errors', args: ['build', 'fixtures/errors/schema-errors.yaml'] } },
   { file: 'README.md', first: 'name: cloudmask-study', how: { kind: 'build', dir: 'fixtures/cloudmask', bundles: 50 } },
   { file: 'README.md', first: 'name: files-example', how: { kind: 'build', dir: 'test/readme/files-example', bundles: 2 } },
+  { file: 'README.md', first: 'name: cloudmask on rivanna         # every key outside eegen: is yours, whatever its name', how: { kind: 'build', dir: 'fixtures/cloudmask', bundles: 12 } },
+  { file: 'README.md', first: 'fixtures/cloudmesh-compat/eegen-section/errors.yaml:6:5 - error EG2001: Unknown key "partiton" in eegen.resources.', how: { kind: 'errors', args: ['build', 'fixtures/cloudmesh-compat/eegen-section/errors.yaml'] } },
   { file: 'README.md', first: 'eegen submit out --host cluster              # copy (rsync), verify checksums, sbatch', how: { kind: 'dispatch' } },
   { file: 'README.md', first: 'hosts:', how: { kind: 'hosts' } },
   { file: 'README.md', first: "# The Compute Coordinator's example (seed paper, Fig. 2), as cloudmesh-cc writes it:", how: { kind: 'equals-file', file: 'fixtures/workflow/cloudmesh/workflow.yaml' } },
