@@ -9,7 +9,7 @@ import { readFiles, type CopiedFile, type FilesEntry } from '../load/files.js';
 import { checkDirectiveNames } from '../render/directive-table.js';
 import { builtinTemplate, loadProfile, loadTemplate, type TemplateSource } from '../render/index.js';
 import type { HostProfile, Mapping, Scheduler } from '../types.js';
-import { setting, settingPath, settingsLoaded } from '../validate/index.js';
+import { SECTION, setting, settingPath, settingsLoaded } from '../validate/index.js';
 import type { CompileOptions, Inputs } from './types.js';
 
 async function chooseTemplate(opts: CompileOptions, inputs: Inputs, profile: HostProfile): Promise<{ template?: TemplateSource; diagnostics: Diagnostic[] }> {
@@ -21,10 +21,11 @@ async function chooseTemplate(opts: CompileOptions, inputs: Inputs, profile: Hos
   if (!run || typeof run !== 'object' || (!run.command && !run.script)) {
     // The built-in templates run run.command (or run.script): without either, every bundle would only fail.
     const first = Object.keys(inputs.config)[0];
-    const where = inputs.loaded.locate(run !== undefined ? settingPath(inputs.config, 'run') : first !== undefined ? [first] : [], 'key');
+    const where = inputs.loaded.locate(run !== undefined ? settingPath(inputs.config, 'run') : settingPath(inputs.config).length ? [SECTION] : first !== undefined ? [first] : [], 'key');
+    const at = settingPath(inputs.config).length ? 'eegen: ' : '';
     return {
       diagnostics: [
-        diag('EG2030', 'The config has no template and no run.command (or run.script), so its bundles would have nothing to run.', where, 'Add run: {command: "python train.py --epochs {experiment.epoch}"}, or name a template (template: job.in.slurm, or --template FILE).'),
+        diag('EG2030', 'The config has no template and no run.command (or run.script), so its bundles would have nothing to run.', where, `Add run: {command: "python train.py --epochs {experiment.epoch}"}${at ? ' to eegen:' : ''}, or name a template (${at}template: job.in.slurm, or --template FILE).`),
       ],
     };
   }

@@ -185,7 +185,8 @@ describe('inside eegen: everything is eegen\'s', () => {
     const typo = await project('experimnt:\n  x: 1\neegen:\n  run: {command: echo}\n');
     expect(typo.diagnostics.map((d) => [d.code, d.severity])).toEqual([['EG2007', 'error']]);
     const empty = await project('run: {command: echo}\nexperiment:\n  x: 1\neegen: {}\n');
-    expect(empty.diagnostics.map((d) => d.code)).toEqual(['EG2030']);
+    expect(empty.diagnostics.map((d) => [d.code, at(d, empty.text)])).toEqual([['EG2030', pos(empty.text, 'eegen')]]);
+    expect(empty.diagnostics[0]!.hint).toMatch(/^Add run: \{command: .*\} to eegen:, or name a template \(eegen: template: job\.in\.slurm, or --template FILE\)\.$/);
   });
 });
 
