@@ -15,6 +15,7 @@
  * A node whose spec changes gets new content, which the dispatcher reports as
  * `changedSinceSubmit` against the run on the host.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { indexFile, jobsScript } from '../bundle/side-files.js';
 import { insertHook, wrapperText } from '../bundle/wrapper.js';
@@ -77,8 +78,8 @@ export function runScript(node: WorkflowNode, commandFile: string, direct: boole
 }
 
 /** The bundle of one node (a node with a host and a command). Pure. */
-export function nodeBundle(spec: Pick<WorkflowSpec, 'name' | 'path'>, node: WorkflowNode, index: number, wrapper: Buffer): BundlePlan {
-  const files: BundleFile[] = [];
+export function nodeBundle(spec: Pick<WorkflowSpec, 'name' | 'path'>, node: WorkflowNode, index: number, wrapper: Buffer, inputs: readonly BundleFile[] = []): BundlePlan {
+  const files: BundleFile[] = [...inputs];
   let commandFile: string;
   let direct = false;
   if (node.script) {
@@ -109,6 +110,33 @@ export function nodeBundle(spec: Pick<WorkflowSpec, 'name' | 'path'>, node: Work
   });
 }
 
+/**
+ * Where this machine holds a file a node wrote: in its directory here (a local host runs
+ * it in place; collect brings a remote run back), or in an experiment's output directory.
+ */
+export function outputPath(spec: Pick<WorkflowSpec, 'path'>, from: WorkflowNode, file: string): string {
+  if (from.experiment) return path.join(experimentOut(spec, from.name), file);
+  return path.join(hostOut(spec, from.host!.name), from.name, file);
+}
+
+/** A node's inputs that are here now, as bundle files (inputs/FROM/PATH); the missing ones, named. */
+export function inputFiles(spec: WorkflowSpec, node: WorkflowNode): { files: BundleFile[]; missing: string[] } {
+  const files: BundleFile[] = [];
+  const missing: string[] = [];
+  for (const i of node.inputs) {
+    const from = spec.nodes.find((n) => n.name === i.from);
+    let content: Buffer | undefined;
+    try {
+      content = from && !from.virtual ? readFileSync(outputPath(spec, from, i.path)) : undefined;
+    } catch {
+      content = undefined;
+    }
+    if (content) files.push({ path: `inputs/${i.from}/${i.path}`, content, mode: 0o644 });
+    else missing.push(`${i.from}/${i.path}`);
+  }
+  return { files, missing };
+}
+
 /** The nodes that run something, by host name, in dependency order. */
 export function nodesByHost(spec: WorkflowSpec): Map<string, WorkflowNode[]> {
   const out = new Map<string, WorkflowNode[]>();
@@ -121,7 +149,7 @@ export function hostPlans(spec: WorkflowSpec): Map<string, BuildPlan> {
   const wrapper = Buffer.from(wrapperText());
   const plans = new Map<string, BuildPlan>();
   for (const [host, nodes] of nodesByHost(spec)) {
-    const bundles = nodes.map((n, i) => nodeBundle(spec, n, i, wrapper));
+    const bundles = nodes.map((n, i) => nodeBundle(spec, n, i, wrapper, inputFiles(spec, n).files));
     plans.set(host, { bundles, sideFiles: [indexFile({ eegen: EEGEN_VERSION, schema: 'workflow', name: `${spec.name} on ${host}`, varying: ['node'] }, bundles), jobsScript(bundles)], diagnostics: [] });
   }
   return plans;
@@ -131,9 +159,10 @@ export function hostPlans(spec: WorkflowSpec): Map<string, BuildPlan> {
  * Write every host's output directory (the writer: atomic, incremental, never a file a
  * run wrote). Nodes the spec no longer has stay on disk (no prune): their runs are records.
  */
-export async function writeHostDirs(spec: WorkflowSpec): Promise<Map<string, string>> {
+export async function writeHostDirs(spec: WorkflowSpec, only?: ReadonlySet<string>): Promise<Map<string, string>> {
   const outs = new Map<string, string>();
   for (const [host, plan] of hostPlans(spec)) {
+    if (only && !only.has(host)) continue;
     const out = hostOut(spec, host);
     await writeBuild(plan, out);
     outs.set(host, out);

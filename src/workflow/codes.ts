@@ -33,6 +33,8 @@ export const WORKFLOW_CODES = {
   chainOfOne: 'EG7114',
   /** An experiment node whose config does not build (its diagnostics follow). */
   badExperiment: 'EG7115',
+  /** An input or output path that is not a plain relative path. */
+  badPath: 'EG7116',
   /** The inventory (hosts.yaml) could not be loaded. */
   badInventory: 'EG7112',
   /** A label variable that does not exist. */

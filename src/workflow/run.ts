@@ -19,13 +19,13 @@
  * to the host's `slots` at once (local and ssh hosts; default 1, local: one per CPU),
  * without limit on Slurm and LSF unless `slots` is set.
  */
-import { cancel as cancelBundles, createContext, status as bundleStatus, submit as submitBundles, type BundleStatus, type CancelResult, type DispatchContext, type HostError, type RetryWhat, type Runner } from '../dispatch/index.js';
+import { cancel as cancelBundles, collect, createContext, status as bundleStatus, submit as submitBundles, type BundleStatus, type CancelResult, type DispatchContext, type HostError, type RetryWhat, type Runner } from '../dispatch/index.js';
 import { diag, DiagnosticError } from '../diagnostics/index.js';
 import { nearest } from '../diagnostics/suggest.js';
 import type { HostEntry } from '../inventory/hosts.js';
 import { sleep, throwIfAborted } from '../util/abort.js';
 import path from 'node:path';
-import { experimentOut, TIMEOUT_EXIT, TIMEOUT_MARK, writeHostDirs } from './bundles.js';
+import { experimentOut, inputFiles, TIMEOUT_EXIT, TIMEOUT_MARK, writeHostDirs } from './bundles.js';
 import { buildExperiments, cancelExperiment, collectExperiment, observeExperiment, submitExperiment, type RunSummary } from './experiment.js';
 import { WORKFLOW_CODES as C } from './codes.js';
 import { renderLabel } from './labels.js';
@@ -121,7 +121,7 @@ function runState(node: WorkflowNode, b: BundleStatus): NodeState {
 const ms = (iso?: string): number | undefined => (iso ? Date.parse(iso) : undefined);
 
 /** Every node's state from what the hosts said (see the module doc for the rules). */
-export function derive(spec: WorkflowSpec, obs: Observation, previous: ReadonlyMap<string, NodeStatus>, opts: WorkflowCallOptions): NodeStatus[] {
+export function derive(spec: WorkflowSpec, obs: Observation, previous: ReadonlyMap<string, NodeStatus>, opts: WorkflowCallOptions, missing: ReadonlyMap<string, string[]> = new Map()): NodeStatus[] {
   const byName = new Map<string, NodeStatus>();
   const out: NodeStatus[] = [];
   for (const node of spec.nodes) {
@@ -167,6 +167,9 @@ export function derive(spec: WorkflowSpec, obs: Observation, previous: ReadonlyM
       if (st.state === 'done') st.progress = 100;
     } else {
       st = { name: node.name, kind: node.kind, host: node.host!.name, state: bad.length ? 'blocked' : allDone ? 'ready' : 'waiting', ...(bad.length ? { blockedBy: bad } : {}) };
+      // Ready, but a file it reads from a node before it is not there: it cannot start.
+      const lacking = st.state === 'ready' ? missing.get(node.name) : undefined;
+      if (lacking?.length) Object.assign(st, { state: 'blocked', blockedBy: [...new Set(lacking.map((m) => m.split('/')[0]!))], why: `input${lacking.length > 1 ? 's' : ''} missing: ${lacking.join(', ')}` });
     }
     const full: NodeStatus = { ...st, label: '' } as NodeStatus;
     byName.set(node.name, full);
@@ -259,6 +262,34 @@ function plan(spec: WorkflowSpec, nodes: readonly NodeStatus[], wanted: { rerun:
   return { submit, experiments, retrying };
 }
 
+/**
+ * The inputs of the nodes about to start, into their bundles: a producer's file not here
+ * yet (its run was on another host, or not in place) is brought back first (collect of
+ * that one node, once per coordinator run), then the consumer's host directory is written
+ * again with inputs/FROM/PATH in its bundle. Returns the files still missing, per node.
+ */
+async function prepareInputs(spec: WorkflowSpec, nodes: readonly NodeStatus[], outs: ReadonlyMap<string, string>, fetched: Set<string>, ctx: DispatchContext, emit: (e: WorkflowEvent) => void, signal?: AbortSignal): Promise<Map<string, string[]>> {
+  const missing = new Map<string, string[]>();
+  const rewrite = new Set<string>();
+  for (const s of nodes) {
+    const node = spec.nodes.find((n) => n.name === s.name)!;
+    if (s.state !== 'ready' || !node.inputs.length || !node.host || node.experiment) continue;
+    let lacking = inputFiles(spec, node).missing;
+    for (const from of new Set(lacking.map((m) => m.split('/')[0]!))) {
+      const producer = spec.nodes.find((n) => n.name === from);
+      if (!producer?.host || producer.experiment || fetched.has(from)) continue;
+      fetched.add(from);
+      const r = await collect({ out: outs.get(producer.host.name)!, hosts: [producer.host], only: [from], context: ctx, ...(signal ? { signal } : {}) });
+      for (const error of r.hostErrors) emit({ type: 'host-error', error });
+    }
+    lacking = inputFiles(spec, node).missing;
+    if (lacking.length) missing.set(node.name, lacking);
+    else rewrite.add(node.host.name);
+  }
+  if (rewrite.size) await writeHostDirs(spec, rewrite);
+  return missing;
+}
+
 /** Events for what changed since `prev` (all of it on the first poll). */
 function diff(prev: ReadonlyMap<string, NodeStatus>, now: readonly NodeStatus[], retrying: ReadonlySet<string>, emit: (e: WorkflowEvent) => void): void {
   for (const s of now) {
@@ -304,6 +335,7 @@ export async function runWorkflow(spec: WorkflowSpec, opts: RunWorkflowOptions =
   let previous = new Map<string, NodeStatus>();
   let first = true;
   const collected = new Set<string>();
+  const fetched = new Set<string>();
   const outs = await holdLock(spec, signal, emit, async () => {
     await buildExperiments(spec, signal);
     return writeHostDirs(spec);
@@ -312,7 +344,18 @@ export async function runWorkflow(spec: WorkflowSpec, opts: RunWorkflowOptions =
     throwIfAborted(signal);
     const tick = await holdLock(spec, signal, emit, async () => {
       const obs = await observe(spec, outs, ctx, signal);
-      const nodes = derive(spec, obs, previous, opts);
+      let nodes = derive(spec, obs, previous, opts);
+      // An experiment that is done has its merged results collected (once per coordinator run)
+      // before anything after it starts: the next node may read them.
+      for (const s of nodes) {
+        const node = spec.nodes.find((n) => n.name === s.name)!;
+        if (!node.experiment || s.state !== 'done' || collected.has(s.name)) continue;
+        const c = await collectExperiment(spec, node, ctx, signal);
+        for (const error of c.hostErrors) emit({ type: 'host-error', error });
+        if (!c.hostErrors.length) collected.add(s.name);
+      }
+      const missing = await prepareInputs(spec, nodes, outs, fetched, ctx, emit, signal);
+      if (missing.size) nodes = derive(spec, obs, previous, opts, missing);
       if (first) {
         // Reruns are of runs that had ended when the run began: a node still running is not
         // started again when it ends, one that never ran simply runs.
@@ -325,15 +368,6 @@ export async function runWorkflow(spec: WorkflowSpec, opts: RunWorkflowOptions =
       for (const e of obs.hostErrors) emit({ type: 'host-error', error: e });
       diff(previous, nodes, p.retrying, emit);
       emit({ type: 'status', nodes, hostErrors: obs.hostErrors });
-      // An experiment that is done has its merged results collected (once per coordinator run)
-      // before anything after it starts: the next node may read them.
-      for (const s of nodes) {
-        const node = spec.nodes.find((n) => n.name === s.name)!;
-        if (!node.experiment || s.state !== 'done' || collected.has(s.name)) continue;
-        const c = await collectExperiment(spec, node, ctx, signal);
-        for (const error of c.hostErrors) emit({ type: 'host-error', error });
-        if (!c.hostErrors.length) collected.add(s.name);
-      }
       await Promise.all(
         [...p.submit].map(async ([hostName, what]) => {
           const h = spec.inventory.hosts.get(hostName) ?? spec.nodes.find((n) => n.host?.name === hostName)!.host!;

@@ -39,7 +39,9 @@ export interface LoadWorkflowResult {
 /** Node names become directory names and bundle ids: letters, digits, `_` and `-`. */
 const NODE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$/;
 const VIRTUAL = new Set(['start', 'end']);
-const NODE_KEYS = ['name', 'user', 'host', 'kind', 'label', 'script', 'exec', 'experiment', 'status', 'needs', 'retries', 'timeout'];
+const NODE_KEYS = ['name', 'user', 'host', 'kind', 'label', 'script', 'exec', 'experiment', 'inputs', 'outputs', 'status', 'needs', 'retries', 'timeout'];
+/** A path inside a node's directory: segments of plain characters, none `.` or `..`. */
+const DATA_PATH = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*(\/[A-Za-z0-9_][A-Za-z0-9_.+-]*)*$/;
 /** Colours of cloudmesh-cc (tests/workflow-example), for states a spec does not colour. */
 export const DEFAULT_COLORS: Readonly<Record<string, string>> = {
   waiting: 'white',
@@ -130,6 +132,15 @@ export async function loadWorkflow(file: string, opts: LoadWorkflowOptions = {})
       }
     }
   }
+  // inputs: {from: [...]}: the node runs after `from`.
+  for (const [name, raw] of Object.entries(nodesRaw)) {
+    const ins = (raw as Mapping | null)?.inputs as Mapping | undefined;
+    for (const from of Object.keys(ins ?? {})) {
+      const at = loaded.locate(['workflow', 'nodes', name, 'inputs', from], 'key');
+      if (from === name) diagnostics.push(diag(C.cycle, `The node "${name}" takes inputs from itself.`, at, 'Name another node, or write the file in this node itself.'));
+      else if (known(from, at)) add(name, from, at);
+    }
+  }
   // Cloudmesh's form: chains.
   const deps = wf.dependencies;
   const chains = typeof deps === 'string' ? [{ text: deps, where: ['workflow', 'dependencies'] as PathSegment[] }] : ((deps ?? []) as string[]).map((t, i) => ({ text: t, where: ['workflow', 'dependencies', i] as PathSegment[] }));
@@ -172,7 +183,7 @@ export async function loadWorkflow(file: string, opts: LoadWorkflowOptions = {})
 }
 
 function virtualNode(name: string): WorkflowNode {
-  return { name, kind: 'virtual', labelParts: [{ text: name }], needs: [], retries: 0, virtual: true, attributes: { name } };
+  return { name, kind: 'virtual', labelParts: [{ text: name }], inputs: [], outputs: [], needs: [], retries: 0, virtual: true, attributes: { name } };
 }
 
 /**
@@ -282,6 +293,19 @@ async function readNode(loaded: LoadedYaml, name: string, raw: Mapping, inv: Inv
     for (const e of parsed.errors) out.push(diag(e.code, `The label of the node "${name}": ${e.message}`, subSpan(loaded, ['workflow', 'nodes', name, 'label'], label, e.offset, e.length), e.hint));
     labelParts = parsed.parts;
   }
+  const dataPath = (p: string, where: PathSegment[]): boolean => {
+    if (DATA_PATH.test(p) && !p.split('/').some((seg) => seg === '..' || seg === '.')) return true;
+    out.push(diag(C.badPath, `The path "${p}" of the node "${name}" is not a plain relative path.`, loaded.locate(['workflow', 'nodes', name, ...where]), 'Name a file in the node\'s directory: letters, digits, _ . + - and /, no .. and no leading /.'));
+    return false;
+  };
+  const listOf = (v: unknown): string[] => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : Array.isArray(v) ? (v as string[]) : []);
+  const outputs = listOf(raw.outputs).filter((p, i) => dataPath(p, typeof raw.outputs === 'string' ? ['outputs'] : ['outputs', i]));
+  const inputs: WorkflowNode['inputs'] = [];
+  for (const [from, paths] of Object.entries((raw.inputs ?? {}) as Mapping)) {
+    listOf(paths).forEach((p, i) => {
+      if (dataPath(p, typeof paths === 'string' ? ['inputs', from] : ['inputs', from, i])) inputs.push({ from, path: p });
+    });
+  }
   if (out.slice(before).some((d) => d.severity === 'error')) return undefined;
   return {
     name,
@@ -293,6 +317,8 @@ async function readNode(loaded: LoadedYaml, name: string, raw: Mapping, inv: Inv
     ...(scriptInfo ? { script: scriptInfo } : {}),
     ...(exec !== undefined ? { exec } : {}),
     ...(experiment ? { experiment } : {}),
+    inputs,
+    outputs,
     needs: [],
     retries: (raw.retries as number | undefined) ?? 0,
     ...(timeoutS !== undefined ? { timeoutS } : {}),

@@ -25,6 +25,10 @@ export interface WorkflowNode {
   exec?: string;
   /** `experiment:`: a sweep built from an eegen config and submitted to `hosts` (the first is `host`). */
   experiment?: { config: string; template?: string; hosts: HostEntry[]; array: boolean; allowFailed: number };
+  /** Files of other nodes copied into this node's directory (inputs/FROM/PATH) before it starts. */
+  inputs: { from: string; path: string }[];
+  /** Files this node writes that others read (checked after it ran). */
+  outputs: string[];
   /** The nodes this one runs after (direct dependencies), in the order written. */
   needs: string[];
   /** Runs started again after a failure (0: none). */

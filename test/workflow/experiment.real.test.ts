@@ -107,3 +107,49 @@ describe.skipIf(skipWithout('slurm'))('experiment nodes on the real Slurm', () =
     expect(readFileSync(r.nodes[0]!.results!, 'utf8').split('\n').filter((l) => l.includes(',done,'))).toHaveLength(3);
   }, 180_000);
 });
+
+describe.skipIf(skipWithout('ssh', 'rsync'))('data between nodes (inputs/outputs) across the real sshd', () => {
+  it('fetch (local) -> sweep (local) -> analyze (ssh) reads the merged results.csv and the fetched data -> report (local) reads what analyze wrote', async () => {
+    const { testEnv } = await import('../support/env.js');
+    const { ssh } = testEnv();
+    const work = tmpDir('eegen-wf-data-');
+    const { dir, file } = workflowDir(
+      `workflow:
+  nodes:
+    fetch-data: {exec: "echo 42 > data.txt", outputs: [data.txt]}
+    compute:
+      experiment: {config: sweep.yaml}
+      needs: fetch-data
+    analyze:
+      host: box
+      exec: "hostname > /dev/null; echo rows=$(grep -c ',done,' inputs/compute/results.csv) data=$(cat inputs/fetch-data/data.txt) > summary.txt"
+      inputs: {compute: [results.csv], fetch-data: data.txt}
+      outputs: summary.txt
+    report: {exec: "cp inputs/analyze/summary.txt ${'${REPORT}'}", inputs: {analyze: [summary.txt]}}
+  dependencies: ['report,end']
+`.replace('${REPORT}', path.join(work, 'report.txt')),
+      { 'sweep.yaml': sweep('1,2,3', 'echo x={experiment.x}'), 'hosts.yaml': `hosts:\n  box: {kind: ssh, hostname: ${ssh!.host}, ssh_config: ${ssh!.config}, workdir: ${work}/box}\n` },
+    );
+    const spec = await load(file);
+    const r = await runWorkflow(spec, { pollMs: 100 });
+    expect(r.nodes.map((n) => `${n.name}:${n.state}:${n.host ?? ''}`), JSON.stringify(r.nodes)).toEqual(['fetch-data:done:local', 'compute:done:local', 'analyze:done:box', 'report:done:local', 'end:done:']);
+    expect(readFileSync(path.join(work, 'report.txt'), 'utf8')).toBe('rows=3 data=42\n');
+    // The inputs travelled inside the consumer's bundle (checksummed like its other files).
+    const sums = readFileSync(path.join(dir, '.eegen-workflow', 'wf.yaml', 'hosts', 'box', 'analyze', 'SHA256SUMS'), 'utf8');
+    expect(sums).toMatch(/ {2}inputs\/compute\/results\.csv\n/);
+    expect(sums).toMatch(/ {2}inputs\/fetch-data\/data\.txt\n/);
+    // Again: nothing runs twice, nothing is reported changed.
+    const again = await runWorkflow(spec, { pollMs: 100 });
+    expect(again.nodes.map((n) => `${n.state}:${n.changed ?? false}`)).toEqual(Array(5).fill('done:false'));
+    expect(['fetch-data', 'report'].map((n) => starts(spec, n))).toEqual([1, 1]);
+  }, 180_000);
+
+  it('a declared input its producer did not write blocks the consumer (why names the file), and what comes after it', async () => {
+    const { file } = workflowDir('workflow:\n  nodes:\n    a: {exec: "true", outputs: [out.txt]}\n    b: {exec: "true", inputs: {a: [out.txt]}}\n    c: {exec: "true", needs: b}\n');
+    const spec = await load(file);
+    const r = await runWorkflow(spec, { pollMs: 100 });
+    expect(r.nodes.map((n) => `${n.name}:${n.state}`)).toEqual(['a:done', 'b:blocked', 'c:blocked']);
+    expect(r.nodes[1]).toMatchObject({ blockedBy: ['a'], why: 'input missing: a/out.txt' });
+    expect(starts(spec, 'b')).toBe(0);
+  }, 60_000);
+});

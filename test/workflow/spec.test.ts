@@ -131,6 +131,16 @@ describe('workflow specs', () => {
     expect(noConfig.diagnostics.map((d) => d.code)).toEqual(['EG2002']);
   });
 
+  it('inputs imply needs; input and output paths are plain relative paths', async () => {
+    const ok = await loadText('workflow:\n  nodes:\n    a: {exec: "true", outputs: [out/x.csv, y.txt]}\n    b: {exec: "true", inputs: {a: [out/x.csv], c: y}}\n    c: {exec: "true"}\n');
+    expect(ok.text).toBe('');
+    const b = ok.spec!.nodes.find((n) => n.name === 'b')!;
+    expect(b.needs).toEqual(['a', 'c']);
+    expect(b.inputs).toEqual([{ from: 'a', path: 'out/x.csv' }, { from: 'c', path: 'y' }]);
+    const bad = await loadText('workflow:\n  nodes:\n    a: {exec: "true", outputs: [../etc/passwd, /abs, ok, "a//b", ./x]}\n    b: {exec: "true", inputs: {a: ["$(x)"], nope: [f], b: [f]}}\n');
+    expect(bad.diagnostics.map((d) => d.code)).toEqual(['EG7116', 'EG7116', 'EG7116', 'EG7116', 'EG7116', 'EG7103', 'EG7104']);
+  });
+
   it('durations', () => {
     expect([600, '600', '90s', '10m', '2h', '1d', '1h30m', '01:00:00', '10:00'].map(parseDuration)).toEqual([600, 600, 90, 600, 7200, 86400, 5400, 3600, 600]);
     expect([0, -1, 1.5, '', 'h', '1x', '400d', '1:2'].map(parseDuration)).toEqual(Array(8).fill(undefined));
