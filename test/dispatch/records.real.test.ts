@@ -24,8 +24,9 @@ describe('dispatch records and edge cases (local host, real processes)', () => {
     const r = await submit({ out, hosts: [LOCAL_HOST], only: ['lr-1_epochs-20_repeat-2'] });
     const pid = Number(r.hosts[0]!.submitted[0]!.jobId.replace('local:', ''));
     for (let i = 0; i < 40 && !(await status({ out, hosts: [LOCAL_HOST], only: ['lr-1_epochs-20_repeat-2'] })).bundles.every((b) => b.state === 'running'); i++) await new Promise((res) => setTimeout(res, 250));
-    // SIGKILL cannot be trapped: the wrapper records nothing. Kill its child's group too.
-    spawnSync('bash', ['-c', `pkill -KILL -g $(ps -o pgid= -p $(pgrep -P ${pid} | head -n1) | tr -d ' ') ; kill -KILL ${pid}`]);
+    // SIGKILL cannot be trapped: the wrapper records nothing. Kill its child's group too, but
+    // the wrapper first: killed second, it could still see its child die and record that end.
+    spawnSync('bash', ['-c', `g=$(ps -o pgid= -p $(pgrep -P ${pid} | head -n1) | tr -d ' '); kill -KILL ${pid}; pkill -KILL -g "$g"`]);
     const st = await waitFinished(out, [LOCAL_HOST], 20_000);
     expect(st.find((b) => b.id === 'lr-1_epochs-20_repeat-2')?.state).toBe('lost');
   });
