@@ -26,7 +26,9 @@ const sig = (signal?: AbortSignal) => (signal ? { signal } : {});
 export async function buildExperiments(spec: WorkflowSpec, signal?: AbortSignal): Promise<void> {
   for (const n of spec.nodes) {
     if (!n.experiment) continue;
-    const r = await build({ config: n.experiment.config, ...(n.experiment.template ? { template: n.experiment.template } : {}), out: experimentOut(spec, n.name), ...(spec.inventory.file ? { hostsFile: spec.inventory.file } : {}), ...sig(signal) });
+    // One host of hosts.yaml: its entry is the profile the bundles are rendered for (as `eegen build --host`).
+    const only = n.experiment.hosts.length === 1 && spec.inventory.file && n.experiment.hosts[0]!.name !== 'local' ? { host: n.experiment.hosts[0]!.name } : {};
+    const r = await build({ config: n.experiment.config, ...(n.experiment.template ? { template: n.experiment.template } : {}), out: experimentOut(spec, n.name), ...(spec.inventory.file ? { hostsFile: spec.inventory.file } : {}), ...only, ...sig(signal) });
     if (!r.ok || hasErrors(r.diagnostics)) {
       throw new DiagnosticError([diag(C.badExperiment, `The experiment of the node "${n.name}" (${n.experiment.config}) does not build; nothing was started.`, n.at, 'Fix the config (the errors below); eegen build CONFIG shows the same.'), ...r.diagnostics.filter((d) => d.severity === 'error')]);
     }

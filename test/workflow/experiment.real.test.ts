@@ -3,7 +3,7 @@
  * done when its bundles are (or at most allow_failed failed), its merged results collected,
  * read by the node after it. Real local processes; the job-array case on the real Slurm.
  */
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { experimentOut } from '../../src/workflow/bundles.js';
@@ -152,4 +152,39 @@ describe.skipIf(skipWithout('ssh', 'rsync'))('data between nodes (inputs/outputs
     expect(r.nodes[1]).toMatchObject({ blockedBy: ['a'], why: 'input missing: a/out.txt' });
     expect(starts(spec, 'b')).toBe(0);
   }, 60_000);
+});
+
+describe.skipIf(skipWithout('ssh', 'slurm', 'rsync'))("the paper's study as one workflow (fixtures/workflow/paper)", () => {
+  it('fetch-data local -> the Cloudmask sweep as a job array on the real Slurm -> analyze over ssh reading the merged results', async () => {
+    const { testEnv } = await import('../support/env.js');
+    const { ssh } = testEnv();
+    const dir = path.join(tmpDir('eegen-wf-paper-'), 'paper');
+    cpSync(path.join(ROOT, 'fixtures/workflow/paper'), dir, { recursive: true });
+    const work = tmpDir('eegen-wf-paper-work-');
+    writeFileSync(
+      path.join(dir, 'hosts.yaml'),
+      `hosts:
+  box: {kind: ssh, hostname: ${ssh!.host}, ssh_config: ${ssh!.config}, workdir: ${work}/box}
+  cluster:
+    kind: slurm
+    workdir: ${work}/cluster
+    defaults: {cpus_per_task: 1, mem: 500M, time: "00:05:00"}
+    directives:
+      a100: {extra: [--comment=cloudmask-a100]}
+`,
+    );
+    const spec = await load(path.join(dir, 'workflow.yaml'));
+    const r = await runWorkflow(spec, { pollMs: 200, timeZone: 'UTC' });
+    expect(r.nodes.map((n) => `${n.name}:${n.state}:${n.host ?? ''}`), JSON.stringify(r.nodes, null, 1)).toEqual(['start:done:', 'fetch-data:done:local', 'compute:done:cluster', 'analyze:done:box', 'end:done:']);
+    const byName = Object.fromEntries(r.nodes.map((n) => [n.name, n]));
+    expect(byName.compute!.jobId).toMatch(/^slurm:\d+_\d+$/);
+    expect(byName['fetch-data']!.label).toMatch(/^fetch-data\nprogress=100\nend=\d\d:\d\d:\d\d$/);
+    expect(byName.compute!.label).toMatch(/^compute on cluster\nprogress=100\nelapsed=\d\d:\d\d:\d\d$/);
+    expect(byName.analyze!.label).toBe('analyze on box\nprogress=100');
+    const summary = readFileSync(path.join(work, 'box', readdirSync(path.join(work, 'box')).find((d) => d.startsWith('analyze-'))!, 'summary.txt'), 'utf8');
+    expect(summary).toMatch(/^runs=2 best_accuracy=0\.\d+ data=cloudmask-data v1\n$/);
+    // Each bundle ran once (collect brought its run record back from the cluster's workdir).
+    expect(Object.values(bundleStarts(experimentOut(spec, 'compute')))).toEqual([1, 1]);
+    expect(starts(spec, 'analyze', [path.join(work, 'box')])).toBe(1);
+  }, 240_000);
 });
