@@ -16,6 +16,7 @@
  * `changedSinceSubmit` against the run on the host.
  */
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { indexFile, jobsScript } from '../bundle/side-files.js';
 import { insertHook, wrapperText } from '../bundle/wrapper.js';
@@ -25,7 +26,7 @@ import { shellQuote } from '../shell/quote.js';
 import type { BuildPlan, BundleFile, BundlePlan, Scheduler } from '../types.js';
 import { EEGEN_VERSION } from '../version.js';
 import { finalizeBundle, sha256, writeBuild } from '../write/index.js';
-import type { WorkflowNode, WorkflowSpec } from './types.js';
+import { nodeOf, type WorkflowNode, type WorkflowSpec } from './types.js';
 
 /** The message a run stopped by its node's timeout leaves as its last progress event. */
 export const TIMEOUT_MARK = 'eegen workflow: stopped at the node timeout';
@@ -124,7 +125,7 @@ export function inputFiles(spec: WorkflowSpec, node: WorkflowNode): { files: Bun
   const files: BundleFile[] = [];
   const missing: string[] = [];
   for (const i of node.inputs) {
-    const from = spec.nodes.find((n) => n.name === i.from);
+    const from = nodeOf(spec, i.from);
     let content: Buffer | undefined;
     try {
       content = from && !from.virtual ? readFileSync(outputPath(spec, from, i.path)) : undefined;
@@ -159,13 +160,25 @@ export function hostPlans(spec: WorkflowSpec): Map<string, BuildPlan> {
  * Write every host's output directory (the writer: atomic, incremental, never a file a
  * run wrote). Nodes the spec no longer has stay on disk (no prune): their runs are records.
  */
-export async function writeHostDirs(spec: WorkflowSpec, only?: ReadonlySet<string>): Promise<Map<string, string>> {
+export async function writeHostDirs(spec: WorkflowSpec, only?: ReadonlySet<string>, opts: { ifChanged?: boolean } = {}): Promise<Map<string, string>> {
   const outs = new Map<string, string>();
   for (const [host, plan] of hostPlans(spec)) {
     if (only && !only.has(host)) continue;
     const out = hostOut(spec, host);
-    await writeBuild(plan, out);
+    // Status and graph only read: when index.json already lists these bundles with these
+    // hashes, the directory is as the spec makes it (a run checks every file: writeBuild).
+    if (!(opts.ifChanged && (await indexMatches(out, plan)))) await writeBuild(plan, out);
     outs.set(host, out);
   }
   return outs;
+}
+
+async function indexMatches(out: string, plan: BuildPlan): Promise<boolean> {
+  try {
+    const index = JSON.parse(await readFile(path.join(out, 'index.json'), 'utf8')) as { bundles?: { id: string; hash: string }[] };
+    const have = (index.bundles ?? []).map((b) => `${b.id}:${b.hash}`).join('\n');
+    return have === plan.bundles.map((b) => `${b.id}:${b.hash}`).join('\n');
+  } catch {
+    return false;
+  }
 }

@@ -76,7 +76,7 @@ export function findCycle(names: readonly string[], needs: ReadonlyMap<string, r
   const state = new Map<string, 'open' | 'done'>();
   // Iterative DFS (a 1,000-node chain must not overflow the stack), along "runs before" edges.
   const after = new Map<string, string[]>();
-  for (const n of names) for (const d of needs.get(n) ?? []) after.set(d, [...(after.get(d) ?? []), n]);
+  for (const n of names) for (const d of needs.get(n) ?? []) pushTo(after, d, n);
   for (const root of names) {
     if (state.has(root)) continue;
     const stack: { node: string; next: number }[] = [{ node: root, next: 0 }];
@@ -109,18 +109,34 @@ export function dependencyOrder(names: readonly string[], needs: ReadonlyMap<str
   const rank = new Map(names.map((n, i) => [n, i]));
   const missing = new Map(names.map((n) => [n, new Set(needs.get(n) ?? []).size]));
   const after = new Map<string, string[]>();
-  for (const n of names) for (const d of new Set(needs.get(n) ?? [])) after.set(d, [...(after.get(d) ?? []), n]);
-  const ready = names.filter((n) => missing.get(n) === 0);
+  for (const n of names) for (const d of new Set(needs.get(n) ?? [])) pushTo(after, d, n);
+  // `ready` is kept sorted by rank, highest first, so the next node is a pop.
+  const ready = names.filter((n) => missing.get(n) === 0).reverse();
   const out: string[] = [];
   while (ready.length) {
-    ready.sort((a, b) => rank.get(a)! - rank.get(b)!);
-    const n = ready.shift()!;
+    const n = ready.pop()!;
     out.push(n);
     for (const m of after.get(n) ?? []) {
       const left = missing.get(m)! - 1;
       missing.set(m, left);
-      if (left === 0) ready.push(m);
+      if (left === 0) {
+        let lo = 0;
+        let hi = ready.length;
+        const r = rank.get(m)!;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (rank.get(ready[mid]!)! > r) lo = mid + 1;
+          else hi = mid;
+        }
+        ready.splice(lo, 0, m);
+      }
     }
   }
   return out;
+}
+
+function pushTo(map: Map<string, string[]>, key: string, value: string): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }

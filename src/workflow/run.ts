@@ -30,7 +30,7 @@ import { buildExperiments, cancelExperiment, collectExperiment, observeExperimen
 import { WORKFLOW_CODES as C } from './codes.js';
 import { renderLabel } from './labels.js';
 import { holdLock } from './lock.js';
-import { NODE_ACTIVE, NODE_FAILED, NODE_FINAL, type NodeState, type NodeStatus, type WorkflowEvent, type WorkflowNode, type WorkflowSpec } from './types.js';
+import { NODE_ACTIVE, NODE_FAILED, NODE_FINAL, nodeOf, type NodeState, type NodeStatus, type WorkflowEvent, type WorkflowNode, type WorkflowSpec } from './types.js';
 
 export interface WorkflowCallOptions {
   onEvent?: (e: WorkflowEvent) => void;
@@ -175,18 +175,30 @@ export function derive(spec: WorkflowSpec, obs: Observation, previous: ReadonlyM
     byName.set(node.name, full);
     out.push(full);
   }
-  for (const s of out) s.label = labelOf(spec, s, out, opts);
+  const times = workflowTimes(out);
+  for (const s of out) s.label = labelOf(spec, s, times, opts);
   return out;
 }
 
-function labelOf(spec: WorkflowSpec, s: NodeStatus, all: readonly NodeStatus[], opts: WorkflowCallOptions): string {
-  const node = spec.nodes.find((n) => n.name === s.name)!;
+/** The workflow's start (first node start) and, once every node has finished, its end. */
+function workflowTimes(all: readonly NodeStatus[]): { t0?: Date; t1?: Date } {
+  let first = Infinity;
+  let last = -Infinity;
+  let complete = true;
+  for (const x of all) {
+    const a = ms(x.started);
+    const b = ms(x.ended);
+    if (a !== undefined && a < first) first = a;
+    if (b !== undefined && b > last) last = b;
+    if (!NODE_FINAL.has(x.state)) complete = false;
+  }
+  return { ...(first < Infinity ? { t0: new Date(first) } : {}), ...(complete && last > -Infinity ? { t1: new Date(last) } : {}) };
+}
+
+function labelOf(spec: WorkflowSpec, s: NodeStatus, times: { t0?: Date; t1?: Date }, opts: WorkflowCallOptions): string {
+  const node = nodeOf(spec, s.name)!;
   const date = (iso?: string): Date | undefined => (iso ? new Date(iso) : undefined);
-  const starts = all.map((x) => ms(x.started)).filter((t): t is number => t !== undefined);
-  const complete = all.every((x) => NODE_FINAL.has(x.state));
-  const ends = all.map((x) => ms(x.ended)).filter((t): t is number => t !== undefined);
-  const t0 = starts.length ? new Date(Math.min(...starts)) : undefined;
-  const t1 = complete && ends.length ? new Date(Math.max(...ends)) : undefined;
+  const { t0, t1 } = times;
   const modified = date(s.ended) ?? date(s.started);
   const env = { ...(opts.env ?? {}), ...(node.host?.user ? { USER: node.host.user } : {}), ...(node.host?.home ? { HOME: node.host.home } : {}), ...(node.host?.env ?? {}) };
   return renderLabel(node.labelParts, {
@@ -211,7 +223,7 @@ function labelOf(spec: WorkflowSpec, s: NodeStatus, all: readonly NodeStatus[], 
 
 /** A failed run that will be started again (its node has retries left; a cancelled run is never retried). */
 function retriable(spec: WorkflowSpec, s: NodeStatus): boolean {
-  const node = spec.nodes.find((n) => n.name === s.name)!;
+  const node = nodeOf(spec, s.name)!;
   return NODE_FAILED.has(s.state) && s.state !== 'cancelled' && !!s.jobId && (s.run ?? 1) < 1 + node.retries;
 }
 
@@ -236,7 +248,7 @@ function plan(spec: WorkflowSpec, nodes: readonly NodeStatus[], wanted: { rerun:
   const active = new Map<string, number>();
   for (const s of nodes) if (s.host && NODE_ACTIVE.has(s.state)) active.set(s.host, (active.get(s.host) ?? 0) + 1);
   for (const s of nodes) {
-    const node = spec.nodes.find((n) => n.name === s.name)!;
+    const node = nodeOf(spec, s.name)!;
     if (node.virtual || !node.host) continue;
     const h = node.host;
     let how: 'start' | 'rerun' | undefined;
@@ -272,11 +284,11 @@ async function prepareInputs(spec: WorkflowSpec, nodes: readonly NodeStatus[], o
   const missing = new Map<string, string[]>();
   const rewrite = new Set<string>();
   for (const s of nodes) {
-    const node = spec.nodes.find((n) => n.name === s.name)!;
+    const node = nodeOf(spec, s.name)!;
     if (s.state !== 'ready' || !node.inputs.length || !node.host || node.experiment) continue;
     let lacking = inputFiles(spec, node).missing;
     for (const from of new Set(lacking.map((m) => m.split('/')[0]!))) {
-      const producer = spec.nodes.find((n) => n.name === from);
+      const producer = nodeOf(spec, from);
       if (!producer?.host || producer.experiment || fetched.has(from)) continue;
       fetched.add(from);
       const r = await collect({ out: outs.get(producer.host.name)!, hosts: [producer.host], only: [from], context: ctx, ...(signal ? { signal } : {}) });
@@ -348,7 +360,7 @@ export async function runWorkflow(spec: WorkflowSpec, opts: RunWorkflowOptions =
       // An experiment that is done has its merged results collected (once per coordinator run)
       // before anything after it starts: the next node may read them.
       for (const s of nodes) {
-        const node = spec.nodes.find((n) => n.name === s.name)!;
+        const node = nodeOf(spec, s.name)!;
         if (!node.experiment || s.state !== 'done' || collected.has(s.name)) continue;
         const c = await collectExperiment(spec, node, ctx, signal);
         for (const error of c.hostErrors) emit({ type: 'host-error', error });
@@ -409,7 +421,7 @@ export async function workflowStatus(spec: WorkflowSpec, opts: WorkflowCallOptio
   const emit = (e: WorkflowEvent): void => opts.onEvent?.(e);
   const outs = await holdLock(spec, opts.signal, emit, async () => {
     await buildExperiments(spec, opts.signal);
-    return writeHostDirs(spec);
+    return writeHostDirs(spec, undefined, { ifChanged: true });
   });
   const obs = await observe(spec, outs, ctx, opts.signal);
   const nodes = derive(spec, obs, new Map(), opts);
@@ -425,7 +437,7 @@ export async function cancelWorkflow(spec: WorkflowSpec, opts: WorkflowCallOptio
   const emit = (e: WorkflowEvent): void => opts.onEvent?.(e);
   const outs = await holdLock(spec, opts.signal, emit, async () => {
     await buildExperiments(spec, opts.signal);
-    return writeHostDirs(spec);
+    return writeHostDirs(spec, undefined, { ifChanged: true });
   });
   const result: CancelResult = { cancelled: [], failed: [], hostErrors: [] };
   const only = opts.nodes?.length ? new Set(opts.nodes) : undefined;

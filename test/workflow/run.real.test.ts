@@ -145,6 +145,8 @@ describe('eegen workflow: running (real local processes)', () => {
     expect((await runWorkflow(spec, { pollMs: POLL })).ok).toBe(true);
     writeFileSync(file, readFileSync(file, 'utf8').replace('echo one', 'echo two'));
     spec = await load(file);
+    // status sees the change too (it rewrites the node's bundle when index.json no longer matches the spec).
+    expect((await workflowStatus(spec)).nodes.map((n) => `${n.name}:${n.changed ?? false}`)).toEqual(['a:true', 'b:false']);
     const rec = recorder();
     const r = await runWorkflow(spec, { pollMs: POLL, onEvent: rec.onEvent });
     expect(r.nodes.map((n) => `${n.name}:${n.state}:${n.changed ?? false}`)).toEqual(['a:done:true', 'b:done:false']);
