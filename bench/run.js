@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build, cancel, compile, loadInventory, plan, realRunner, status, submit, writeBuild } from '../dist/index.js';
+import { build, cancel, compile, loadInventory, plan, predict, realRunner, status, submit, writeBuild } from '../dist/index.js';
 import { execSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -315,7 +315,37 @@ async function benchTemplates() {
   }
 }
 
-const benches = { build: benchBuild, templates: benchTemplates, plan: benchPlan, status: benchStatus, unsubmitted: benchUnsubmitted, arrays: benchArrays };
+/** eegen predict on a 10,000-row study (target: under 1 s): 2 GPUs x 50 epochs x 100 repeats, 40% finished. */
+async function benchPredict() {
+  const work = mkdtempSync(path.join(SHM, 'eegen-bench-'));
+  try {
+    const bundles = [];
+    const rows = [];
+    let i = 0;
+    for (const gpu of ['a100', 'v100'])
+      for (let epoch = 1; epoch <= 50; epoch++)
+        for (let repeat = 1; repeat <= 100; repeat++) {
+          const id = `gpu-${gpu}_epoch-${epoch}_repeat-${repeat}`;
+          bundles.push({ id, dir: id, index: i++, script: 'job.slurm', scheduler: 'slurm', hash: '0'.repeat(64), params: { gpu, epoch, repeat } });
+          const done = epoch <= 20;
+          rows.push(done ? { id, gpu, epoch, repeat, host: gpu === 'a100' ? 'rivanna' : 'greene', state: 'done', duration_s: (gpu === 'a100' ? 20 : 40) + 7 * epoch + (i % 13) / 3, energy_j: 900 * epoch } : { id, gpu, epoch, repeat, state: 'unsubmitted' });
+        }
+    writeFileSync(path.join(work, 'index.json'), JSON.stringify({ eegen: 'bench', schema: 'x', varying: ['gpu', 'epoch', 'repeat'], count: bundles.length, bundles }));
+    writeFileSync(path.join(work, 'results.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const times = [];
+    for (let k = 0; k < 3; k++) {
+      const t0 = process.hrtime.bigint();
+      const r = await predict({ out: work });
+      times.push(ms(t0));
+      if (r.total.bundles !== 6000) throw new Error(`predict: ${r.total.bundles} predicted`);
+    }
+    console.log(`predict: 10,000-row study (4,000 finished, 6,000 predicted), ${times.map(fmt).join(', ')} (target < 1000 ms)`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const benches = { build: benchBuild, templates: benchTemplates, plan: benchPlan, status: benchStatus, unsubmitted: benchUnsubmitted, arrays: benchArrays, predict: benchPredict };
 for (const [name, fn] of Object.entries(benches)) {
   if (!only || only === name) await fn();
 }

@@ -96,5 +96,7 @@ export {
   type NodeState,
   type WorkflowEvent,
 } from './workflow/index.js';
+// Runtime prediction from the bundles that finished (src/predict/index.ts).
+export { predict, formatPrediction, PREDICT_CODES, type PredictOptions, type PredictResult, type GroupPrediction, type BundlePrediction } from './predict/index.js';
 /** Every progress event eegen reports: the build's, then the dispatcher's. */
 export type EegenEvent = import('./types.js').BuildEvent | import('./dispatch/types.js').DispatchEvent;

@@ -115,6 +115,15 @@ async function runPlan(config: string, flags: { json?: boolean; quiet?: boolean 
   return diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
 }
 
+async function runPredict(out: string, flags: { margin: string; json?: boolean; quiet?: boolean }): Promise<number> {
+  const { predict, formatPrediction } = await import('../predict/index.js');
+  const result = await predict({ out, margin: Number(flags.margin) });
+  printDiagnostics(result.diagnostics);
+  if (flags.json) printJson({ ok: true, ...result, groups: result.groups.map(({ fit: _fit, ...g }) => g) });
+  else if (!flags.quiet) process.stdout.write(`${formatPrediction(result)}\n`);
+  return 0;
+}
+
 async function runVerify(dir: string, flags: { json?: boolean; quiet?: boolean }): Promise<number> {
   const { verifyTree } = await import('../verify/index.js');
   const result = await verifyTree(dir);
@@ -201,6 +210,18 @@ Examples:
     });
   addDispatchCommands(cmd);
   addWorkflowCommand(cmd);
+
+  cmd
+    .command('predict')
+    .description('Predict the runtime (and GPU energy) of the bundles still to run from those that finished, per host and GPU type, and the time limit to request.')
+    .argument('<out>', 'an output directory with collected results (eegen collect OUT)')
+    .option('--margin <fraction>', 'added to the slowest upper band for the time limit to request', '0.25')
+    .option('--json', 'machine-readable output: every bundle\'s prediction')
+    .option('-q, --quiet', 'print warnings only')
+    .addHelpText('after', '\nExamples:\n  eegen predict out\n  eegen predict out --margin 0.5 --json | jq .total')
+    .action(async (out: string, flags: { margin: string; json?: boolean; quiet?: boolean }) => {
+      throw new Exit(await runPredict(out, flags));
+    });
 
   cmd
     .command('completion')
