@@ -49,6 +49,29 @@ interface HostFlags {
 
 const collectList = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(',').filter(Boolean)];
 
+/**
+ * `--only a,b` is two patterns, `--only 'lr-{0.01,0.1}_*'` one: split at the commas that
+ * are outside braces, brackets and parentheses (a backslash escapes the next character).
+ */
+export function splitPatterns(value: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === '\\') i++;
+    else if (c === '{' || c === '[' || c === '(') depth++;
+    else if ((c === '}' || c === ']' || c === ')') && depth > 0) depth--;
+    else if (c === ',' && depth === 0) {
+      out.push(value.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(value.slice(start));
+  return out.filter(Boolean);
+}
+const collectPatterns = (value: string, previous: string[] = []): string[] => [...previous, ...splitPatterns(value)];
+
 function fail(diagnostics: Diagnostic[], sources?: SourceSet): never {
   process.stderr.write(`${formatDiagnostics(diagnostics, sources, { color: colorFor(process.stderr) })}\n`);
   throw new Exit(1);
@@ -150,7 +173,7 @@ export function addDispatchCommands(cmd: Program): void {
     c
       .option('--host <name>', 'host from the inventory (repeatable, or comma-separated)', collectList)
       .option('--hosts <file>', 'host inventory (default: hosts.yaml in the working directory, else beside OUT)')
-      .option('--only <pattern>', 'only bundles whose id matches (globs; repeatable)', collectList)
+      .option('--only <pattern>', 'only bundles whose id matches (globs; repeatable, or comma-separated)', collectPatterns)
       .option('--json', 'machine-readable output')
       .option('-q, --quiet', 'print errors and warnings only (no tables or summaries)')
       .option('-v, --verbose', 'print each command run on a host (ssh, rsync, sbatch, ...) to stderr before it runs');

@@ -356,7 +356,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
   const schemas = new Map<string, object | undefined>();
   throwIfAborted(signal);
   const index = await readIndex(opts.out);
-  const selected = selectBundles(index.bundles, opts.only);
+  const selected = selectBundles(index.bundles, opts.only, opts.out);
   const ids = selected.map((b) => b.id);
   const answers = await Promise.all(
     opts.hosts.map(async (h) => {

@@ -63,7 +63,7 @@ export async function status(opts: StatusOptions): Promise<StatusResult> {
   const out = ctx.cwd ? path.resolve(ctx.cwd, opts.out) : opts.out;
   throwIfAborted(opts.signal);
   const index = await readIndex(out);
-  const selected = selectBundles(index.bundles, opts.only);
+  const selected = selectBundles(index.bundles, opts.only, opts.out);
   const ids = selected.map((b) => b.id);
   const answers = await Promise.all(
     opts.hosts.map(async (h) => {

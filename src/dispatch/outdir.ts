@@ -36,53 +36,21 @@ export async function readIndex(outDir: string): Promise<BuildIndex> {
   } catch (e) {
     throw new DiagnosticError(diag('EG6003', `${file} is not valid JSON (${(e as Error).message}).`, undefined, 'Rebuild the bundles with eegen build.'));
   }
-  if (Array.isArray(index?.bundles)) bundlesFrom.set(index.bundles, outDir);
   return index;
-}
-
-/** The output directory each list readIndex returned came from, so selectBundles can name it. */
-const bundlesFrom = new WeakMap<object, string>();
-
-/**
- * `--only` patterns, rejoined where a comma split a brace: the CLI splits `--only a,b` at
- * commas, which cuts `{a,b}` into `{a` and `b}`; a piece with an unclosed `{` takes the
- * next pieces back until its braces balance.
- */
-export function onlyPatterns(only: readonly string[]): string[] {
-  const out: string[] = [];
-  let open = '';
-  for (const piece of only) {
-    open = open === '' ? piece : `${open},${piece}`;
-    if (braceDepth(open) <= 0) {
-      out.push(open);
-      open = '';
-    }
-  }
-  if (open !== '') out.push(open);
-  return out;
-}
-
-function braceDepth(s: string): number {
-  let depth = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (c === '\\') i++;
-    else if (c === '{') depth++;
-    else if (c === '}') depth--;
-  }
-  return depth;
 }
 
 /**
  * `--only` patterns: globs over bundle ids (picomatch: `*`, `?`, `[25]`, `{a,b}`,
  * `{1..3}`, `+(a|b)`); a pattern starting with `!` leaves out the ids it matches. An id
  * is selected when some plain pattern matches it (or there is none) and no `!` pattern
- * does. None means all. Patterns that select no bundle are an error (EG6004): every
+ * does. None means all. Each element is one pattern, commas and all (`{a,b}`); the CLI
+ * splits a comma-separated --only between patterns, never inside one. Patterns that select
+ * no bundle are an error (EG6004) naming `out`, the directory the bundles came from: every
  * dispatch command would otherwise quietly do nothing.
  */
-export function selectBundles<T extends { id: string }>(bundles: readonly T[], only: readonly string[] | undefined): T[] {
+export function selectBundles<T extends { id: string }>(bundles: readonly T[], only: readonly string[] | undefined, out?: string): T[] {
   if (!only?.length) return [...bundles];
-  const patterns = onlyPatterns(only);
+  const patterns = [...only];
   const keep: Matcher[] = [];
   const drop: Matcher[] = [];
   for (const p of patterns) {
@@ -90,12 +58,11 @@ export function selectBundles<T extends { id: string }>(bundles: readonly T[], o
     else keep.push(idMatcher(p));
   }
   const selected = bundles.filter((b) => (keep.length === 0 || keep.some((m) => m(b.id))) && !drop.some((m) => m(b.id)));
-  if (selected.length === 0) throw new DiagnosticError(noMatch(bundles, patterns));
+  if (selected.length === 0) throw new DiagnosticError(noMatch(bundles, patterns, out));
   return selected;
 }
 
-function noMatch(bundles: readonly { id: string }[], patterns: string[]): Diagnostic {
-  const out = bundlesFrom.get(bundles);
+function noMatch(bundles: readonly { id: string }[], patterns: string[], out: string | undefined): Diagnostic {
   const shown = patterns.map((p) => `'${p}'`).join(', ');
   const where = out === undefined ? '' : ` in ${out}`;
   const plain = patterns.find((p) => !isGlob(p));

@@ -262,7 +262,7 @@ async function submitLocked(opts: SubmitOptions, ctx: DispatchContext): Promise<
   const runner = ctx.runner;
   const signal = opts.signal;
   const index = await readIndex(opts.out);
-  const selected = selectBundles(index.bundles, opts.only);
+  const selected = selectBundles(index.bundles, opts.only, opts.out);
   const byId = new Map(selected.map((b) => [b.id, b]));
   const known = new Set(await ledgerHosts(opts.out));
   const ask = new Map<string, HostEntry>();

@@ -1,12 +1,13 @@
 // `--only` takes the usual glob forms over bundle ids (picomatch: {a,b}, [25], ?, *, ranges,
-// !negation), also when the CLI has split a brace at its comma, and a selection of nothing is
+// !negation), the CLI splits a comma-separated --only between patterns only, and a selection of nothing is
 // EG6004 naming the patterns, the count, the output directory and an example id.
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isDiagnosticError } from '../../src/diagnostics/index.js';
-import { onlyPatterns, readIndex, selectBundles } from '../../src/dispatch/outdir.js';
+import { splitPatterns } from '../../src/cli/dispatch.js';
+import { readIndex, selectBundles } from '../../src/dispatch/outdir.js';
 import { BIN } from '../support/cli.js';
 import { tmpDir } from '../support/tree.js';
 
@@ -45,10 +46,20 @@ describe('--only: globs over bundle ids', () => {
     expect(pick('lr-0.01_*', '!*_epochs-5_*')).toEqual(['lr-0.01_epochs-2_repeat-1', 'lr-0.01_epochs-2_repeat-2', 'lr-0.01_epochs-2_repeat-3']);
   });
 
-  it('a brace the CLI split at its comma (--only a,b splits) is put back together', () => {
-    expect(onlyPatterns(['lr-{0.01', '0.1}_epochs-5_repeat-1', 'x*'])).toEqual(['lr-{0.01,0.1}_epochs-5_repeat-1', 'x*']);
-    expect(onlyPatterns(['a', 'b'])).toEqual(['a', 'b']);
-    expect(pick('*_repeat-{1', '3}', 'lr-0.1_epochs-2_repeat-2')).toHaveLength(9);
+  it('the CLI splits --only a,b between patterns, never inside braces, brackets or parentheses', () => {
+    expect(splitPatterns('lr-{0.01,0.1}_epochs-5_repeat-1,x*')).toEqual(['lr-{0.01,0.1}_epochs-5_repeat-1', 'x*']);
+    expect(splitPatterns('a,b')).toEqual(['a', 'b']);
+    expect(splitPatterns('*_repeat-@(1|3),*[2,5]*,{a,{b,c}},d')).toEqual(['*_repeat-@(1|3)', '*[2,5]*', '{a,{b,c}}', 'd']);
+    expect(splitPatterns('a\\,b,c')).toEqual(['a\\,b', 'c']);
+    expect(splitPatterns(',a,,b,')).toEqual(['a', 'b']);
+    // An unbalanced closer does not swallow the rest.
+    expect(splitPatterns('a},b')).toEqual(['a}', 'b']);
+  });
+
+  it('the library takes each element as one whole pattern (no re-gluing of pieces)', () => {
+    expect(pick('*_repeat-{1,3}', 'lr-0.1_epochs-2_repeat-2')).toHaveLength(9);
+    // Pieces of a split brace are patterns of their own: they match nothing here.
+    expect(noMatch(['*_repeat-{1', '3}'])).toMatch(/^--only '\*_repeat-\{1', '3\}' matches none/);
   });
 
   it('matching nothing is EG6004 with the count and an example id; an exact id a typo away gets a suggestion', () => {
@@ -58,11 +69,18 @@ describe('--only: globs over bundle ids', () => {
     expect(noMatch(['a'], [])).toMatch(/^--only 'a' matches nothing: there are no bundles\./);
   });
 
-  it('names the output directory when the bundles come from readIndex', async () => {
+  it('names the output directory the bundles came from', async () => {
     const out = tmpDir('eegen-only-');
     writeFileSync(path.join(out, 'index.json'), JSON.stringify({ varying: ['x'], bundles: [{ id: 'x-1' }, { id: 'x-2' }] }));
     const index = await readIndex(out);
-    expect(noMatch(['y*'], index.bundles)).toContain(`matches none of the 2 bundles in ${out}; ids look like x-1.`);
+    let message = '';
+    try {
+      selectBundles(index.bundles, ['y*'], out);
+    } catch (e) {
+      if (!isDiagnosticError(e)) throw e;
+      message = e.diagnostics[0]!.message;
+    }
+    expect(message).toContain(`matches none of the 2 bundles in ${out}; ids look like x-1.`);
   });
 
   it('the dispatch commands print EG6004 and exit 1; the glob forms select through the CLI', () => {
@@ -74,6 +92,10 @@ describe('--only: globs over bundle ids', () => {
     expect(st.status, st.stderr).toBe(0);
     expect(st.stdout).toMatch(/lr-0\.01_epochs-5[\s\S]*lr-0\.1_epochs-5/);
     expect(st.stdout).not.toMatch(/epochs-2/);
+    // Comma-separated: two patterns, one of them with a comma inside its braces.
+    const two = cli('status', 'out', '--only', 'lr-0.01_epochs-{2,5},lr-0.1_epochs-2', '--json');
+    expect(two.status, two.stderr).toBe(0);
+    expect((JSON.parse(two.stdout) as { id: string }[]).map((b) => b.id).sort()).toEqual(['lr-0.01_epochs-2', 'lr-0.01_epochs-5', 'lr-0.1_epochs-2']);
     for (const cmd of [['status', 'out'], ['cancel', 'out'], ['collect', 'out'], ['submit', 'out', '--dry-run']]) {
       const r = cli(...cmd, '--only', 'x*');
       expect(r.status, `${cmd.join(' ')}: ${r.stdout}${r.stderr}`).toBe(1);
