@@ -15,7 +15,7 @@ import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 
-/** Every src/**\/*.ts (not .d.ts) whose dist/ .js is missing or older than it, relative to the root. */
+/** Every src/**\/*.ts (not .d.ts) whose dist/ .js is missing or older than it, and every schema newer than the validators generated from it, relative to the root. */
 export function staleDist(root = ROOT): string[] {
   const stale: string[] = [];
   const walk = (dir: string): void => {
@@ -37,12 +37,23 @@ export function staleDist(root = ROOT): string[] {
     }
   };
   walk(path.join(root, 'src'));
+  // The validators the build generates from schemas/ (scripts/gen-validators.mjs).
+  const generated = path.join(root, 'dist', 'validate', 'schemas.cjs');
+  let made = -1;
+  try {
+    made = statSync(generated).mtimeMs;
+  } catch {
+    stale.push('dist/validate/schemas.cjs (missing)');
+  }
+  if (made >= 0) {
+    for (const f of readdirSync(path.join(root, 'schemas'))) if (f.endsWith('.schema.json') && statSync(path.join(root, 'schemas', f)).mtimeMs > made) stale.push(`schemas/${f}`);
+  }
   return stale.sort();
 }
 
 export function staleDistMessage(stale: string[]): string {
   const shown = stale.slice(0, 5).join(', ') + (stale.length > 5 ? `, and ${stale.length - 5} more` : '');
-  return `dist/ is older than src/: run \`npm run build\` (or \`npm test\`), then the tests again. Newer than their compiled copy, or never compiled: ${shown}`;
+  return `dist/ is older than src/ (or schemas/): run \`npm run build\` (or \`npm test\`), then the tests again. Newer than their compiled copy, or never compiled: ${shown}`;
 }
 
 export default function setup(): void {
