@@ -187,4 +187,28 @@ describe.skipIf(skipWithout('ssh', 'slurm', 'rsync'))("the paper's study as one 
     expect(Object.values(bundleStarts(experimentOut(spec, 'compute')))).toEqual([1, 1]);
     expect(starts(spec, 'analyze', [path.join(work, 'box')])).toBe(1);
   }, 240_000);
+
+  it('kill -9 of the coordinator at several moments of the study, then a restart: every node and every bundle ran once', async () => {
+    const { testEnv } = await import('../support/env.js');
+    const { ssh } = testEnv();
+    for (const killAt of [300, 1500, 3500]) {
+      const dir = path.join(tmpDir('eegen-wf-paper-kill-'), 'paper');
+      cpSync(path.join(ROOT, 'fixtures/workflow/paper'), dir, { recursive: true });
+      const work = tmpDir('eegen-wf-paper-kill-work-');
+      writeFileSync(path.join(dir, 'hosts.yaml'), `hosts:\n  box: {kind: ssh, hostname: ${ssh!.host}, ssh_config: ${ssh!.config}, workdir: ${work}/box}\n  cluster: {kind: slurm, workdir: ${work}/cluster, defaults: {cpus_per_task: 1, mem: 500M, time: "00:05:00"}}\n`);
+      const file = path.join(dir, 'workflow.yaml');
+      const spec = await load(file);
+      const child = coordinator(file, { pollMs: 200 });
+      await new Promise((res) => setTimeout(res, killAt));
+      child.kill('SIGKILL');
+      await child.exited;
+      const r = await runWorkflow(spec, { pollMs: 200 });
+      expect(r.ok, `killed at ${killAt} ms: ${child.output()} ${JSON.stringify(r.nodes)}`).toBe(true);
+      expect(starts(spec, 'fetch-data'), `killed at ${killAt} ms`).toBe(1);
+      expect(starts(spec, 'analyze', [path.join(work, 'box')]), `killed at ${killAt} ms`).toBe(1);
+      // The cluster's run records, where the bundles ran (one start each).
+      const runs = readdirSync(path.join(work, 'cluster')).filter((d) => /^repeat-\d-[0-9a-f]{12}$/.test(d));
+      expect(runs.map((d) => readFileSync(path.join(work, 'cluster', d, 'eegen-run', 'events.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"event":"start"')).length), `killed at ${killAt} ms`).toEqual([1, 1]);
+    }
+  }, 300_000);
 });
