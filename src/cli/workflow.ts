@@ -126,6 +126,8 @@ async function runCommand(file: string, flags: Flags): Promise<never> {
   const spec = await loadSpec(file, flags);
   const { runWorkflow } = await lib();
   const opts = await callOptions(flags);
+  // A host that stays unreachable is said once (again when its error changes), not every poll.
+  const told = new Map<string, string>();
   return interruptible(async (signal) => {
     const r = await runWorkflow(spec, {
       ...opts,
@@ -134,7 +136,10 @@ async function runCommand(file: string, flags: Flags): Promise<never> {
       ...(flags.rerun?.length ? { rerun: flags.rerun } : {}),
       ...(flags.rerunFailed ? { rerunFailed: true } : {}),
       onEvent: (e) => {
-        if (e.type === 'host-error') process.stderr.write(`warning: ${e.error.host}: ${e.error.error}${e.error.diagnostic.code ? ` [${e.error.diagnostic.code}]` : ''}\n`);
+        if (e.type === 'host-error' && told.get(e.error.host) !== e.error.error) {
+          told.set(e.error.host, e.error.error);
+          process.stderr.write(`warning: ${e.error.host}: ${e.error.error}${e.error.diagnostic.code ? ` [${e.error.diagnostic.code}]` : ''}\n`);
+        }
         if (flags.json) {
           if (e.type !== 'status') process.stdout.write(`${JSON.stringify(e)}\n`);
           return;

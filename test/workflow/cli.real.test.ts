@@ -90,6 +90,27 @@ describe('eegen workflow (CLI)', () => {
     expect([starts(spec, 'long'), starts(spec, 'after')]).toEqual([1, 0]);
   }, 60_000);
 
+  it('status --watch shows the table again as nodes change and ends when all have finished; an unreachable host is warned about once', async () => {
+    const { dir } = workflowDir('workflow:\n  nodes:\n    a: {exec: "sleep 1"}\n    b: {exec: "true", needs: a}\n');
+    const run = spawn(process.execPath, [BIN, 'workflow', 'run', 'wf.yaml', '--poll', '0.1', '-q'], { cwd: dir, stdio: 'ignore' });
+    const watch = eegen(['workflow', 'status', 'wf.yaml', '--watch', '--poll', '0.2'], { cwd: dir });
+    await new Promise((res) => run.on('exit', res));
+    expect(watch.code).toBe(0);
+    const tables = watch.stdout.split(/\n(?=#\s+name)/);
+    expect(tables.length).toBeGreaterThan(1);
+    expect(tables.at(-1)).toMatch(/2\s+b\s+local\s+local\s+done/);
+
+    const dead = workflowDir('workflow:\n  nodes:\n    a: {exec: "true", host: dead}\n', { 'hosts.yaml': 'hosts:\n  dead: {kind: ssh, hostname: 127.0.0.1, port: 1, ssh_options: [ConnectTimeout=2], workdir: /tmp/nowhere}\n' });
+    const child = spawn(process.execPath, [BIN, 'workflow', 'run', 'wf.yaml', '--poll', '0.1'], { cwd: dead.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    for (let i = 0; i < 400 && !err.includes('warning: dead:'); i++) await new Promise((res) => setTimeout(res, 50));
+    await new Promise((res) => setTimeout(res, 2000)); // more polls of the dead host
+    child.kill('SIGINT');
+    expect(await new Promise((res) => child.on('exit', res))).toBe(130);
+    expect(err.split('\n').filter((l) => l.startsWith('warning: dead:'))).toHaveLength(1);
+  }, 60_000);
+
   it("the README's workflow commands each succeed, in order (set -e), and the nodes ran as the spec says", async () => {
     const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     const block = /```bash\n(cp -r fixtures\/workflow\/needs wf[^]*?)```/.exec(readme)![1]!;
