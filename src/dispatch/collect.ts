@@ -10,6 +10,7 @@ import path from 'node:path';
 import { bestEnergy, energyCounters, mlResults, parseEvents, parseFingerprint, parseMlLog, parsePowerTrace, parseStopWatch, readResultJson, summarizeRun } from '../results/index.js';
 import type { Fingerprint } from '../results/index.js';
 import { parseYaml } from '../load/index.js';
+import { setting } from '../validate/settings.js';
 import { LAYOUT, type Mapping, type Value } from '../types.js';
 import { EEGEN_VERSION } from '../version.js';
 import { writeFileAtomic } from '../write/state.js';
@@ -108,7 +109,8 @@ function flattenFingerprint(fp: Fingerprint | undefined, row: Row): void {
 async function bundleResultSchema(dir: string, problems: string[], schemas: Map<string, object | undefined>): Promise<object | undefined> {
   const text = await readText(path.join(dir, 'config.yaml'));
   const config = text ? (parseYaml('config.yaml', text).loaded?.data as Mapping | undefined) : undefined;
-  const ref = (config?.results as Mapping | undefined)?.schema;
+  // Read as every setting is: from the eegen: section when the config has one (a top-level results: is then the user's).
+  const ref = config ? setting<Mapping>(config, 'results')?.schema : undefined;
   if (typeof ref !== 'string') return undefined;
   const file = path.join(dir, ref);
   const schemaText = await readText(file);

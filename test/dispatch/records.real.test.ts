@@ -57,6 +57,35 @@ describe('dispatch records and edge cases (local host, real processes)', () => {
     expect(c.problems.join('\n')).toMatch(/accuracy.*0\.99|must be >= 0\.99/);
   });
 
+  it("collect takes results.schema from the eegen: section; a top-level results: is then the user's, not a schema", async () => {
+    const schema = JSON.stringify({ type: 'object', required: ['accuracy', 'f1'] });
+    const { out } = await buildExample({
+      edit: () =>
+        [
+          'name: example',
+          'experiment:',
+          '  lr: "1"',
+          '  epochs: "5"',
+          '  repeat: "1"',
+          '# The user\'s own key named like the setting: a variable, never read as a schema.',
+          'results: {schema: not-a-file.json, note: mine}',
+          'eegen:',
+          '  scheduler: bash',
+          '  files: [train.mjs, result.schema.json]',
+          '  results: {schema: result.schema.json}',
+          '  run: {command: "node train.mjs --lr {experiment.lr} --epochs {experiment.epochs} --seed {experiment.repeat}"}',
+          '',
+        ].join('\n'),
+      before: (dir) => writeFileSync(path.join(dir, 'result.schema.json'), schema),
+    });
+    await submit({ out, hosts: [LOCAL_HOST] });
+    await waitFinished(out, [LOCAL_HOST]);
+    const c = await collect({ out, hosts: [LOCAL_HOST] });
+    // The section's schema was applied (result.json has no f1), the user's value was not looked for.
+    expect(c.problems.join('\n')).toMatch(/result\.json: .*f1/);
+    expect(c.problems.join('\n')).not.toMatch(/not-a-file/);
+  });
+
   it('merging rows: a repeated collect adds no duplicate, a different finished result is a conflict', () => {
     const a = { id: 'b1', host: 'h1', jobId: 'local:1', state: 'done', accuracy: 0.9 };
     const same = mergeRows([a], [{ ...a }]);
