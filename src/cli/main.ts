@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { BuildResult } from '../build.js';
+import path from 'node:path';
 import { formatDiagnostics, isDiagnosticError, type Diagnostic, type SourceSet } from '../diagnostics/index.js';
 import { EEGEN_VERSION } from '../version.js';
 import type { BuildEvent } from '../types.js';
@@ -115,6 +116,15 @@ async function runPlan(config: string, flags: { json?: boolean; quiet?: boolean 
   return diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
 }
 
+async function runReport(outs: string[], flags: { out?: string; json?: boolean; quiet?: boolean }): Promise<number> {
+  const { report } = await import('../report/index.js');
+  const result = await report({ outs, ...(flags.out !== undefined ? { dir: flags.out } : {}) });
+  printDiagnostics(result.diagnostics);
+  if (flags.json) printJson({ ok: true, dir: result.dir, files: result.files });
+  else if (!flags.quiet) process.stdout.write(`${result.files.map((f) => `Wrote ${path.join(result.dir, f)}`).join('\n')}\n`);
+  return 0;
+}
+
 async function runPredict(out: string, flags: { margin: string; json?: boolean; quiet?: boolean }): Promise<number> {
   const { predict, formatPrediction } = await import('../predict/index.js');
   const result = await predict({ out, margin: Number(flags.margin) });
@@ -210,6 +220,18 @@ Examples:
     });
   addDispatchCommands(cmd);
   addWorkflowCommand(cmd);
+
+  cmd
+    .command('report')
+    .description('Summarize one or more collected studies: summary.md (states, totals, runtime per configuration, the best configuration per metric, what did not succeed).')
+    .argument('<out...>', 'output directories with collected results (eegen collect OUT)')
+    .option('-o, --out <dir>', 'where the report goes (default: OUT/report for one study, ./report for several)')
+    .option('--json', 'machine-readable output: the files written')
+    .option('-q, --quiet', 'print warnings only')
+    .addHelpText('after', '\nExamples:\n  eegen report out\n  eegen report out-rivanna out-greene --out report')
+    .action(async (outs: string[], flags: { out?: string; json?: boolean; quiet?: boolean }) => {
+      throw new Exit(await runReport(outs, flags));
+    });
 
   cmd
     .command('predict')

@@ -15,18 +15,13 @@
  * Reads OUT/index.json (every bundle and its parameters) and OUT/results.jsonl (what
  * collect brought back); writes nothing.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { diag, DiagnosticError, type Diagnostic } from '../diagnostics/index.js';
-import type { Mapping, Value } from '../types.js';
+import type { Value } from '../types.js';
+import { loadStudy, num, str, type StudyBundle, type StudyRow } from '../report/study.js';
 import { band, fitConstant, fitLine, fitPlane, predictFit, type Fit } from './fit.js';
 
-export const PREDICT_CODES = {
-  noIndex: 'EG8001',
-  noResults: 'EG8002',
-  badResults: 'EG8003',
-  badMargin: 'EG8004',
-} as const;
+/** Predict's own codes; reading the study can also give EG8001-EG8003 (report/study.ts, in REPORT_CODES). */
+export const PREDICT_CODES = { badMargin: 'EG8004' } as const;
 
 export interface PredictOptions {
   /** The build's output directory (index.json, results.jsonl). */
@@ -78,10 +73,7 @@ export interface PredictResult {
   diagnostics: Diagnostic[];
 }
 
-interface IndexBundle {
-  id: string;
-  params: Mapping;
-}
+type IndexBundle = StudyBundle;
 
 interface Row {
   id: string;
@@ -90,58 +82,16 @@ interface Row {
   duration_s?: number;
   energy_j?: number;
   gpu?: string;
-  line: number;
 }
 
-async function readIndex(out: string): Promise<{ varying: string[]; bundles: IndexBundle[] }> {
-  const file = path.join(out, 'index.json');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new DiagnosticError(diag(PREDICT_CODES.noIndex, `${file} does not exist: ${out} is not a build's output directory.`, undefined, 'Give the --out directory of eegen build (and collect results into it first).'));
-  }
-  try {
-    const doc = JSON.parse(text) as { varying?: unknown; bundles?: { id?: unknown; params?: unknown }[] };
-    const bundles = (doc.bundles ?? []).filter((b): b is IndexBundle => typeof b?.id === 'string' && b.params !== null && typeof b.params === 'object');
-    return { varying: Array.isArray(doc.varying) ? doc.varying.filter((v): v is string => typeof v === 'string') : [], bundles };
-  } catch (e) {
-    throw new DiagnosticError(diag(PREDICT_CODES.noIndex, `${file} is not JSON (${(e as Error).message}).`, { file }, 'Build again: eegen build CONFIG --out OUT.'));
-  }
-}
-
-async function readRows(out: string, diagnostics: Diagnostic[]): Promise<Map<string, Row>> {
-  const file = path.join(out, 'results.jsonl');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new DiagnosticError(diag(PREDICT_CODES.noResults, `${file} does not exist: nothing has been collected into ${out} yet.`, undefined, `Run some bundles, then eegen collect ${out}.`));
-  }
-  const rows = new Map<string, Row>();
-  const lines = text.split('\n');
-  for (const [i, line] of lines.entries()) {
-    if (!line.trim()) continue;
-    let r: Record<string, unknown>;
-    try {
-      r = JSON.parse(line) as Record<string, unknown>;
-    } catch (e) {
-      diagnostics.push({ ...diag(PREDICT_CODES.badResults, `Line ${i + 1} of results.jsonl is not JSON (${(e as Error).message}); it is left out.`, { file, line: i + 1 }, `Collect again (eegen collect ${out}) to rewrite it.`), severity: 'warning' });
-      continue;
-    }
-    if (typeof r.id !== 'string') continue;
-    const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-    rows.set(r.id, {
-      id: r.id,
-      line: i + 1,
-      ...(typeof r.state === 'string' ? { state: r.state } : {}),
-      ...(typeof r.host === 'string' ? { host: r.host } : {}),
-      ...(num(r.duration_s) !== undefined ? { duration_s: num(r.duration_s)! } : {}),
-      ...(num(r.energy_j) !== undefined ? { energy_j: num(r.energy_j)! } : {}),
-      ...(typeof r['fp.gpu'] === 'string' && r['fp.gpu'] ? { gpu: r['fp.gpu'] } : {}),
-    });
-  }
-  return rows;
+/** The columns predict reads, from collect's rows. */
+function rowOf(r: StudyRow): Row {
+  const state = str(r.state);
+  const host = str(r.host);
+  const duration = num(r.duration_s);
+  const energy = num(r.energy_j);
+  const gpu = str(r['fp.gpu']);
+  return { id: r.id, ...(state ? { state } : {}), ...(host ? { host } : {}), ...(duration !== undefined ? { duration_s: duration } : {}), ...(energy !== undefined ? { energy_j: energy } : {}), ...(gpu ? { gpu } : {}) };
 }
 
 const isNumber = (v: Value | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -190,9 +140,10 @@ export async function predict(opts: PredictOptions): Promise<PredictResult> {
   if (!Number.isFinite(margin) || margin < 0 || margin > 10) {
     throw new DiagnosticError(diag(PREDICT_CODES.badMargin, `The margin ${margin} is not a fraction between 0 and 10.`, undefined, 'Give --margin 0.25 for 25% on top of the largest predicted runtime.'));
   }
-  const diagnostics: Diagnostic[] = [];
-  const { varying, bundles } = await readIndex(opts.out);
-  const rows = await readRows(opts.out, diagnostics);
+  const study = await loadStudy(opts.out);
+  const diagnostics: Diagnostic[] = [...study.diagnostics];
+  const { varying, bundles } = study;
+  const rows = new Map([...study.rows].map(([id, r]) => [id, rowOf(r)]));
 
   // Numeric swept parameters are the law's variables; the others split the bundles into groups.
   const swept = varying.filter((k) => k !== REPLICATE);

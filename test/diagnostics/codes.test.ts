@@ -14,12 +14,13 @@ import { RESULT_CODES } from '../../src/results/codes.js';
 import { WRITE_CODES } from '../../src/write/codes.js';
 import { WORKFLOW_CODES } from '../../src/workflow/codes.js';
 import { PREDICT_CODES } from '../../src/predict/index.js';
+import { REPORT_CODES } from '../../src/report/index.js';
 import { ROOT } from '../support/cli.js';
 
 const SRC = path.join(ROOT, 'src');
-const CATALOGUES: Record<string, Record<string, string>> = { dispatch: DISPATCH_CODES, expand: EXPAND_CODES, render: RENDER_CODES, resolve: RESOLVE_CODES, results: RESULT_CODES, write: WRITE_CODES, workflow: WORKFLOW_CODES, predict: PREDICT_CODES };
+const CATALOGUES: Record<string, Record<string, string>> = { dispatch: DISPATCH_CODES, expand: EXPAND_CODES, render: RENDER_CODES, resolve: RESOLVE_CODES, results: RESULT_CODES, write: WRITE_CODES, workflow: WORKFLOW_CODES, predict: PREDICT_CODES, report: REPORT_CODES };
 /** The thousands each part of the source may use (a top-level file is its own part). */
-const RANGES: Record<string, string> = { load: '12', validate: '2', compile: '23', expand: '3', resolve: '3', render: '4', 'build.ts': '5', write: '5', verify: '5', dispatch: '6', inventory: '6', results: '7', workflow: '7', predict: '8', cli: '9' };
+const RANGES: Record<string, string> = { load: '12', validate: '2', compile: '23', expand: '3', resolve: '3', render: '4', 'build.ts': '5', write: '5', verify: '5', dispatch: '6', inventory: '6', results: '7', workflow: '7', predict: '8', report: '8', cli: '9' };
 
 function sources(dir = SRC): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));

@@ -1,0 +1,92 @@
+/**
+ * A collected study as report and predict read it: the build's `OUT/index.json` (every
+ * bundle, its parameters, which of them are swept) and collect's `OUT/results.jsonl` (one
+ * row per bundle). Read only; a missing build or collection is a coded refusal, a corrupt
+ * results line a warning at its line (the rest is still read).
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { diag, DiagnosticError, type Diagnostic } from '../diagnostics/index.js';
+import type { Mapping } from '../types.js';
+
+export const STUDY_CODES = {
+  noIndex: 'EG8001',
+  noResults: 'EG8002',
+  badResults: 'EG8003',
+} as const;
+
+export interface StudyBundle {
+  id: string;
+  params: Mapping;
+}
+
+/** One results.jsonl row: collect's columns (docs/formats.md section 10). */
+export type StudyRow = Record<string, unknown> & { id: string };
+
+export interface Study {
+  out: string;
+  name?: string;
+  eegen?: string;
+  /** Swept parameters, in the config's order. */
+  varying: string[];
+  bundles: StudyBundle[];
+  rows: Map<string, StudyRow>;
+  /** sha256 of results.jsonl as read: which collection a report or prediction came from. */
+  resultsHash: string;
+  diagnostics: Diagnostic[];
+}
+
+export async function loadStudy(out: string): Promise<Study> {
+  const file = path.join(out, 'index.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new DiagnosticError(diag(STUDY_CODES.noIndex, `${file} does not exist: ${out} is not a build's output directory.`, undefined, 'Give the --out directory of eegen build (and collect results into it first).'));
+  }
+  let doc: { name?: unknown; eegen?: unknown; varying?: unknown; bundles?: { id?: unknown; params?: unknown }[] };
+  try {
+    doc = JSON.parse(text) as typeof doc;
+  } catch (e) {
+    throw new DiagnosticError(diag(STUDY_CODES.noIndex, `${file} is not JSON (${(e as Error).message}).`, { file }, 'Build again: eegen build CONFIG --out OUT.'));
+  }
+  const bundles = (Array.isArray(doc.bundles) ? doc.bundles : []).filter((b): b is StudyBundle => typeof b?.id === 'string' && b.params !== null && typeof b.params === 'object' && !Array.isArray(b.params));
+  const varying = Array.isArray(doc.varying) ? doc.varying.filter((v): v is string => typeof v === 'string') : [];
+
+  const resultsFile = path.join(out, 'results.jsonl');
+  let results: Buffer;
+  try {
+    results = await readFile(resultsFile);
+  } catch {
+    throw new DiagnosticError(diag(STUDY_CODES.noResults, `${resultsFile} does not exist: nothing has been collected into ${out} yet.`, undefined, `Run some bundles, then eegen collect ${out}.`));
+  }
+  const diagnostics: Diagnostic[] = [];
+  const rows = new Map<string, StudyRow>();
+  for (const [i, line] of results.toString('utf8').split('\n').entries()) {
+    if (!line.trim()) continue;
+    let r: unknown;
+    try {
+      r = JSON.parse(line);
+    } catch (e) {
+      diagnostics.push({ ...diag(STUDY_CODES.badResults, `Line ${i + 1} of results.jsonl is not JSON (${(e as Error).message}); it is left out.`, { file: resultsFile, line: i + 1 }, `Collect again (eegen collect ${out}) to rewrite it.`), severity: 'warning' });
+      continue;
+    }
+    if (r !== null && typeof r === 'object' && !Array.isArray(r) && typeof (r as StudyRow).id === 'string') rows.set((r as StudyRow).id, r as StudyRow);
+  }
+  return {
+    out,
+    ...(typeof doc.name === 'string' ? { name: doc.name } : {}),
+    ...(typeof doc.eegen === 'string' ? { eegen: doc.eegen } : {}),
+    varying,
+    bundles,
+    rows,
+    resultsHash: createHash('sha256').update(results).digest('hex'),
+    diagnostics,
+  };
+}
+
+/** A finite number, or undefined. */
+export const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+/** A non-empty string, or undefined. */
+export const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);

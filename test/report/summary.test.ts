@@ -1,0 +1,95 @@
+/**
+ * eegen report: summary.md of the recorded Cloudmask-shaped study (fixtures/report:
+ * 3 epochs x 2 GPUs x 5 repeats, MLLOG results, timers, energy, two failures and a
+ * timeout) is pinned as a golden file; values that would be Markdown or HTML stay text;
+ * studies merge; a summary.md eegen did not write is never replaced; a missing
+ * collection is a coded error.
+ */
+import { mkdirSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadStudy, report, summaryMarkdown } from '../../src/report/index.js';
+import { EEGEN_VERSION } from '../../src/version.js';
+import { expectBaseline } from '../support/baseline.js';
+import { eegen } from '../support/cli.js';
+import { tmpDir } from '../support/tree.js';
+
+const STUDY = 'fixtures/report/cloudmask-study';
+
+describe('eegen report: summary.md', () => {
+  it('the Cloudmask-shaped study gives the recorded summary', async () => {
+    const text = summaryMarkdown([await loadStudy(STUDY)], '0.1.0');
+    expectBaseline('test/baselines/cloudmask-study.summary.md', text);
+    // What the summary must say, checked directly too (the golden file could be re-recorded wrong).
+    expect(text).toContain('| done | 27 |');
+    expect(text).toContain('| failed | 2 |');
+    expect(text).toContain('| timeout | 1 |');
+    expect(text).toMatch(/\| accuracy \| higher \| epoch=3 gpu=a100 \|/);
+    expect(text).toMatch(/\| duration\\_s \| lower \| epoch=1 gpu=a100 \|/);
+    expect(text).toMatch(/GPU energy: 0\.467 kWh .* over the 27 runs that recorded it/);
+  });
+
+  it('the same inputs give the same bytes', async () => {
+    const a = summaryMarkdown([await loadStudy(STUDY)], EEGEN_VERSION);
+    const b = summaryMarkdown([await loadStudy(STUDY)], EEGEN_VERSION);
+    expect(a).toBe(b);
+  });
+
+  it('hostile values stay text: pipes, line breaks, HTML, Markdown markup', async () => {
+    const out = tmpDir('eegen-report-');
+    cpSync(STUDY, out, { recursive: true });
+    const rows = readFileSync(path.join(out, 'results.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    rows[0]!.state = 'failed';
+    rows[0]!.note = 'a | b\n## not a heading <script>alert(1)</script> [link](http://x) **bold**';
+    rows[1]!.host = 'evil|host<img src=x onerror=alert(1)>';
+    writeFileSync(path.join(out, 'results.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const text = summaryMarkdown([await loadStudy(out)], EEGEN_VERSION);
+    expect(text).not.toContain('<script>');
+    expect(text).not.toContain('<img');
+    expect(text).not.toMatch(/^## not a heading/m);
+    expect(text).toContain('a \\| b<br>\\#\\# not a heading &lt;script&gt;alert(1)&lt;/script&gt; \\[link\\](http://x) \\*\\*bold\\*\\*');
+    expect(text).toContain('evil\\|host&lt;img src=x onerror=alert(1)&gt;');
+    // Every table row still has its columns.
+    for (const line of text.split('\n').filter((l) => l.startsWith('| '))) {
+      const cells = line.replace(/\\\|/g, '').split('|').length;
+      expect(cells, line).toBeGreaterThanOrEqual(4);
+    }
+  });
+
+  it('several studies merge into one summary', async () => {
+    const other = tmpDir('eegen-report-');
+    cpSync(STUDY, other, { recursive: true });
+    const dir = tmpDir('eegen-report-out-');
+    const r = await report({ outs: [STUDY, other], dir });
+    const text = readFileSync(path.join(dir, 'summary.md'), 'utf8');
+    expect(r.files).toEqual(['summary.md']);
+    expect(text).toContain('60 bundles from');
+    expect(text).toContain('| done | 54 |');
+  });
+
+  it('writes into OUT/report by default, replaces its own summary, never a foreign one', () => {
+    const out = tmpDir('eegen-report-');
+    cpSync(STUDY, out, { recursive: true });
+    const first = eegen(['report', out]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toBe(`Wrote ${path.join(out, 'report', 'summary.md')}\n`);
+    expect(eegen(['report', out]).code).toBe(0);
+    const mine = path.join(tmpDir('eegen-report-mine-'), 'notes');
+    mkdirSync(mine);
+    writeFileSync(path.join(mine, 'summary.md'), '# my own notes\n');
+    const refused = eegen(['report', out, '--out', mine]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/EG8101: .*summary\.md exists and was not written by eegen report/);
+    expect(readFileSync(path.join(mine, 'summary.md'), 'utf8')).toBe('# my own notes\n');
+  });
+
+  it('nothing collected, or not a build: a coded error, no stack trace', () => {
+    const dir = tmpDir('eegen-report-');
+    writeFileSync(path.join(dir, 'index.json'), '{"bundles": [], "varying": []}');
+    const none = eegen(['report', dir]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/EG8002: .*results\.jsonl does not exist/);
+    expect(none.stderr).not.toMatch(/\n\s+at /);
+    expect(eegen(['report', path.join(dir, 'nope')]).stderr).toMatch(/EG8001/);
+  });
+});
