@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { schedulers } from '../scheduler/registry.js';
 import type { HostProfile, Mapping, Value } from '../types.js';
+import { setting } from '../validate/settings.js';
 
 /**
  * The job name cloudmesh-ee gives a combination, its `{ee.identifier}`: every experiment key
@@ -24,7 +25,9 @@ export function eeIdentifier(params: Mapping): string {
 
 /** A name-based UUID (RFC 9562 version 5 layout: SHA-1, eegen's namespace) for a bundle of an experiment. */
 export function bundleUuid(config: Mapping, bundleId: string): string {
-  const name = typeof config.name === 'string' ? config.name : isMapping(config.application) && typeof config.application.name === 'string' ? config.application.name : '';
+  // The experiment's name is a setting: with an eegen: section, a top-level `name` is the user's.
+  const own = setting(config, 'name');
+  const name = typeof own === 'string' ? own : isMapping(config.application) && typeof config.application.name === 'string' ? config.application.name : '';
   const h = createHash('sha1').update('6f1c5a5e-eegen-bundle\0').update(name).update('\0').update(bundleId).digest();
   h[6] = (h[6]! & 0x0f) | 0x50;
   h[8] = (h[8]! & 0x3f) | 0x80;

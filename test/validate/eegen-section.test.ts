@@ -176,6 +176,20 @@ describe('inside eegen: everything is eegen\'s', () => {
     expect((parseYaml('config.yaml', fileOf(ok.plan, b.id, 'config.yaml')).loaded!.data as Mapping).files).toEqual(['b.txt']);
   });
 
+  it("{ee.uuid} is named after the section's name, not a top-level name: the user's value changes no uuid", async () => {
+    const cfg = (top: string, own: string) => `name: ${top}\nexperiment:\n  x: "1,2"\neegen:\n  name: ${own}\n  template: job.in.sh\n`;
+    const files = { 'job.in.sh': 'echo "{ee.uuid}"\n' };
+    const uuid = async (top: string, own: string) => {
+      const r = await project(cfg(top, own), files);
+      expect(r.diagnostics).toEqual([]);
+      return r.plan!.bundles.map((b) => fileOf(r.plan, b.id, 'job.sh'));
+    };
+    const a = await uuid('mine', 'study');
+    expect(await uuid('something-else', 'study')).toEqual(a);
+    expect(await uuid('mine', 'another-study')).not.toEqual(a);
+    expect(a[0]).not.toEqual(a[1]);
+  });
+
   it("top-level keys are never checked or warned about: other shapes (EG2009), near misses of run keys (EG2008), of settings (EG2007)", async () => {
     const r = await project('template: {a: 1}\nfiles: {m: x}\nrun: {comand: x}\nresources: "2 GPUs"\nscheduler: 5\ntemplat: y\nrunn: z\nexperiment:\n  x: 1\neegen:\n  run: {command: echo}\n');
     expect(r.diagnostics).toEqual([]);
