@@ -116,21 +116,22 @@ async function runPlan(config: string, flags: { json?: boolean; quiet?: boolean 
   return diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
 }
 
-async function runReport(outs: string[], flags: { out?: string; json?: boolean; quiet?: boolean }): Promise<number> {
+async function runReport(outs: string[], flags: { out?: string; json?: boolean; quiet?: boolean; verbose?: boolean }): Promise<number> {
   const { report } = await import('../report/index.js');
   const result = await report({ outs, ...(flags.out !== undefined ? { dir: flags.out } : {}) });
   printDiagnostics(result.diagnostics);
-  if (flags.json) printJson({ ok: true, dir: result.dir, files: result.files });
-  else if (!flags.quiet) process.stdout.write(`${result.files.map((f) => `Wrote ${path.join(result.dir, f)}`).join('\n')}\n`);
+  if (flags.json) printJson({ ok: true, dir: result.dir, files: result.files, charts: result.charts });
+  else if (flags.verbose) process.stdout.write(`${result.files.map((f) => `Wrote ${path.join(result.dir, f)}`).join('\n')}\n`);
+  else if (!flags.quiet) process.stdout.write(`Wrote ${path.join(result.dir, 'report.html')}, summary.md and ${result.charts.length} chart${result.charts.length === 1 ? '' : 's'} (charts/*.svg, *.png)\n`);
   return 0;
 }
 
-async function runPredict(out: string, flags: { margin: string; json?: boolean; quiet?: boolean }): Promise<number> {
+async function runPredict(out: string, flags: { margin: string; json?: boolean; quiet?: boolean; verbose?: boolean }): Promise<number> {
   const { predict, formatPrediction } = await import('../predict/index.js');
   const result = await predict({ out, margin: Number(flags.margin) });
   printDiagnostics(result.diagnostics);
   if (flags.json) printJson({ ok: true, ...result, groups: result.groups.map(({ fit: _fit, ...g }) => g) });
-  else if (!flags.quiet) process.stdout.write(`${formatPrediction(result)}\n`);
+  else if (!flags.quiet) process.stdout.write(`${formatPrediction(result, flags.verbose ? Infinity : 5)}\n`);
   return 0;
 }
 
@@ -228,8 +229,9 @@ Examples:
     .option('-o, --out <dir>', 'where the report goes (default: OUT/report for one study, ./report for several)')
     .option('--json', 'machine-readable output: the files written')
     .option('-q, --quiet', 'print warnings only')
+    .option('-v, --verbose', 'name every file written')
     .addHelpText('after', '\nExamples:\n  eegen report out\n  eegen report out-rivanna out-greene --out report')
-    .action(async (outs: string[], flags: { out?: string; json?: boolean; quiet?: boolean }) => {
+    .action(async (outs: string[], flags: { out?: string; json?: boolean; quiet?: boolean; verbose?: boolean }) => {
       throw new Exit(await runReport(outs, flags));
     });
 
@@ -240,8 +242,9 @@ Examples:
     .option('--margin <fraction>', 'added to the slowest upper band for the time limit to request', '0.25')
     .option('--json', 'machine-readable output: every bundle\'s prediction')
     .option('-q, --quiet', 'print warnings only')
+    .option('-v, --verbose', 'list every bundle\'s prediction, not the first five of each group')
     .addHelpText('after', '\nExamples:\n  eegen predict out\n  eegen predict out --margin 0.5 --json | jq .total')
-    .action(async (out: string, flags: { margin: string; json?: boolean; quiet?: boolean }) => {
+    .action(async (out: string, flags: { margin: string; json?: boolean; quiet?: boolean; verbose?: boolean }) => {
       throw new Exit(await runPredict(out, flags));
     });
 

@@ -278,7 +278,8 @@ export async function predict(opts: PredictOptions): Promise<PredictResult> {
 }
 
 /** The text `eegen predict` prints. */
-export function formatPrediction(r: PredictResult): string {
+/** `shown`: bundles listed per group (the CLI's --verbose: all). */
+export function formatPrediction(r: PredictResult, shown = 5): string {
   const lines: string[] = [];
   lines.push(`Finished: ${r.done.bundles} bundle${r.done.bundles === 1 ? '' : 's'} (${seconds(r.done.seconds)} in all).`);
   for (const g of r.groups) {
@@ -293,8 +294,8 @@ export function formatPrediction(r: PredictResult): string {
     else {
       const t = g.total!;
       lines.push(`  ${g.predictions.length} to run: ${seconds(t.seconds)} (${seconds(t.low)}-${seconds(t.high)})${t.energyJ !== undefined ? `, ${(t.energyJ / 3.6e6).toFixed(3)} kWh` : ''}`);
-      for (const p of g.predictions.slice(0, 5)) lines.push(`    ${p.id}: ${seconds(p.seconds)} (${seconds(p.low)}-${seconds(p.high)})${p.extrapolated ? ` extrapolated${p.extrapolated === 'far' ? ' far' : ''}` : ''}`);
-      if (g.predictions.length > 5) lines.push(`    ... ${g.predictions.length - 5} more (--json lists every bundle)`);
+      for (const p of g.predictions.slice(0, shown)) lines.push(`    ${p.id}: ${seconds(p.seconds)} (${seconds(p.low)}-${seconds(p.high)})${p.extrapolated ? ` extrapolated${p.extrapolated === 'far' ? ' far' : ''}` : ''}`);
+      if (g.predictions.length > shown) lines.push(`    ... ${g.predictions.length - shown} more (--verbose or --json lists every bundle)`);
     }
     lines.push(`  request: #SBATCH --time=${g.walltime} (the slowest bundle's upper band + ${Math.round(r.margin * 100)}%)`);
     for (const w of g.warnings) lines.push(`  warning: ${w}`);

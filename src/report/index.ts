@@ -1,16 +1,19 @@
 /**
- * `eegen report OUT... [--out DIR]`: the figures a study ends with. So far: `summary.md`
- * (summary.ts), from one or more collected studies (report/study.ts); the HTML report
- * with its charts comes next. Writes only files of its own into DIR, atomically, and
- * never replaces one it did not write.
+ * `eegen report OUT... [--out DIR]`: the figures a study ends with, from one or more
+ * collected studies (study.ts): `summary.md` (summary.ts), `report.html` (html.ts: one
+ * self-contained file) and each chart as `charts/NAME.svg` and `.png` (charts.ts, png.ts).
+ * Writes only files of its own into DIR, atomically, and never replaces one it did not
+ * write (or that was edited since): `DIR/.eegen-report.json` records what it wrote.
  */
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { diag, DiagnosticError, type Diagnostic } from '../diagnostics/index.js';
 import { EEGEN_VERSION } from '../version.js';
 import { writeFileAtomic } from '../write/state.js';
 import { loadStudy, STUDY_CODES, type Study } from './study.js';
 import { summaryMarkdown } from './summary.js';
+import type { Chart } from './charts.js';
 
 export { loadStudy, type Study, type StudyRow, type StudyBundle } from './study.js';
 export { summaryMarkdown, metricsOf, type Metric } from './summary.js';
@@ -27,25 +30,47 @@ export interface ReportOptions {
 
 export interface ReportResult {
   dir: string;
-  /** Files written (or found unchanged), relative to `dir`. */
+  /** Files written (or found unchanged), relative to `dir`: summary.md, report.html, charts/NAME.svg and .png. */
   files: string[];
+  /** The charts drawn (charts/NAME.svg). */
+  charts: string[];
   studies: Study[];
   diagnostics: Diagnostic[];
 }
 
-/** The first line of every file the report writes: how the next report knows it may replace it. */
-const MARK = '<!-- eegen report';
+/** What the last report in a directory wrote: path -> sha256; a file not listed (or changed since) is not the report's. */
+const OWN = '.eegen-report.json';
 
-async function refuseForeign(file: string): Promise<void> {
-  let old: string;
+const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
+
+async function readOwn(dir: string): Promise<Map<string, string>> {
   try {
-    old = await readFile(file, 'utf8');
+    const doc = JSON.parse(await readFile(path.join(dir, OWN), 'utf8')) as { files?: Record<string, unknown> };
+    return new Map(Object.entries(doc.files ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  } catch {
+    return new Map();
+  }
+}
+
+/** A file at `rel` that this report may replace: absent, or what an earlier report wrote, unchanged. */
+async function mayReplace(dir: string, rel: string, own: ReadonlyMap<string, string>): Promise<void> {
+  let old: Buffer;
+  try {
+    old = await readFile(path.join(dir, rel));
   } catch {
     return;
   }
-  if (old.startsWith(MARK)) return;
+  const recorded = own.get(rel);
+  if (recorded !== undefined && recorded === sha(old)) return;
+  // summary.md of a report from before the record existed carries its own mark.
+  if (recorded === undefined && rel === 'summary.md' && old.toString('utf8').startsWith('<!-- eegen report')) return;
   throw new DiagnosticError(
-    diag(REPORT_CODES.notOurs, `${file} exists and was not written by eegen report; it is left as it is.`, undefined, 'Move it away, or give the report another directory with --out DIR.'),
+    diag(
+      REPORT_CODES.notOurs,
+      `${path.join(dir, rel)} exists and ${recorded === undefined ? 'was not written by eegen report' : 'was changed since eegen report wrote it'}; it is left as it is.`,
+      undefined,
+      'Move it away, or give the report another directory with --out DIR.',
+    ),
   );
 }
 
@@ -54,12 +79,30 @@ export async function report(opts: ReportOptions): Promise<ReportResult> {
   const studies: Study[] = [];
   for (const out of opts.outs) studies.push(await loadStudy(out));
   const dir = opts.dir ?? (opts.outs.length === 1 ? path.join(opts.outs[0]!, 'report') : 'report');
-  const file = path.join(dir, 'summary.md');
-  await refuseForeign(file);
-  try {
-    await writeFileAtomic(file, summaryMarkdown(studies, EEGEN_VERSION));
-  } catch (e) {
-    throw new DiagnosticError(diag(REPORT_CODES.cannotWrite, `Having trouble writing ${file}: ${(e as Error).message}`, undefined, 'Check that the directory is writable, or give another with --out DIR.'));
+  // Vega, Vega-Lite and resvg load for this command only.
+  const [{ chartsFor, renderSvg }, { svgToPng }, { reportHtml }] = await Promise.all([import('./charts.js'), import('./png.js'), import('./html.js')]);
+  const rendered: { chart: Chart; svg: string }[] = [];
+  for (const chart of chartsFor(studies)) rendered.push({ chart, svg: await renderSvg(chart) });
+  const files = new Map<string, Buffer>();
+  files.set('summary.md', Buffer.from(summaryMarkdown(studies, EEGEN_VERSION)));
+  files.set('report.html', Buffer.from(reportHtml(studies, rendered, EEGEN_VERSION)));
+  for (const { chart, svg } of rendered) {
+    files.set(`charts/${chart.name}.svg`, Buffer.from(svg));
+    files.set(`charts/${chart.name}.png`, svgToPng(svg));
   }
-  return { dir, files: ['summary.md'], studies, diagnostics: studies.flatMap((s) => s.diagnostics) };
+  const own = await readOwn(dir);
+  for (const rel of files.keys()) await mayReplace(dir, rel, own);
+  try {
+    for (const [rel, bytes] of files) await writeFileAtomic(path.join(dir, rel), bytes);
+    // Charts of an earlier report that this one does not draw: removed, if still as written.
+    for (const [rel, hash] of own) {
+      if (files.has(rel)) continue;
+      const old = await readFile(path.join(dir, rel)).catch(() => undefined);
+      if (old && sha(old) === hash) await rm(path.join(dir, rel));
+    }
+    await writeFileAtomic(path.join(dir, OWN), `${JSON.stringify({ version: 1, files: Object.fromEntries([...files].map(([rel, b]) => [rel, sha(b)])) }, null, 2)}\n`);
+  } catch (e) {
+    throw new DiagnosticError(diag(REPORT_CODES.cannotWrite, `Having trouble writing the report into ${dir}: ${(e as Error).message}`, undefined, 'Check that the directory is writable, or give another with --out DIR.'));
+  }
+  return { dir, files: [...files.keys()], charts: rendered.map((r) => r.chart.name), studies, diagnostics: studies.flatMap((s) => s.diagnostics) };
 }

@@ -1,0 +1,186 @@
+/**
+ * The report's charts: Vega-Lite specs made from a study (which parameters vary, which
+ * columns are results), rendered to SVG at report time by Vega (no browser). The only
+ * import site of `vega` and `vega-lite`; loaded by `eegen report` only.
+ *
+ * Charts: runtime per configuration (mean and spread over repeats, by host), the
+ * per-epoch training histories from the MLLOG results, each metric against each numeric
+ * swept parameter, GPU energy per configuration, and bundles per state. A chart whose
+ * data the study does not have is left out, not drawn empty.
+ */
+import * as vega from 'vega';
+import * as vl from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+import type { Study, StudyRow } from './study.js';
+import { num, str } from './study.js';
+import { metricsOf } from './summary.js';
+
+export interface Chart {
+  /** File name stem: charts/NAME.svg, charts/NAME.png. */
+  name: string;
+  title: string;
+  spec: TopLevelSpec;
+  /** Bundles whose rows the chart draws. */
+  bundles: string[];
+}
+
+interface Entry {
+  row: StudyRow;
+  params: Record<string, unknown>;
+  config: string;
+}
+
+const WIDTH = 520;
+
+function entries(studies: readonly Study[]): Entry[] {
+  const out: Entry[] = [];
+  for (const s of studies) {
+    const keys = s.varying.filter((k) => k !== 'repeat');
+    for (const b of s.bundles) {
+      const row = s.rows.get(b.id);
+      if (!row) continue;
+      const config = keys.map((k) => `${k}=${typeof b.params[k] === 'string' ? b.params[k] : JSON.stringify(b.params[k])}`).join(' ') || b.id;
+      out.push({ row, params: b.params, config });
+    }
+  }
+  return out;
+}
+
+/** A history as per-epoch rows: Keras' {loss: [...]} or [{epoch, loss, ...}] (docs/formats.md). */
+function historyRows(h: unknown): Record<string, number>[] {
+  if (Array.isArray(h)) return h.filter((x): x is Record<string, number> => x !== null && typeof x === 'object').map((x, i) => ({ ...x, epoch: num(x.epoch) ?? i + 1 }));
+  if (h !== null && typeof h === 'object') {
+    const cols = Object.entries(h as Record<string, unknown>).filter((e): e is [string, number[]] => Array.isArray(e[1]));
+    const n = Math.max(0, ...cols.map(([, v]) => v.length));
+    return Array.from({ length: n }, (_, i) => Object.fromEntries([['epoch', i + 1], ...cols.map(([k, v]) => [k, v[i]!])]));
+  }
+  return [];
+}
+
+const base = { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', width: WIDTH, config: { font: 'sans-serif', view: { stroke: null } } } as const;
+
+/** The charts a study supports, from what varies and what was measured. */
+export function chartsFor(studies: readonly Study[]): Chart[] {
+  const all = entries(studies);
+  const done = all.filter((e) => e.row.state === 'done');
+  const charts: Chart[] = [];
+  const varying = [...new Set(studies.flatMap((s) => s.varying))].filter((k) => k !== 'repeat');
+  const numeric = varying.filter((k) => all.every((e) => num(e.params[k]) !== undefined));
+  const categorical = varying.filter((k) => !numeric.includes(k));
+
+  const runtime = done.filter((e) => num(e.row.duration_s) !== undefined).map((e) => ({ configuration: e.config, host: str(e.row.host) ?? '(unknown)', duration_s: num(e.row.duration_s)! }));
+  if (runtime.length) {
+    charts.push({
+      name: 'runtime',
+      title: 'Runtime per configuration (mean and standard deviation over repeats)',
+      bundles: done.filter((e) => num(e.row.duration_s) !== undefined).map((e) => e.row.id),
+      spec: {
+        ...base,
+        data: { values: runtime },
+        layer: [
+          { mark: 'bar', encoding: { y: { field: 'configuration', type: 'nominal', title: null }, x: { aggregate: 'mean', field: 'duration_s', type: 'quantitative', title: 'duration (s)', stack: null }, color: { field: 'host', type: 'nominal' } } },
+          { mark: { type: 'errorbar', extent: 'stdev' }, encoding: { y: { field: 'configuration', type: 'nominal' }, x: { field: 'duration_s', type: 'quantitative', title: 'duration (s)' } } },
+        ],
+      },
+    });
+  }
+
+  const history: Record<string, unknown>[] = [];
+  for (const e of done) {
+    for (const r of historyRows(e.row.history)) {
+      for (const [k, v] of Object.entries(r)) {
+        if (k === 'epoch' || num(v) === undefined) continue;
+        const kind = /loss/i.test(k) ? 'loss' : /acc/i.test(k) ? 'accuracy' : k;
+        history.push({ configuration: e.config, bundle: e.row.id, epoch: r.epoch, series: k, kind, value: v });
+      }
+    }
+  }
+  if (history.length) {
+    charts.push({
+      name: 'history',
+      title: 'Training history per epoch (each line one run)',
+      bundles: [...new Set(history.map((h) => h.bundle as string))],
+      spec: {
+        $schema: base.$schema,
+        config: base.config,
+        data: { values: history },
+        facet: { column: { field: 'kind', type: 'nominal', title: null } },
+        spec: {
+          width: WIDTH / 2,
+          mark: { type: 'line', point: true },
+          encoding: {
+            x: { field: 'epoch', type: 'ordinal', axis: { labelAngle: 0 } },
+            y: { field: 'value', type: 'quantitative', scale: { zero: false } },
+            color: { field: 'configuration', type: 'nominal' },
+            strokeDash: { field: 'series', type: 'nominal' },
+            detail: { field: 'bundle', type: 'nominal' },
+          },
+        },
+        resolve: { scale: { y: 'independent' } },
+      },
+    });
+  }
+
+  const metrics = metricsOf(done.map((e) => e.row)).filter((m) => m.column === 'accuracy' || m.column === 'loss' || m.column.startsWith('result.'));
+  for (const p of numeric) {
+    for (const m of metrics) {
+      const values = done.filter((e) => num(e.row[m.column]) !== undefined).map((e) => ({ [p]: num(e.params[p]), value: num(e.row[m.column]), group: categorical.map((k) => `${k}=${String(e.params[k])}`).join(' ') || 'all' }));
+      if (new Set(values.map((v) => v[p])).size < 2) continue;
+      charts.push({
+        name: `${m.column.replace(/[^A-Za-z0-9_-]/g, '_')}-by-${p.replace(/[^A-Za-z0-9_-]/g, '_')}`,
+        title: `${m.column} against ${p} (${m.better} is better; points are runs, lines the means)`,
+        bundles: done.filter((e) => num(e.row[m.column]) !== undefined).map((e) => e.row.id),
+        spec: {
+          ...base,
+          data: { values },
+          encoding: { x: { field: p, type: 'quantitative' }, color: { field: 'group', type: 'nominal', title: categorical.join(' ') || null } },
+          layer: [
+            { mark: { type: 'point', opacity: 0.6 }, encoding: { y: { field: 'value', type: 'quantitative', title: m.column, scale: { zero: false } } } },
+            { mark: 'line', encoding: { y: { aggregate: 'mean', field: 'value', type: 'quantitative' } } },
+          ],
+        },
+      });
+    }
+  }
+
+  const energy = done.filter((e) => num(e.row.energy_j) !== undefined).map((e) => ({ configuration: e.config, energy_kj: num(e.row.energy_j)! / 1000 }));
+  if (energy.length) {
+    charts.push({
+      name: 'energy',
+      title: 'GPU energy per run, by configuration (mean and standard deviation)',
+      bundles: done.filter((e) => num(e.row.energy_j) !== undefined).map((e) => e.row.id),
+      spec: {
+        ...base,
+        data: { values: energy },
+        layer: [
+          { mark: 'bar', encoding: { y: { field: 'configuration', type: 'nominal', title: null }, x: { aggregate: 'mean', field: 'energy_kj', type: 'quantitative', title: 'energy (kJ)', stack: null } } },
+          { mark: { type: 'errorbar', extent: 'stdev' }, encoding: { y: { field: 'configuration', type: 'nominal' }, x: { field: 'energy_kj', type: 'quantitative', title: 'energy (kJ)' } } },
+        ],
+      },
+    });
+  }
+
+  const states = all.map((e) => ({ state: str(e.row.state) ?? 'unknown' }));
+  if (states.length) {
+    charts.push({
+      name: 'states',
+      title: 'Bundles per state',
+      bundles: all.map((e) => e.row.id),
+      spec: { ...base, data: { values: states }, mark: 'bar', encoding: { y: { field: 'state', type: 'nominal', title: null, sort: '-x' }, x: { aggregate: 'count', type: 'quantitative', title: 'bundles' }, color: { field: 'state', type: 'nominal', legend: null } } },
+    });
+  }
+  return charts;
+}
+
+/** A chart as SVG text (Vega's SVG renderer: no browser, no canvas). */
+export async function renderSvg(chart: Chart): Promise<string> {
+  // Vega-Lite's warnings (about a spec eegen made) are not the user's to read.
+  const quiet = { level: () => quiet, error: (...m: unknown[]) => { throw new Error(`eegen: chart ${chart.name}: ${m.join(' ')}`); }, warn: () => quiet, info: () => quiet, debug: () => quiet };
+  const compiled = vl.compile(chart.spec, { logger: quiet as never }).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
