@@ -99,7 +99,7 @@ function controlCharacters(loaded: LoadedYaml, value: Value, path: PathSegment[]
   }
 }
 
-export type SchemaName = 'config' | 'profile' | 'hosts';
+export type SchemaName = 'config' | 'profile' | 'hosts' | 'workflow';
 
 /** Validate a loaded document against one of eegen's schemas. */
 export function validateDocument(loaded: LoadedYaml, schema: SchemaName): Diagnostic[] {

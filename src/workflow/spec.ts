@@ -14,7 +14,7 @@ import { diag, hasErrors, nearest, SourceSet, type Diagnostic, type Span } from 
 import { findHostsFile, loadInventory, type HostEntry, type Inventory } from '../inventory/hosts.js';
 import { loadYamlFile, readInputFile, InputFileError } from '../load/index.js';
 import type { LoadedYaml, Mapping, PathSegment } from '../types.js';
-import { validateDocument, type SchemaName } from '../validate/index.js';
+import { validateDocument } from '../validate/index.js';
 import { WORKFLOW_CODES as C } from './codes.js';
 import { dependencyOrder, findCycle, parseChain } from './graph.js';
 import { parseLabel } from './labels.js';
@@ -68,7 +68,7 @@ export async function loadWorkflow(file: string, opts: LoadWorkflowOptions = {})
   if (text !== undefined) sources.add(shown, text);
   if (!loaded || hasErrors(diagnostics)) return { diagnostics, sources };
   // The validator's own mapping of ajv errors to YAML positions; 'workflow' is a schema of schemas/ it loads.
-  diagnostics.push(...validateDocument(loaded, 'workflow' as SchemaName));
+  diagnostics.push(...validateDocument(loaded, 'workflow'));
   if (hasErrors(diagnostics)) return { diagnostics, sources };
 
   let inventory = opts.inventory;
