@@ -3,11 +3,11 @@
 // baseline measured in the same run, on the same disk (tmpfs: /dev/shm).
 //
 //   npm run bench            all benchmarks
-//   node bench/run.js build  one of: build, templates, plan, status, unsubmitted, arrays
+//   node bench/run.js build  one of: build, templates, plan, status, unsubmitted, arrays, predict, workflow
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build, cancel, compile, loadInventory, plan, predict, realRunner, status, submit, writeBuild } from '../dist/index.js';
+import { build, cancel, compile, loadInventory, loadWorkflow, plan, predict, realRunner, runWorkflow, status, submit, workflowStatus, writeBuild } from '../dist/index.js';
 import { execSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -345,7 +345,38 @@ async function benchPredict() {
   }
 }
 
-const benches = { build: benchBuild, templates: benchTemplates, plan: benchPlan, status: benchStatus, unsubmitted: benchUnsubmitted, arrays: benchArrays, predict: benchPredict };
+/**
+ * A fan-out/fan-in workflow of 1,000 trivial local nodes (fetch -> 998 compute -> analyze,
+ * each an echo into a file), 64 at a time on this machine. Targets (issue 11): wall < 10 s,
+ * coordinator CPU < 3 s, status of the graph < 1 s.
+ */
+async function benchWorkflow() {
+  const work = mkdtempSync(path.join(SHM, 'eegen-bench-'));
+  try {
+    const n = Number(process.env.EEGEN_BENCH_NODES ?? 998);
+    const lines = ['workflow:', '  nodes:', '    fetch:', '      exec: echo fetched > data.txt'];
+    for (let i = 1; i <= n; i++) lines.push(`    c${i}:`, `      exec: echo ${i} > out.txt`, '      needs: fetch');
+    lines.push('    analyze:', '      exec: echo done > summary.txt', `      needs: c[1-${n}]`, '');
+    writeFileSync(path.join(work, 'hosts.yaml'), 'hosts:\n  box:\n    kind: local\n    slots: 64\n');
+    writeFileSync(path.join(work, 'fanout.yaml'), lines.join('\n').replace(/exec:/g, 'host: box\n      exec:'));
+    const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
+    const loaded = await loadWorkflow(path.join(work, 'fanout.yaml'), { hostsFile: path.join(work, 'hosts.yaml') });
+    if (!loaded.spec) throw new Error(JSON.stringify(loaded.diagnostics.slice(0, 3)));
+    const tl = ms(t0);
+    const r = await runWorkflow(loaded.spec, { pollMs: 200 });
+    const wall = ms(t0);
+    const cpu = process.cpuUsage(c0);
+    const s0 = process.hrtime.bigint();
+    await workflowStatus(loaded.spec);
+    const st = ms(s0);
+    console.log(`workflow: ${n + 2} local nodes (fetch -> ${n} -> analyze, 64 slots): ${r.ok ? 'ok' : 'FAILED'}; load ${fmt(tl)}, wall ${fmt(wall)} (target < 10000 ms), coordinator CPU ${fmt((cpu.user + cpu.system) / 1000)} (target < 3000 ms), status ${fmt(st)} (target < 1000 ms)`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const benches = { build: benchBuild, templates: benchTemplates, plan: benchPlan, status: benchStatus, unsubmitted: benchUnsubmitted, arrays: benchArrays, predict: benchPredict, workflow: benchWorkflow };
 for (const [name, fn] of Object.entries(benches)) {
   if (!only || only === name) await fn();
 }
