@@ -89,8 +89,8 @@ export async function forEachAdaptive<T>(items: readonly T[], slowMs: number, fn
 /**
  * The engine of forEachAdaptive, for items that may arrive one at a time (a build that
  * writes bundles while they are still being compiled). `run` does the work at once with
- * sync calls while they are fast; once a window of items averages over `slowMs` (judged
- * per window, so a disk that slows down mid-build is noticed) it starts each item with
+ * sync calls while they are fast; once two windows of items in a row average over `slowMs`
+ * (judged per window, so a disk that slows down mid-build is noticed) it starts each item with
  * async calls and returns while up to CONCURRENCY are in flight. The first failure stops
  * new work; it is rethrown (by `run` or `drain`) only after the calls already running
  * have finished, so nothing keeps writing after the caller has returned.
@@ -98,6 +98,8 @@ export async function forEachAdaptive<T>(items: readonly T[], slowMs: number, fn
 export class AdaptiveRunner {
   private async_: boolean;
   private windowSpent = 0;
+  /** The last window's items waited on the filesystem longer than slowMs on average. */
+  private slowBefore = false;
   private count = 0;
   private sliceStart = performance.now();
   private readonly inFlight = new Set<Promise<void>>();
@@ -154,7 +156,11 @@ export class AdaptiveRunner {
     const now = performance.now();
     this.windowSpent += now - t;
     if (++this.count % SAMPLE === 0) {
-      if (this.mode === 'auto' && this.blockedMs() / SAMPLE > this.slowMs) this.async_ = true;
+      // Two slow windows in a row: a filesystem that blocks does so steadily; one window
+      // held up by a moment's contention (another build writing the same tmpfs) does not.
+      const slow = this.blockedMs() / SAMPLE > this.slowMs;
+      if (this.mode === 'auto' && slow && this.slowBefore) this.async_ = true;
+      this.slowBefore = slow;
       this.windowSpent = 0;
     }
     if (now - this.sliceStart > SLICE_MS) {

@@ -17,15 +17,29 @@ describe('forEachAdaptive', () => {
 
   it('switches to async calls for the rest when calls block (a slow filesystem: the thread sleeps in them)', async () => {
     const modes: boolean[] = [];
-    const items = [...Array(60).keys()];
+    const items = [...Array(80).keys()];
     const cell = new Int32Array(new SharedArrayBuffer(4));
     await forEachAdaptive(items, 0.5, async (_x, _i, hot) => {
       modes.push(hot.sync);
       Atomics.wait(cell, 0, 0, 1); // blocked for 1 ms, as in a call to NFS
     });
-    expect(modes).toHaveLength(60);
-    expect(modes.slice(0, 24).every(Boolean)).toBe(true);
-    expect(modes.slice(24).some(Boolean)).toBe(false);
+    // Two windows of 24 blocked in a row, then async for good.
+    expect(modes).toHaveLength(80);
+    expect(modes.slice(0, 48).every(Boolean)).toBe(true);
+    expect(modes.slice(48).some(Boolean)).toBe(false);
+  });
+
+  it('one slow window alone (a moment of contention) does not switch; the next slow pair does', async () => {
+    const modes: boolean[] = [];
+    const cell = new Int32Array(new SharedArrayBuffer(4));
+    // Window 1 blocked, window 2 fast, windows 3 and 4 blocked.
+    const blocked = (i: number) => i < 24 || (i >= 48 && i < 96);
+    await forEachAdaptive([...Array(120).keys()], 0.5, async (_x, i, hot) => {
+      modes.push(hot.sync);
+      if (blocked(i)) Atomics.wait(cell, 0, 0, 1);
+    });
+    expect(modes.slice(0, 96).every(Boolean)).toBe(true);
+    expect(modes.slice(96).some(Boolean)).toBe(false);
   });
 
   // A busy machine delays the thread in the run queue; sync calls are still the fastest
