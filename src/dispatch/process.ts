@@ -64,6 +64,16 @@ export const realRunner: Runner = {
     let aborted = false;
     let timedOut = false;
     let settled = false;
+    // A command that exits before reading all its input (ssh to a host that refuses the
+    // connection, given a script) breaks the pipe; zx writes the input without listening
+    // for that, and the EPIPE would end eegen. The exit code says what happened.
+    const guardStdin = (): void => {
+      if (settled) return;
+      const stdin = p.stdin as NodeJS.WritableStream | undefined;
+      if (stdin) stdin.on('error', () => undefined);
+      else setImmediate(guardStdin);
+    };
+    if (cmd.input !== undefined) guardStdin();
     // The child may not be spawned yet when the signal comes: try again until it is.
     const killSoon = (sig: NodeJS.Signals): void => {
       if (settled) return;
