@@ -59,6 +59,18 @@ function historyRows(h: unknown): Record<string, number>[] {
 
 const base = { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', width: WIDTH, config: { font: 'sans-serif', view: { stroke: null } } } as const;
 
+/** Bars of the mean of `field` per configuration with its standard deviation (optionally coloured by `color`). */
+function spreadBars(values: Record<string, unknown>[], field: string, title: string, color?: string): TopLevelSpec {
+  return {
+    ...base,
+    data: { values },
+    layer: [
+      { mark: 'bar', encoding: { y: { field: 'configuration', type: 'nominal', title: null }, x: { aggregate: 'mean', field, type: 'quantitative', title, stack: null }, ...(color ? { color: { field: color, type: 'nominal' } } : {}) } },
+      { mark: { type: 'errorbar', extent: 'stdev' }, encoding: { y: { field: 'configuration', type: 'nominal' }, x: { field, type: 'quantitative', title } } },
+    ],
+  };
+}
+
 /** The charts a study supports, from what varies and what was measured. */
 export function chartsFor(studies: readonly Study[]): Chart[] {
   const all = entries(studies);
@@ -68,20 +80,13 @@ export function chartsFor(studies: readonly Study[]): Chart[] {
   const numeric = varying.filter((k) => all.every((e) => num(e.params[k]) !== undefined));
   const categorical = varying.filter((k) => !numeric.includes(k));
 
-  const runtime = done.filter((e) => num(e.row.duration_s) !== undefined).map((e) => ({ configuration: e.config, host: str(e.row.host) ?? '(unknown)', duration_s: num(e.row.duration_s)! }));
-  if (runtime.length) {
+  const timed = done.filter((e) => num(e.row.duration_s) !== undefined);
+  if (timed.length) {
     charts.push({
       name: 'runtime',
       title: 'Runtime per configuration (mean and standard deviation over repeats)',
-      bundles: done.filter((e) => num(e.row.duration_s) !== undefined).map((e) => e.row.id),
-      spec: {
-        ...base,
-        data: { values: runtime },
-        layer: [
-          { mark: 'bar', encoding: { y: { field: 'configuration', type: 'nominal', title: null }, x: { aggregate: 'mean', field: 'duration_s', type: 'quantitative', title: 'duration (s)', stack: null }, color: { field: 'host', type: 'nominal' } } },
-          { mark: { type: 'errorbar', extent: 'stdev' }, encoding: { y: { field: 'configuration', type: 'nominal' }, x: { field: 'duration_s', type: 'quantitative', title: 'duration (s)' } } },
-        ],
-      },
+      bundles: timed.map((e) => e.row.id),
+      spec: spreadBars(timed.map((e) => ({ configuration: e.config, host: str(e.row.host) ?? '(unknown)', duration_s: num(e.row.duration_s)! })), 'duration_s', 'duration (s)', 'host'),
     });
   }
 
@@ -143,20 +148,13 @@ export function chartsFor(studies: readonly Study[]): Chart[] {
     }
   }
 
-  const energy = done.filter((e) => num(e.row.energy_j) !== undefined).map((e) => ({ configuration: e.config, energy_kj: num(e.row.energy_j)! / 1000 }));
-  if (energy.length) {
+  const metered = done.filter((e) => num(e.row.energy_j) !== undefined);
+  if (metered.length) {
     charts.push({
       name: 'energy',
       title: 'GPU energy per run, by configuration (mean and standard deviation)',
-      bundles: done.filter((e) => num(e.row.energy_j) !== undefined).map((e) => e.row.id),
-      spec: {
-        ...base,
-        data: { values: energy },
-        layer: [
-          { mark: 'bar', encoding: { y: { field: 'configuration', type: 'nominal', title: null }, x: { aggregate: 'mean', field: 'energy_kj', type: 'quantitative', title: 'energy (kJ)', stack: null } } },
-          { mark: { type: 'errorbar', extent: 'stdev' }, encoding: { y: { field: 'configuration', type: 'nominal' }, x: { field: 'energy_kj', type: 'quantitative', title: 'energy (kJ)' } } },
-        ],
-      },
+      bundles: metered.map((e) => e.row.id),
+      spec: spreadBars(metered.map((e) => ({ configuration: e.config, energy_kj: num(e.row.energy_j)! / 1000 })), 'energy_kj', 'energy (kJ)'),
     });
   }
 
