@@ -132,7 +132,9 @@ export function renderBundles(s: BundleInputs, heads: readonly BundleHead[]): { 
       eegenVersion: EEGEN_VERSION,
       schemaVersion: s.schema,
     });
-    o.bundle = { ...bundle, inputKey };
+    // finalizeBundle's object is this bundle's own: add the key rather than copy it.
+    bundle.inputKey = inputKey;
+    o.bundle = bundle;
   }
   return out;
 }

@@ -13,7 +13,7 @@ import type { CompileOptions, CompileStats } from './types.js';
 
 const MAX_FAILING_BUNDLES = 20;
 /** Combinations rendered together on the main thread. */
-const LOCAL_BATCH = 32;
+const LOCAL_BATCH = 128;
 
 /** Combinations that must need rendering before workers are started. */
 const POOL_START = 64;

@@ -17,12 +17,24 @@ import { directiveBlock } from './directives.js';
 import type { RenderContext } from './index.js';
 import type { TemplateSource } from './template.js';
 
-const scans = new WeakMap<TemplateSource, ShellScan>();
+/** A scanned template, and for each slot the number of its name among the template's distinct names. */
+interface Scanned extends ShellScan {
+  nameIds: Int32Array;
+  names: number;
+}
+const scans = new WeakMap<TemplateSource, Scanned>();
 
-function scanOf(t: TemplateSource): ShellScan {
+function scanOf(t: TemplateSource): Scanned {
   let s = scans.get(t);
   if (!s) {
-    s = scanShell(t.text);
+    const scan = scanShell(t.text);
+    const ids = new Map<string, number>();
+    const nameIds = Int32Array.from(scan.slots, (slot) => {
+      let id = ids.get(slot.name);
+      if (id === undefined) ids.set(slot.name, (id = ids.size));
+      return id;
+    });
+    s = { ...scan, nameIds, names: ids.size };
     scans.set(t, s);
   }
   return s;
@@ -55,11 +67,28 @@ export function renderCloudmesh(t: TemplateSource, ctx: RenderContext): { text?:
     return undefined;
   };
 
-  const valueOf = (slot: Slot): string | { raw: string } | undefined => {
+  // A template names the same few values over and over (30 lines, 5 names): each config
+  // value is looked up once per bundle, by the number of its name (scanOf).
+  const known: (string | undefined)[] = new Array<string | undefined>(scan.names);
+  const valueOf = (slot: Slot, i: number): string | { raw: string } | undefined => {
+    const id = scan.nameIds[i]!;
+    const seen = known[id];
+    if (seen !== undefined) return seen;
     const root = slot.path[0]!;
     // Most placeholders name a config key (experiment's included): what classifyReference
     // and followValue would say, without building the reference (a sweep asks it millions of times).
-    if (Object.hasOwn(config, root) && !SPECIAL_ROOTS.has(root)) return textOf(slot, followValue(config[root]!, root, slot.path.length > 1 ? slot.path.slice(1) : NO_SEGMENTS), false);
+    if (Object.hasOwn(config, root) && !SPECIAL_ROOTS.has(root)) {
+      // Walk the path in place; a string at its end is the text (what textOf gives it).
+      const p = slot.path;
+      let node: Value = config[root]!;
+      let k = 1;
+      while (k < p.length && isMapping(node) && Object.hasOwn(node, p[k]!)) node = node[p[k++]!]!;
+      if (k === p.length) {
+        if (typeof node === 'string') return (known[id] = node);
+        if (typeof node === 'number' || typeof node === 'boolean') return (known[id] = String(node));
+      }
+      return textOf(slot, followValue(config[root]!, root, p.length > 1 ? p.slice(1) : NO_SEGMENTS), false);
+    }
     if (!PROVIDED.has(root)) {
       if (ctx.strict) {
         // `{epoch}` for a swept key most likely means `{experiment.epoch}`.

@@ -153,7 +153,7 @@ function placeWords(text: string, words: { v: Carried; line: number }[], t: Temp
 
 /** A batch aims at this share of the time limit, from the template's measured render time. */
 const BATCH_MS = 50;
-const MAX_BATCH = 64;
+const MAX_BATCH = 128;
 
 /**
  * Render several bundles' scripts with one template. Renders go to the sandbox in batches

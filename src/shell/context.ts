@@ -158,17 +158,17 @@ export interface SlotFailure {
 }
 
 /**
- * Replace each slot by `valueOf(slot)` escaped for its position, or by `{ raw }` as is
+ * Replace each slot by `valueOf(slot, its index)` escaped for its position, or by `{ raw }` as is
  * (eegen's own generated text, such as a directive block). `valueOf` returns undefined
  * to leave the placeholder as written (not a placeholder here, or already reported).
  * Refused values are listed in `failures`; the text must not be used then.
  */
-export function substituteSlots(text: string, slots: readonly Slot[], valueOf: (slot: Slot) => string | Words | { raw: string } | undefined /* may throw ShellQuoteError */): { text: string; failures: SlotFailure[] } {
+export function substituteSlots(text: string, slots: readonly Slot[], valueOf: (slot: Slot, index: number) => string | Words | { raw: string } | undefined /* may throw ShellQuoteError */): { text: string; failures: SlotFailure[] } {
   const failures: SlotFailure[] = [];
-  const parts: string[] = [];
+  let out = '';
   const info = slotInfo(text, slots);
-  /** Output offset shift after each slot, to find a template line in the output (kept only when a check needs it). */
-  const shifts: { end: number; shift: number }[] = [];
+  /** The output offset shift after each slot, to find a template line in the output (kept only when a check needs it). */
+  const shiftAfter: number[] | undefined = info.shifts ? new Array<number>(slots.length).fill(0) : undefined;
   /** Values placed by eegen's quoting (not raw blocks) that a check below reads: where they landed in the output. */
   const placedAt: { slot: Slot; kind: DirectiveKind | undefined; value: string; outStart: number; placed: string }[] = [];
   let shift = 0;
@@ -180,7 +180,7 @@ export function substituteSlots(text: string, slots: readonly Slot[], valueOf: (
   for (let i = 0; i < slots.length; i++) {
     const slot = slots[i]!;
     const lineKind = info.kinds[i];
-    parts.push(text.slice(last, slot.start));
+    out += text.slice(last, slot.start);
     last = slot.start;
     if (slot.lineStart !== lineOf) {
       lineOf = slot.lineStart;
@@ -188,8 +188,11 @@ export function substituteSlots(text: string, slots: readonly Slot[], valueOf: (
       lineLast = slot.lineStart;
     }
     try {
-      const value = valueOf(slot);
-      if (value === undefined) continue;
+      const value = valueOf(slot, i);
+      if (value === undefined) {
+        if (shiftAfter) shiftAfter[i] = shift;
+        continue;
+      }
       let placed: string;
       if (typeof value === 'object' && 'raw' in value) placed = value.raw;
       else {
@@ -205,7 +208,7 @@ export function substituteSlots(text: string, slots: readonly Slot[], valueOf: (
         // Read below: values on directive lines, and values that start a line (at one's start, or by a newline).
         if (lineKind || info.atLineStart[i] || placed.includes('\n')) placedAt.push({ slot, kind: lineKind, value: s, outStart: shift + slot.start, placed });
       }
-      parts.push(placed);
+      out += placed;
       if (lineKind) lineOut += text.slice(lineLast, slot.start) + placed;
       lineLast = slot.end;
       shift += placed.length - (slot.end - slot.start);
@@ -214,20 +217,19 @@ export function substituteSlots(text: string, slots: readonly Slot[], valueOf: (
       if (!(e instanceof ShellQuoteError)) throw e;
       failures.push({ slot, error: e });
     }
-    if (info.shifts) shifts.push({ end: slot.end, shift });
+    if (shiftAfter) shiftAfter[i] = shift;
   }
-  parts.push(text.slice(last));
-  const out = parts.join('');
+  out += text.slice(last);
   const shiftBefore = (offset: number): number => {
-    // Binary search: the shift of the last slot ending at or before `offset`.
+    // Binary search: the shift of the last slot ending at or before `offset` (slots are in text order).
     let lo = 0;
-    let hi = shifts.length;
+    let hi = slots.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (shifts[mid]!.end <= offset) lo = mid + 1;
+      if (slots[mid]!.end <= offset) lo = mid + 1;
       else hi = mid;
     }
-    return lo ? shifts[lo - 1]!.shift : 0;
+    return lo ? shiftAfter![lo - 1]! : 0;
   };
   if (failures.length) return { text: out, failures };
   // Every line a scheduler reads as a directive must be the template's: a value (with a

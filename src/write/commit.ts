@@ -18,15 +18,16 @@
  * then empties tmp/. Only process death is covered: nothing is fsync'ed, so a power
  * cut may still lose recent writes.
  */
+import { closeSync, fstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LAYOUT, type BundleFile } from '../types.js';
 import type { Diagnostic } from '../diagnostics/index.js';
 import { WRITE_CODES, warning } from './codes.js';
-import { errnoOf, isAbsent, kindOf, listTree } from './disk.js';
+import { errnoOf, isAbsent, kindOf, listTree, signatureOf } from './disk.js';
 import { asyncFs, type HotFs } from './fsx.js';
 import { TEMP_PREFIX } from './manifest.js';
-import { ancestors, relPathProblem } from './paths.js';
+import { ancestors, isPlainRelPath, relPathProblem } from './paths.js';
 import { freshToken, type StatePaths } from './state.js';
 
 const writingDir = (token: string) => `${TEMP_PREFIX}-w-${token}`;
@@ -56,6 +57,31 @@ export async function stageNewBundle(hot: HotFs, s: StatePaths, files: readonly 
 /** A fresh staging dir name under tmp/ (recovery empties tmp/, so a kill leaves nothing). */
 export function stagingPath(s: StatePaths): string {
   return join(s.tmp, `${freshToken()}.new`);
+}
+
+/**
+ * stageInto with sync calls, returning the bundle's signature (disk.ts bundleSignature)
+ * from an fstat of each file while it is open: the same signature a stat after the write
+ * gives, without looking each path up again (the staging thread's fast path).
+ */
+export function stageIntoSync(staging: string, files: readonly BundleFile[]): string {
+  mkdirSync(staging);
+  const dirs = new Set<string>();
+  for (const f of files) for (const a of ancestors(f.path)) dirs.add(a);
+  for (const d of [...dirs].sort()) mkdirSync(join(staging, d));
+  const sigs: [string, string][] = [];
+  for (const f of files) {
+    const fd = openSync(isPlainRelPath(f.path) ? `${staging}/${f.path}` : join(staging, f.path), 'w', f.mode);
+    try {
+      const data = typeof f.content === 'string' ? Buffer.from(f.content) : f.content;
+      for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+      const st = fstatSync(fd);
+      sigs.push([f.path, `${st.ino}:${st.size}:${st.ctimeMs}`]);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return signatureOf(sigs);
 }
 
 /** Create `staging` and write the bundle's files into it (also on a staging thread). */

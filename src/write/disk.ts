@@ -97,13 +97,21 @@ export function statSignature(file: string): string | undefined {
  * Undefined when a file is missing or is not a regular file.
  */
 export function bundleSignature(dir: string, files: readonly string[]): string | undefined {
-  const parts: string[] = [];
-  for (const f of [...files].sort()) {
+  const sigs: [string, string][] = [];
+  for (const f of files) {
     const sig = statSignature(join(dir, f));
     if (sig === undefined) return undefined;
-    parts.push(`${f}=${sig}`);
+    sigs.push([f, sig]);
   }
-  return parts.join('|');
+  return signatureOf(sigs);
+}
+
+/** A bundle signature from each file's statSignature: `name=sig` joined by `|`, names sorted. */
+export function signatureOf(sigs: [string, string][]): string {
+  return sigs
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .map(([f, sig]) => `${f}=${sig}`)
+    .join('|');
 }
 
 /** True when every file named in a bundleSignature still has the recorded signature. */

@@ -19,15 +19,20 @@ export interface StagerData {
   fs: FsMode;
 }
 
-/** A file on the wire: bytes, or the id of a buffer sent before. */
+/**
+ * A file on the wire: the id of a buffer sent before (`shared`), or `len` bytes at `at`
+ * in its stage message's `data` (one buffer per message, moved to the thread, not copied).
+ */
 export interface WireFile {
   path: string;
   mode: number;
-  content: Uint8Array | number;
+  shared?: number;
+  at: number;
+  len: number;
 }
 export type ToStager =
   | { type: 'share'; id: number; content: Uint8Array }
-  | { type: 'stage'; items: { staging: string; files: WireFile[] }[] }
+  | { type: 'stage'; items: { staging: string; files: WireFile[] }[]; data: Uint8Array }
   | { type: 'finish' };
 export type FromStager =
   /** A stage message's bundles are written (or, on a slow filesystem, in flight there). */
@@ -56,6 +61,9 @@ export class StagingThread {
   private readonly ids = new WeakMap<Buffer, number>();
   private nextId = 0;
   private batch: { staging: string; files: WireFile[] }[] = [];
+  /** The bytes of the batch's files that are not shared, in order, and their total length. */
+  private batchBytes: Buffer[] = [];
+  private batchLength = 0;
   private failure: Error | undefined;
   private finished: (() => void) | undefined;
   private closed = false;
@@ -101,7 +109,7 @@ export class StagingThread {
   /** Queue a bundle's files for `staging`; throws a failure seen so far. */
   stage(staging: string, files: readonly BundleFile[]): void {
     if (this.failure) throw this.failure;
-    this.batch.push({ staging, files: files.map((f) => ({ path: f.path, mode: f.mode, content: this.wire(f.content) })) });
+    this.batch.push({ staging, files: files.map((f) => this.wire(f)) });
     this.inFlight++;
     if (this.batch.length >= BATCH) this.flush();
   }
@@ -145,18 +153,31 @@ export class StagingThread {
 
   private flush(): void {
     if (!this.batch.length) return;
-    this.worker.postMessage({ type: 'stage', items: this.batch } satisfies ToStager);
+    // One buffer of its own for the batch's bytes, transferred: small Buffers share 8 KiB
+    // pool slabs, and a message would copy every slab a file's bytes sit in.
+    const data = Buffer.allocUnsafeSlow(this.batchLength);
+    let at = 0;
+    for (const b of this.batchBytes) at += b.copy(data, at);
+    this.worker.postMessage({ type: 'stage', items: this.batch, data } satisfies ToStager, [data.buffer]);
     this.batch = [];
+    this.batchBytes = [];
+    this.batchLength = 0;
   }
 
-  private wire(content: Buffer): Uint8Array | number {
-    if (content.length < SHARE_MIN) return content;
+  private wire(f: BundleFile): WireFile {
+    const content = f.content;
+    if (content.length < SHARE_MIN) {
+      const w = { path: f.path, mode: f.mode, at: this.batchLength, len: content.length };
+      this.batchBytes.push(content);
+      this.batchLength += content.length;
+      return w;
+    }
     let id = this.ids.get(content);
     if (id === undefined) {
       id = this.nextId++;
       this.ids.set(content, id);
       this.worker.postMessage({ type: 'share', id, content } satisfies ToStager);
     }
-    return id;
+    return { path: f.path, mode: f.mode, shared: id, at: 0, len: content.length };
   }
 }

@@ -5,8 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { BundleFile } from '../types.js';
-import { stageInto } from './commit.js';
-import { bundleSignature } from './disk.js';
+import { stageInto, stageIntoSync } from './commit.js';
 import { AdaptiveRunner, SLOW_WRITE_MS } from './fsx.js';
 import type { FromStager, StagerData, ToStager } from './stage-thread.js';
 
@@ -33,16 +32,14 @@ port.on('message', (m: ToStager) => {
   queue = queue.then(async () => {
     if (m.type === 'share') shared.set(m.id, asBuffer(m.content));
     else if (m.type === 'stage') {
+      const data = asBuffer(m.data);
       for (const item of m.items) {
         if (failed) return;
-        const files: BundleFile[] = item.files.map((f) => ({ path: f.path, mode: f.mode, content: typeof f.content === 'number' ? shared.get(f.content)! : asBuffer(f.content) }));
+        const files: BundleFile[] = item.files.map((f) => ({ path: f.path, mode: f.mode, content: f.shared !== undefined ? shared.get(f.shared)! : data.subarray(f.at, f.at + f.len) }));
         await runner
           .run(async (hot) => {
-            await stageInto(hot, item.staging, files);
-            if (hot.sync) {
-              const sig = bundleSignature(item.staging, files.map((f) => f.path));
-              if (sig) sigs.push([item.staging, sig]);
-            }
+            if (hot.sync) sigs.push([item.staging, stageIntoSync(item.staging, files)]);
+            else await stageInto(hot, item.staging, files);
           })
           .catch((e: unknown) => fail(item.staging, e));
       }

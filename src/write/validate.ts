@@ -13,9 +13,12 @@ export class PlanValidator {
   /** Every proper ancestor of a bundle dir (a dir there would nest a bundle inside another). */
   private readonly enclosing = new Set<string>();
 
+  /** File paths already found safe (every bundle of a sweep has the same few). */
+  private readonly goodPaths = new Set<string>();
+
   add(b: BundlePlan): void {
     assertRelPath(b.dir, () => `directory of bundle ${b.id}`);
-    if (b.dir.split('/')[0] === LAYOUT.stateDir) {
+    if (b.dir === LAYOUT.stateDir || b.dir.startsWith(`${LAYOUT.stateDir}/`)) {
       throw new WriteError(WRITE_CODES.badPath, `Bundle ${b.id} cannot live in ${LAYOUT.stateDir}/, eegen's state directory.`, { path: b.dir });
     }
     if (this.ids.has(b.id) || this.dirs.has(b.dir)) {
@@ -35,7 +38,11 @@ export class PlanValidator {
     }
     this.ids.add(b.id);
     this.dirs.add(b.dir);
-    for (const f of b.files) assertRelPath(f.path, () => `file of bundle ${b.id}`);
+    for (const f of b.files) {
+      if (this.goodPaths.has(f.path)) continue;
+      assertRelPath(f.path, () => `file of bundle ${b.id}`);
+      if (this.goodPaths.size < 4096) this.goodPaths.add(f.path);
+    }
   }
 
   finish(sideFiles: readonly BundleFile[]): void {
