@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install and start everything eegen's real-component tests need on this
-# machine: rsync, a single-node Slurm cluster (setup-slurm.sh) and a loopback
-# sshd (setup-sshd.sh). Idempotent: safe to run again; running components are
+# machine: rsync, a single-node Slurm cluster (setup-slurm.sh), a loopback
+# sshd (setup-sshd.sh) and Debian's chromium (the report test opens report.html
+# in it headless, through playwright-core; no browser is downloaded). Idempotent: safe to run again; running components are
 # left alone. Needs root (re-executes itself with sudo if available).
 # See DEVELOPERS.md.
 set -euo pipefail
@@ -19,7 +20,7 @@ start=$(date +%s)
 # scripts below then find it all installed; they install on their own when
 # run separately).
 missing=()
-for p in rsync openssh-server openssh-client munge slurm-wlm python3-yaml; do
+for p in rsync openssh-server openssh-client munge slurm-wlm python3-yaml chromium; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

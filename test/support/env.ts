@@ -1,6 +1,6 @@
 /**
  * How tests reach the real components started by `bash scripts/setup-test-env.sh`
- * (single-node Slurm, a loopback sshd, rsync). See DEVELOPERS.md.
+ * (single-node Slurm, a loopback sshd, rsync, Debian's headless chromium). See DEVELOPERS.md.
  *
  * Typical use:
  *
@@ -19,7 +19,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type Component = 'slurm' | 'ssh' | 'rsync';
+export type Component = 'slurm' | 'ssh' | 'rsync' | 'chromium';
 
 export interface SshTarget {
   /** ssh config file: pass as `ssh -F <config> <host>`. */
@@ -38,12 +38,16 @@ export interface TestEnv {
   slurm: boolean;
   ssh: SshTarget | null;
   rsync: boolean;
+  /** Debian's chromium at CHROMIUM (driven by playwright-core; never a downloaded browser). */
+  chromium: boolean;
   /** Why each unavailable component is missing. */
   problems: Partial<Record<Component, string>>;
 }
 
 export const SETUP_COMMAND = 'bash scripts/setup-test-env.sh';
 export const TEST_ENV_DIR = '/var/lib/eegen-test';
+/** Debian's chromium (apt package `chromium`), what playwright-core launches: `--headless --no-sandbox`. */
+export const CHROMIUM = '/usr/bin/chromium';
 /** Repository root (this file is test/support/env.ts). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -139,7 +143,9 @@ export function testEnv(opts: { refresh?: boolean } = {}): TestEnv {
   if (sshProblem) problems.ssh = sshProblem;
   const rsync = run('rsync', ['--version'], 5000);
   if (!rsync.ok) problems.rsync = rsync.out || 'rsync --version failed';
-  cached = { slurm: !slurmProblem, ssh: sshProblem ? null : target, rsync: rsync.ok, problems };
+  const chromium = existsSync(CHROMIUM) ? run(CHROMIUM, ['--headless', '--no-sandbox', '--version'], 10_000) : { ok: false, out: `${CHROMIUM} missing (apt package chromium)` };
+  if (!chromium.ok) problems.chromium = chromium.out || `${CHROMIUM} --version failed`;
+  cached = { slurm: !slurmProblem, ssh: sshProblem ? null : target, rsync: rsync.ok, chromium: chromium.ok, problems };
   return cached;
 }
 
