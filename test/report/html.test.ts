@@ -3,7 +3,7 @@
  * the recorded Cloudmask-shaped study. Attacked with values that are HTML, script and SVG
  * markup (in parameters that become axis labels, in notes and host names that land in the
  * table), with an edited chart and a foreign report.html in the directory, and run twice
- * for the same bytes. (Opening it in a real headless Chromium is the next step: not here yet.)
+ * for the same bytes. Opening it in a real headless Chromium: browser.real.test.ts.
  */
 import { cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
