@@ -50,6 +50,7 @@ export const SETTING_SHAPES: Readonly<Record<string, { shape: Shape; what: strin
   application: { shape: 'mapping', what: 'application.name' },
   eegen: { shape: 'mapping', what: "eegen's settings section" },
   sweep: { shape: 'mapping', what: 'the sweep rules (zip, exclude, derive, repeat, sample, limit)' },
+  report: { shape: 'mapping', what: "eegen report's choices (title, group_by, x, metrics)" },
 };
 
 /** The settings whose mappings hold keys eegen reads (the schema lists them); the rest are the user's variables. */
@@ -122,17 +123,24 @@ export function sweepSettings(config: Mapping): Mapping {
 }
 
 const withoutRules = new WeakMap<Mapping, Mapping>();
+/** eegen's settings that describe how bundles were made or are read, not what runs: no bundle holds them. */
+const NOT_IN_BUNDLES = ['sweep', 'report'] as const;
 /**
- * The config without eegen's sweep rules (a bundle's config.yaml has its combination, not
- * the rules that made it): `eegen.sweep` when the config has the section, else a top-level
- * `sweep:` that is eegen's setting (a user's own `sweep` stays).
+ * The config without eegen's sweep rules and report settings: a bundle's config.yaml has
+ * its combination, not the rules that made it, and nothing of how `eegen report` draws
+ * the study (so changing `report:` after the runs rewrites no bundle, and collect still
+ * takes their results). From the `eegen:` section when the config has one, else the
+ * top-level `sweep:`/`report:` that are eegen's settings (a user's own of another shape stays).
  */
 export function withoutSweepRules(config: Mapping): Mapping {
   let out = withoutRules.get(config);
   if (out) return out;
   const section = settingsSection(config);
-  if (section) out = Object.hasOwn(section, 'sweep') ? { ...config, [SECTION]: Object.fromEntries(Object.entries(section).filter(([k]) => k !== 'sweep')) } : config;
-  else out = isSetting(config, 'sweep') ? Object.fromEntries(Object.entries(config).filter(([k]) => k !== 'sweep')) : config;
+  const drop = (m: Mapping, keys: readonly string[]): Mapping => (keys.some((k) => Object.hasOwn(m, k)) ? Object.fromEntries(Object.entries(m).filter(([k]) => !keys.includes(k))) : m);
+  if (section) {
+    const kept = drop(section, NOT_IN_BUNDLES);
+    out = kept === section ? config : { ...config, [SECTION]: kept };
+  } else out = drop(config, NOT_IN_BUNDLES.filter((k) => isSetting(config, k)));
   withoutRules.set(config, out);
   return out;
 }
