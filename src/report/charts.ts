@@ -6,13 +6,15 @@
  * Charts: runtime per configuration (mean and spread over repeats, by host), the
  * per-epoch training histories from the MLLOG results, each metric against each numeric
  * swept parameter, GPU energy per configuration, and bundles per state. A chart whose
- * data the study does not have is left out, not drawn empty.
+ * data the study does not have is left out, not drawn empty. The config's `report:`
+ * settings (settings.ts) override the grouping, the x parameters and the metrics.
  */
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 import type { Study, StudyRow } from './study.js';
 import { num, str } from './study.js';
+import { parametersOf, type ReportSettings } from './settings.js';
 import { metricsOf } from './summary.js';
 
 export interface Chart {
@@ -32,10 +34,11 @@ interface Entry {
 
 const WIDTH = 520;
 
-function entries(studies: readonly Study[]): Entry[] {
+/** Each collected bundle, labelled by its configuration: the values of `groupBy` (default: every swept parameter but repeat). */
+function entries(studies: readonly Study[], groupBy?: readonly string[]): Entry[] {
   const out: Entry[] = [];
   for (const s of studies) {
-    const keys = s.varying.filter((k) => k !== 'repeat');
+    const keys = groupBy ?? s.varying.filter((k) => k !== 'repeat');
     for (const b of s.bundles) {
       const row = s.rows.get(b.id);
       if (!row) continue;
@@ -71,14 +74,17 @@ function spreadBars(values: Record<string, unknown>[], field: string, title: str
   };
 }
 
-/** The charts a study supports, from what varies and what was measured. */
-export function chartsFor(studies: readonly Study[]): Chart[] {
-  const all = entries(studies);
+/** The charts a study supports, from what varies and what was measured (or what `settings` name). */
+export function chartsFor(studies: readonly Study[], settings: ReportSettings = {}): Chart[] {
+  const all = entries(studies, settings.groupBy);
   const done = all.filter((e) => e.row.state === 'done');
   const charts: Chart[] = [];
-  const varying = [...new Set(studies.flatMap((s) => s.varying))].filter((k) => k !== 'repeat');
-  const numeric = varying.filter((k) => all.every((e) => num(e.params[k]) !== undefined));
-  const categorical = varying.filter((k) => !numeric.includes(k));
+  const varying = parametersOf(studies).filter((k) => k !== 'repeat');
+  const isNumeric = (k: string) => all.every((e) => num(e.params[k]) !== undefined);
+  const numeric = varying.filter(isNumeric);
+  const xs = settings.x ?? numeric;
+  // Lines of a metric chart: one per value of these (the x parameter itself excluded).
+  const lines = (p: string) => (settings.groupBy ?? varying.filter((k) => !numeric.includes(k))).filter((k) => k !== p);
 
   const timed = done.filter((e) => num(e.row.duration_s) !== undefined);
   if (timed.length) {
@@ -126,10 +132,14 @@ export function chartsFor(studies: readonly Study[]): Chart[] {
     });
   }
 
-  const metrics = metricsOf(done.map((e) => e.row)).filter((m) => m.column === 'accuracy' || m.column === 'loss' || m.column.startsWith('result.'));
-  for (const p of numeric) {
+  const measured = metricsOf(done.map((e) => e.row));
+  const metrics = settings.metrics ? settings.metrics.flatMap((c) => measured.filter((m) => m.column === c)) : measured.filter((m) => m.column === 'accuracy' || m.column === 'loss' || m.column.startsWith('result.'));
+  for (const p of xs) {
+    // A parameter named as x that is not numeric is drawn with its values as categories.
+    const quantitative = isNumeric(p);
+    const group = lines(p);
     for (const m of metrics) {
-      const values = done.filter((e) => num(e.row[m.column]) !== undefined).map((e) => ({ [p]: num(e.params[p]), value: num(e.row[m.column]), group: categorical.map((k) => `${k}=${String(e.params[k])}`).join(' ') || 'all' }));
+      const values = done.filter((e) => num(e.row[m.column]) !== undefined).map((e) => ({ [p]: quantitative ? num(e.params[p]) : String(e.params[p]), value: num(e.row[m.column]), group: group.map((k) => `${k}=${String(e.params[k])}`).join(' ') || 'all' }));
       if (new Set(values.map((v) => v[p])).size < 2) continue;
       charts.push({
         name: `${m.column.replace(/[^A-Za-z0-9_-]/g, '_')}-by-${p.replace(/[^A-Za-z0-9_-]/g, '_')}`,
@@ -138,7 +148,7 @@ export function chartsFor(studies: readonly Study[]): Chart[] {
         spec: {
           ...base,
           data: { values },
-          encoding: { x: { field: p, type: 'quantitative' }, color: { field: 'group', type: 'nominal', title: categorical.join(' ') || null } },
+          encoding: { x: { field: p, type: quantitative ? 'quantitative' : 'nominal' }, color: { field: 'group', type: 'nominal', title: group.join(' ') || null } },
           layer: [
             { mark: { type: 'point', opacity: 0.6 }, encoding: { y: { field: 'value', type: 'quantitative', title: m.column, scale: { zero: false } } } },
             { mark: 'line', encoding: { y: { aggregate: 'mean', field: 'value', type: 'quantitative' } } },

@@ -61,8 +61,13 @@ function fingerprints(studies: readonly Study[], ids: ReadonlySet<string>): stri
   return [...fp].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([h, s]) => `${h}${s.size ? `: ${[...s].sort().join('; ')}` : ''}`).join(' · ');
 }
 
-export function reportHtml(studies: readonly Study[], charts: readonly { chart: Chart; svg: string }[], eegenVersion: string): string {
-  const title = studies.map((s) => s.name ?? s.out).join(', ');
+/** The report's title: the config's `report.title`, else the studies' names. */
+export function reportTitle(studies: readonly Study[], title?: string): string {
+  return title ?? studies.map((s) => s.name ?? s.out).join(', ');
+}
+
+export function reportHtml(studies: readonly Study[], charts: readonly { chart: Chart; svg: string }[], eegenVersion: string, opts: { title?: string } = {}): string {
+  const title = reportTitle(studies, opts.title);
   const rows = studies.flatMap((s) => [...s.rows.values()]);
   const cols = columnsOf(rows);
   const scriptHash = createHash('sha256').update(SORT).digest('base64');

@@ -1,31 +1,40 @@
 /**
  * `eegen report OUT... [--out DIR]`: the figures a study ends with, from one or more
  * collected studies (study.ts): `summary.md` (summary.ts), `report.html` (html.ts: one
- * self-contained file) and each chart as `charts/NAME.svg` and `.png` (charts.ts, png.ts).
+ * self-contained file) and each chart as `charts/NAME.svg` and `.png` (charts.ts, png.ts),
+ * drawn as the config's `report:` settings say where it has them (settings.ts).
  * Writes only files of its own into DIR, atomically, and never replaces one it did not
  * write (or that was edited since): `DIR/.eegen-report.json` records what it wrote.
  */
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { diag, DiagnosticError, type Diagnostic } from '../diagnostics/index.js';
+import { diag, DiagnosticError, SourceSet, type Diagnostic } from '../diagnostics/index.js';
 import { EEGEN_VERSION } from '../version.js';
 import { writeFileAtomic } from '../write/state.js';
 import { loadStudy, STUDY_CODES, type Study } from './study.js';
 import { summaryMarkdown } from './summary.js';
 import type { Chart } from './charts.js';
+import { checkReportSettings, loadReportSettings, measuredOf, parametersOf, ReportSettingsError, SETTINGS_CODES, type LoadedReportSettings } from './settings.js';
 
 export { loadStudy, type Study, type StudyRow, type StudyBundle } from './study.js';
 export { summaryMarkdown, metricsOf, type Metric } from './summary.js';
+export { loadReportSettings, ReportSettingsError, type ReportSettings } from './settings.js';
 
 /** EG8001-EG8003 are the study's (no build, nothing collected, a corrupt row); EG81xx the report's. */
-export const REPORT_CODES = { ...STUDY_CODES, notOurs: 'EG8101', cannotWrite: 'EG8102', noStudy: 'EG8103' } as const;
+export const REPORT_CODES = { ...STUDY_CODES, notOurs: 'EG8101', cannotWrite: 'EG8102', noStudy: 'EG8103', ...SETTINGS_CODES } as const;
 
 export interface ReportOptions {
   /** Output directories of builds, with collected results. */
   outs: string[];
   /** Where the report goes (default: OUT/report for one study, ./report for several). */
   dir?: string;
+  /**
+   * The study's config file, whose `report:` settings (title, group_by, x, metrics) the
+   * report follows. A bad config, or a name the study does not have, is refused with a
+   * `ReportSettingsError` (its `sources` hold the config text for code frames).
+   */
+  config?: string;
 }
 
 export interface ReportResult {
@@ -76,16 +85,20 @@ async function mayReplace(dir: string, rel: string, own: ReadonlyMap<string, str
 
 export async function report(opts: ReportOptions): Promise<ReportResult> {
   if (!opts.outs.length) throw new DiagnosticError(diag(REPORT_CODES.noStudy, 'No study to report on.', undefined, 'Give the output directory of a build with collected results: eegen report OUT.'));
+  const settings: LoadedReportSettings = opts.config !== undefined ? await loadReportSettings(opts.config) : { settings: {}, sources: new SourceSet() };
   const studies: Study[] = [];
   for (const out of opts.outs) studies.push(await loadStudy(out));
   const dir = opts.dir ?? (opts.outs.length === 1 ? path.join(opts.outs[0]!, 'report') : 'report');
   // Vega, Vega-Lite and resvg load for this command only.
+  const unknown = checkReportSettings(settings, parametersOf(studies), measuredOf(studies));
+  if (unknown.length) throw new ReportSettingsError(unknown, settings.sources);
   const [{ chartsFor, renderSvg }, { svgToPng }, { reportHtml }] = await Promise.all([import('./charts.js'), import('./png.js'), import('./html.js')]);
+  const { title } = settings.settings;
   const rendered: { chart: Chart; svg: string }[] = [];
-  for (const chart of chartsFor(studies)) rendered.push({ chart, svg: await renderSvg(chart) });
+  for (const chart of chartsFor(studies, settings.settings)) rendered.push({ chart, svg: await renderSvg(chart) });
   const files = new Map<string, Buffer>();
-  files.set('summary.md', Buffer.from(summaryMarkdown(studies, EEGEN_VERSION)));
-  files.set('report.html', Buffer.from(reportHtml(studies, rendered, EEGEN_VERSION)));
+  files.set('summary.md', Buffer.from(summaryMarkdown(studies, EEGEN_VERSION, title !== undefined ? { title } : {})));
+  files.set('report.html', Buffer.from(reportHtml(studies, rendered, EEGEN_VERSION, title !== undefined ? { title } : {})));
   for (const { chart, svg } of rendered) {
     files.set(`charts/${chart.name}.svg`, Buffer.from(svg));
     files.set(`charts/${chart.name}.png`, svgToPng(svg));

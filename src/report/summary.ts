@@ -68,10 +68,10 @@ interface Entry {
   params: Record<string, unknown>;
 }
 
-export function summaryMarkdown(studies: readonly Study[], eegenVersion: string): string {
+export function summaryMarkdown(studies: readonly Study[], eegenVersion: string, opts: { title?: string } = {}): string {
   const entries: Entry[] = [];
   for (const s of studies) for (const b of s.bundles) entries.push({ study: s, row: s.rows.get(b.id) ?? { id: b.id, state: 'not collected' }, params: b.params });
-  const title = studies.map((s) => s.name ?? s.out).join(', ');
+  const title = opts.title ?? studies.map((s) => s.name ?? s.out).join(', ');
   const lines: string[] = [`<!-- eegen report: written by eegen ${cell(eegenVersion)}; eegen report replaces this file, and only this one -->`, `# Study: ${cell(title)}`, ''];
   lines.push(
     `${entries.length} bundle${entries.length === 1 ? '' : 's'} from ${studies.map((s) => `\`${cell(s.out).replace(/`/g, '')}\` (results.jsonl sha256 ${s.resultsHash.slice(0, 12)})`).join(', ')}; eegen ${cell(eegenVersion)}.`,
