@@ -16,6 +16,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -129,6 +130,15 @@ export function probeSshTarget(instance?: string): SshTarget | null {
   return probeSsh(target, config) === null ? target : null;
 }
 
+function resolvable(module: string): boolean {
+  try {
+    createRequire(import.meta.url).resolve(module);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 let cached: TestEnv | undefined;
 
 /** Probe the components (cached per worker; pass refresh to probe again). */
@@ -144,6 +154,8 @@ export function testEnv(opts: { refresh?: boolean } = {}): TestEnv {
   const rsync = run('rsync', ['--version'], 5000);
   if (!rsync.ok) problems.rsync = rsync.out || 'rsync --version failed';
   const chromium = existsSync(CHROMIUM) ? run(CHROMIUM, ['--headless', '--no-sandbox', '--version'], 10_000) : { ok: false, out: `${CHROMIUM} missing (apt package chromium)` };
+  // The browser is driven through playwright-core (a devDependency): a checkout whose node_modules predate it is told to npm ci.
+  if (chromium.ok && !resolvable('playwright-core')) Object.assign(chromium, { ok: false, out: 'playwright-core is not installed: run npm ci' });
   if (!chromium.ok) problems.chromium = chromium.out || `${CHROMIUM} --version failed`;
   cached = { slurm: !slurmProblem, ssh: sshProblem ? null : target, rsync: rsync.ok, chromium: chromium.ok, problems };
   return cached;
