@@ -246,7 +246,7 @@ describe('schemas/config.schema.json', () => {
 
   it("the section holds every setting, each as the top level defines it, and is closed: no unknown key anywhere in it", () => {
     expect(section.additionalProperties).toBe(false);
-    expect(Object.keys(section.properties)).toEqual(['name', 'template', 'scheduler', 'identifier', 'files', 'run', 'resources', 'results', 'system', 'application', 'sweep']);
+    expect(Object.keys(section.properties)).toEqual(['name', 'template', 'scheduler', 'identifier', 'files', 'run', 'resources', 'results', 'system', 'application', 'sweep', 'report']);
     for (const [k, s] of Object.entries(section.properties)) {
       const top = schema.properties[k]!;
       expect({ ...s, additionalProperties: undefined, description: undefined }, k).toEqual({ ...top, additionalProperties: undefined, description: undefined });
