@@ -132,7 +132,7 @@ export function validateDocument(loaded: LoadedYaml, schema: SchemaName): Diagno
  * `experiment` when the config has none, because then nothing would be swept and every
  * {experiment.*} in the template would fail with a message that hides the real mistake.
  */
-const SETTINGS = new Set(['experiment', 'sweep', 'identifier', 'system', 'scheduler', 'template', 'resources', 'run', 'files', 'results', 'report', 'eegen']);
+const SETTINGS = new Set(['experiment', 'sweep', 'identifier', 'system', 'scheduler', 'template', 'resources', 'run', 'files', 'results', 'eegen']);
 
 function nearMisses(loaded: LoadedYaml, data: Record<string, unknown>, out: Diagnostic[]): void {
   const known = topLevelKeys('config');
