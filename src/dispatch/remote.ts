@@ -92,6 +92,10 @@ export interface SubmitItem {
   dir?: string;
   /** The job id of the attempt being retried: only that one is moved aside, never a newer one. */
   retryOf?: string;
+  /** Scheduler arguments of this bundle's submission (a dependency: SchedulerAdapter.dependsOn). */
+  args?: readonly string[];
+  /** The recorded job ids it waits for (recorded with its job id as `after`). */
+  after?: readonly string[];
 }
 
 export interface ArraySubmit {
@@ -107,6 +111,13 @@ export interface ArraySubmit {
    */
   log?: string;
   members: { id: string; index: number; hash: string }[];
+  /** The recorded job ids the array waits for (its `args` hold the dependency), recorded with each member. */
+  after?: readonly string[];
+}
+
+/** What a record adds after its run number: `,"log":...,"after":[...]` (JSON members). */
+function recordMore(more: { log?: string; after?: readonly string[] }): string {
+  return `${more.log !== undefined ? `,"log":${JSON.stringify(more.log)}` : ''}${more.after?.length ? `,"after":${JSON.stringify(more.after)}` : ''}`;
 }
 
 /**
@@ -204,8 +215,8 @@ export function submitScript(h: HostEntry, workdir: string, items: readonly Subm
   const body = `${PRELUDE}wd=\${1:-$(pwd)}
 mkdir -p .eegen/submit
 ${verifyFunction(ids)}${RECORD}
-submit() { # id script hash retry-of
-  local id=$1 script=$2 hash=$3 jid run=1
+submit() { # id script hash retry-of record-more [scheduler-arg...]
+  local id=$1 script=$2 hash=$3 more=$5 jid run=1
   if already "$id"; then
     # Rerun only the run the client saw end; a newer one (another rerun) is kept.
     if [ -n "$4" ] && [ "$prev" = "$4" ] && claim "$id" "$(printf '%s' "$prev" | tr -c 'A-Za-z0-9_.-' _)"; then
@@ -222,11 +233,13 @@ submit() { # id script hash retry-of
   verify "$id" || { unclaim "$id"; return; }
   # A script name starting with - must not be read as an option.
   case $script in -*) script=./$script ;; esac
+  # What is left are the scheduler's arguments for this bundle: the submit line's "$@".
+  shift 5
   ${sched.submitLine({ slots: h.slots ?? 1 })}
-  record "$id" "$jid" "$hash" "$run"
+  record "$id" "$jid" "$hash" "$run" "$more"
   emit OK "$id" "$jid"
 }
-${items.map((i) => `submit ${q(i.id)} ${q(i.script)} ${q(i.hash)} ${q(i.retry ? (i.retryOf ?? '-') : '')}`).join('\n')}
+${items.map((i) => ['submit', i.id, i.script, i.hash, i.retry ? (i.retryOf ?? '-') : '', recordMore({ ...(i.after ? { after: i.after } : {}) }), ...(i.args ?? [])].map((w, n) => (n === 0 ? w : q(w))).join(' ')).join('\n')}
 ${arrays.map((a) => arrayBlock(h, sched.arrays, a)).join('\n')}
 emit END ok
 `;
@@ -256,7 +269,8 @@ function arrayBlock(h: HostEntry, arrays: ArraySupport | undefined, a: ArraySubm
   if (!arrays) throw new Error(`host ${h.name}: its scheduler has no job arrays`);
   const ids = a.members.map((m) => q(m.id)).join(' ');
   const submitCmd = `out=$(${arrays.submitCommand(a.driver, a.args)} 2>&1) && n=$(printf '%s' "$out" | ${arrays.jobIdFrom}) && [ -n "$n" ]`;
-  const more = a.log !== undefined ? ` 1 ${q(`,"log":${JSON.stringify(a.log)}`)}` : '';
+  const extra = recordMore({ ...(a.log !== undefined ? { log: a.log } : {}), ...(a.after ? { after: a.after } : {}) });
+  const more = extra ? ` 1 ${q(extra)}` : '';
   const records = a.members.map((m) => `record ${q(m.id)} "${arrays.memberJobId(m.index)}" ${q(m.hash)}${more}; emit OK ${q(m.id)} "${arrays.memberJobId(m.index)}"`);
   return `# array ${a.driver}: ${a.members.length} bundles
 (

@@ -23,7 +23,7 @@ export interface RemoteBundle {
   jobId?: string;
   pidAlive?: boolean;
   /** What submit recorded; `log`: an array task's scheduler log, relative to the submit directory, with the scheduler's placeholders. */
-  submitted?: { jobId?: string; hash?: string; ts?: string; run?: number; log?: string };
+  submitted?: { jobId?: string; hash?: string; ts?: string; run?: number; log?: string; after?: unknown };
   events: string[];
   logLines: string[];
   /** Log files in the bundle directory on the host (relative to it). */
@@ -67,6 +67,8 @@ export interface BundleStatus {
   runs?: number;
   /** Which run of this bundle on its host this is: 1, then 2 after `submit --retry`, ... */
   run?: number;
+  /** The recorded job ids this run was submitted to wait for (`submit({after})`: a scheduler dependency). */
+  after?: string[];
   /**
    * For a run that ended badly (failed, killed, timeout, oom, lost): its log files, where
    * they are on the host (`onHost`, `host:path` for a remote host) and where collect puts
@@ -187,6 +189,8 @@ export function deriveStatus(id: string, b: RemoteBundle, host: HostEntry, jobs:
   st.jobId = b.jobId;
   if (b.submitted?.ts) st.submittedAt = b.submitted.ts;
   if (typeof b.submitted?.run === 'number' && Number.isInteger(b.submitted.run) && b.submitted.run > 0) st.run = b.submitted.run;
+  const after = b.submitted?.after;
+  if (Array.isArray(after) && after.length && after.every((x) => typeof x === 'string')) st.after = after as string[];
   const summary = summarizeRun(parseEvents(b.events.join('\n')).value, parseProgressLines(b.logLines.join('\n')).value);
   const starts = parseEvents(b.events.join('\n')).value.filter((e) => e.event === 'start').length;
   if (starts > 1) st.runs = starts;

@@ -46,6 +46,13 @@ export interface SubmitOptions extends DispatchCallOptions {
   retry?: readonly RetryWhat[];
   /** Submit as job arrays on slurm/lsf hosts (also per host: `array: true`). */
   array?: boolean;
+  /**
+   * Hold what is submitted until these jobs ended well (recorded job ids, `slurm:123`,
+   * `slurm:123_4`, of the hosts' own scheduler): a scheduler dependency (the adapter's
+   * `dependsOn`), recorded with each job id as `after`. A host whose scheduler has none,
+   * or an id that is not one of its job ids, fails before anything is sent to it.
+   */
+  after?: readonly string[];
   /** Record the commands instead of running them. */
   dryRun?: boolean;
 }
@@ -126,7 +133,26 @@ function assign(statuses: BundleStatus[], index: Map<string, IndexedBundle>, hos
   return { plans, alreadyThere };
 }
 
-async function prepareArrays(outDir: string, plan: Plan, ctx: DispatchContext, signal?: AbortSignal): Promise<{ arrays: ArraySubmit[]; files: string[]; single: Plan['items'] }> {
+/** A dependency on recorded job ids as this host's scheduler writes it (its submit arguments), or why there is none. */
+export function dependencyArgs(h: HostEntry, after: readonly string[], ctx: Pick<DispatchContext, 'schedulers'>): { args: string[]; after: string[] } | { error: string } {
+  const sched = hostScheduler(h, ctx.schedulers);
+  if (!sched.dependsOn) return { error: `the ${sched.name} scheduler of ${h.name} cannot hold a job until another ended` };
+  const keys: string[] = [];
+  for (const id of after) {
+    const prefix = `${sched.jobIdPrefix}:`;
+    if (typeof id !== 'string' || !id.startsWith(prefix)) return { error: `not a ${sched.name} job id: ${JSON.stringify(id)}` };
+    keys.push(sched.jobKey(id.slice(prefix.length)));
+  }
+  try {
+    return { args: sched.dependsOn(keys), after: [...new Set(after)] };
+  } catch (e) {
+    return { error: `${(e as Error).message} (of ${JSON.stringify(after)})` };
+  }
+}
+
+type Dependency = { args: string[]; after: string[] } | undefined;
+
+async function prepareArrays(outDir: string, plan: Plan, ctx: DispatchContext, dep: Dependency, signal?: AbortSignal): Promise<{ arrays: ArraySubmit[]; files: string[]; single: Plan['items'] }> {
   const h = plan.host;
   const single = plan.items.filter((i) => i.retry);
   const candidates = plan.items.filter((i) => !i.retry);
@@ -151,7 +177,7 @@ async function prepareArrays(outDir: string, plan: Plan, ctx: DispatchContext, s
     await writeFile(path.join(local, list), listText);
     await writeFile(path.join(local, driver), arrayDriverScript(g, { listFile: list, adapter: scheduler }), { mode: 0o755 });
     files.push(...(copy ? [driver, list].map((f) => `${viewOf(outDir)}/${f}`) : [driver, list]));
-    arrays.push({ driver, list, args: support.submitArgs(g.spec), log: arrayLogPattern(g, list, scheduler), members: g.members.map((m) => ({ id: m.id, index: m.index, hash: hashes.get(m.id) ?? '' })) });
+    arrays.push({ driver, list, args: [...support.submitArgs(g.spec), ...(dep?.args ?? [])], log: arrayLogPattern(g, list, scheduler), members: g.members.map((m) => ({ id: m.id, index: m.index, hash: hashes.get(m.id) ?? '' })), ...(dep ? { after: dep.after } : {}) });
   }
   return { arrays, files, single };
 }
@@ -167,12 +193,17 @@ async function submitToHost(opts: SubmitOptions, ctx: DispatchContext, plan: Pla
   const sig = signal ? { signal } : {};
   const report: HostSubmitReport = { host: h.name, ok: true, submitted: [], skipped: [], failed: [] };
   if (!plan.items.length) return report;
+  // A dependency that cannot be written for this host: nothing is sent.
+  const dep = opts.after?.length ? dependencyArgs(h, opts.after, ctx) : undefined;
+  if (dep && 'error' in dep) return failedReport(report, hostError(DISPATCH_CODES.submitFailed, h.name, `cannot submit with a dependency: ${dep.error}`));
   // Before anything reaches the host: from now on the ledger names it, so status and later
   // submits ask it even if this submit is aborted or killed before it records a job id.
   if (!opts.dryRun) await appendLedger(opts.out, [{ host: h.name, time: new Date().toISOString(), action: 'attempt' }], ctx.ledgerQueues);
   throwIfAborted(signal);
   const useArrays = (opts.array || h.array) && hostScheduler(h, ctx.schedulers).arrays !== undefined;
-  const { arrays, files: arrayFiles, single } = useArrays ? await prepareArrays(opts.out, plan, ctx, signal) : { arrays: [], files: [], single: plan.items };
+  const prepared = useArrays ? await prepareArrays(opts.out, plan, ctx, dep, signal) : { arrays: [], files: [], single: plan.items };
+  const { arrays, files: arrayFiles } = prepared;
+  const single = dep ? prepared.single.map((i) => ({ ...i, args: dep.args, after: dep.after })) : prepared.single;
   throwIfAborted(signal);
 
   const copy = needsCopy(h, opts.out);

@@ -20,7 +20,7 @@ import { findSlurmJob, submitFailure, type SubmitResult } from './slurm.js';
 import { lsfWords } from '../shell/directive.js';
 import { quoteLiteral as q } from '../shell/quote.js';
 import { lastOption, leadingDirectives, underDir } from './script.js';
-import type { JobState, SchedulerAdapter, SchedulerJob } from './types.js';
+import { dependencyIds, type JobState, type SchedulerAdapter, type SchedulerJob } from './types.js';
 
 export type { SubmitResult } from './slurm.js';
 
@@ -271,7 +271,8 @@ export const lsf: SchedulerAdapter = {
     perBundle: new Set(['-J', '-o', '-oo', '-e', '-eo', '-cwd']),
   },
   templateBlock: { namespace: 'lsf', field: 'bsub' },
-  submitLine: () => `out=$(cd -- "$id" && bsub < "$script" 2>&1) || { emit FAIL "$id" "$(printf '%s' "$out" | oneline)"; return; }
+  // "$@": the submit's arguments for this bundle (a dependency), each one word.
+  submitLine: () => `out=$(cd -- "$id" && bsub "$@" < "$script" 2>&1) || { emit FAIL "$id" "$(printf '%s' "$out" | oneline)"; return; }
   n=$(printf '%s' "$out" | ${BSUB_JOB_ID})
   [ -n "$n" ] || { emit FAIL "$id" "$(printf '%s' "$out" | oneline)"; return; }
   jid="lsf:$n"`,
@@ -289,6 +290,10 @@ fi`,
   jobKey: (recorded) => recorded.replace(/\[(\d+)\]$/, '_$1'),
   // Only a job id reaches bkill (a tampered record cannot pass it an option).
   cancelLine: (idExpr) => `case ${idExpr} in ''|*[!]0-9[]*) out="not an LSF job id: ${idExpr}"; false ;; *) out=$(bkill ${idExpr} 2>&1) ;; esac`,
+  // bsub(1) -w: `done(ID)` holds the job until that job (an array: every element) is DONE;
+  // an element is `done(ID[I])`. -ti: a job whose condition can no longer be met is ended
+  // at once (orphan job termination), not left pending.
+  dependsOn: (jobIds) => ['-w', dependencyIds(jobIds).map((id) => `done(${id.replace(/_(\d+)$/, '[$1]')})`).join(' && '), '-ti'],
   arrays: {
     firstIndex: 1,
     spec: (n, throttle) => `${n === 1 ? '1' : `1-${n}`}${throttle !== undefined ? `%${throttle}` : ''}`,

@@ -25,7 +25,7 @@
 import { sbatchWords } from '../shell/directive.js';
 import { quoteLiteral as q } from '../shell/quote.js';
 import { lastOption, leadingDirectives, underDir } from './script.js';
-import type { JobState, SchedulerAdapter, SchedulerJob } from './types.js';
+import { dependencyIds, type JobState, type SchedulerAdapter, type SchedulerJob } from './types.js';
 
 // ---------------------------------------------------------------- submission
 
@@ -441,7 +441,8 @@ export const slurm: SchedulerAdapter = {
     perBundle: new Set(['--job-name', '-J', '--output', '-o', '--error', '-e', '--array', '-a', '--chdir', '-D']),
   },
   templateBlock: { namespace: 'slurm', field: 'sbatch' },
-  submitLine: () => `out=$(cd -- "$id" && sbatch --parsable "$script" 2>&1) || { emit FAIL "$id" "$(printf '%s' "$out" | oneline)"; return; }
+  // "$@": the submit's arguments for this bundle (a dependency), each one word.
+  submitLine: () => `out=$(cd -- "$id" && sbatch --parsable "$@" "$script" 2>&1) || { emit FAIL "$id" "$(printf '%s' "$out" | oneline)"; return; }
   jid="slurm:$(printf '%s' "$out" | tail -n1 | cut -d';' -f1)"`,
   // Array tasks are found through their array's base id (`123_4` -> 123); only a number
   // goes on (a tampered record cannot become a pattern or an option of the query).
@@ -459,6 +460,10 @@ fi`,
   jobKey: (recorded) => recorded,
   // Only a job id reaches scancel (a tampered record cannot pass it an option).
   cancelLine: (idExpr) => `case ${idExpr} in ''|*[!0-9_]*) out="not a Slurm job id: ${idExpr}"; false ;; *) out=$(scancel ${idExpr} 2>&1) ;; esac`,
+  // afterok (sbatch(1)): start once every listed job (an array: all its tasks) completed
+  // with exit code 0; --kill-on-invalid-dep=yes (Slurm 22.05): when one did not, the job is
+  // cancelled (reason DependencyNeverSatisfied) instead of pending for ever.
+  dependsOn: (jobIds) => [`--dependency=afterok:${dependencyIds(jobIds).join(':')}`, '--kill-on-invalid-dep=yes'],
   arrays: {
     firstIndex: 0,
     spec: (n, throttle) => `${n === 1 ? '0' : `0-${n - 1}`}${throttle !== undefined ? `%${throttle}` : ''}`,

@@ -71,6 +71,16 @@ export interface ArraySizeProbe {
   parse(text: string): number | undefined;
 }
 
+/** A job id as dependencies name it: digits, or digits_digits for an array task. */
+export const DEPENDENCY_ID = /^\d+(?:_\d+)?$/;
+
+/** The ids of a dependency, checked (dependsOn's contract): a RangeError names the first bad one. */
+export function dependencyIds(jobIds: readonly string[]): string[] {
+  if (!jobIds.length) throw new RangeError('a dependency needs at least one job id');
+  for (const id of jobIds) if (typeof id !== 'string' || !DEPENDENCY_ID.test(id)) throw new RangeError(`not a job id: ${JSON.stringify(id)}`);
+  return [...new Set(jobIds)];
+}
+
 export interface SchedulerAdapter {
   /** The name templates and host profiles use (`scheduler: slurm`), and the registry's key. */
   name: string;
@@ -111,6 +121,15 @@ export interface SchedulerAdapter {
    * `out` to what the command said, and its status is the cancel's.
    */
   cancelLine(idExpr: string): string;
+  /**
+   * Scheduler dependencies: the submit arguments that hold a job until every job of
+   * `jobIds` (as jobKey gives them: `123`, or `123_4` for one array task; a plain `123`
+   * of an array waits for all its tasks) ended well, and that end the held job when one
+   * of them did not. Throws a RangeError for anything that is not such an id, so a
+   * tampered record never becomes an option. None: the scheduler cannot hold a job for
+   * another, and the workflow coordinator starts each node itself once its needs are done.
+   */
+  dependsOn?(jobIds: readonly string[]): string[];
   /** Job arrays; none: every bundle is submitted on its own. */
   arrays?: ArraySupport;
   /** How to ask a host for its largest array; none: arrays are as large as max_array_size or 1,001. */
