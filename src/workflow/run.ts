@@ -19,13 +19,14 @@
  * to the host's `slots` at once (local and ssh hosts; default 1, local: one per CPU),
  * without limit on Slurm and LSF unless `slots` is set.
  */
-import { cancel as cancelBundles, collect, createContext, status as bundleStatus, submit as submitBundles, type BundleStatus, type CancelResult, type DispatchContext, type HostError, type RetryWhat, type Runner } from '../dispatch/index.js';
+import { ACTIVE_STATES, cancel as cancelBundles, collect, createContext, status as bundleStatus, submit as submitBundles, type BundleStatus, type CancelResult, type DispatchContext, type HostError, type RetryWhat, type Runner } from '../dispatch/index.js';
 import { diag, DiagnosticError } from '../diagnostics/index.js';
 import { nearest } from '../diagnostics/suggest.js';
 import type { HostEntry } from '../inventory/hosts.js';
 import { sleep, throwIfAborted } from '../util/abort.js';
 import path from 'node:path';
 import { experimentOut, inputFiles, TIMEOUT_EXIT, TIMEOUT_MARK, writeHostDirs } from './bundles.js';
+import { chainAfter, pendingChain } from './chain.js';
 import { buildExperiments, cancelExperiment, collectExperiment, observeExperiment, submitExperiment, type RunSummary } from './experiment.js';
 import { WORKFLOW_CODES as C } from './codes.js';
 import { renderLabel } from './labels.js';
@@ -129,7 +130,11 @@ export function derive(spec: WorkflowSpec, obs: Observation, previous: ReadonlyM
     const bad = needs.filter((s) => (NODE_FAILED.has(s.state) && !retriable(spec, s)) || s.state === 'blocked').map((s) => s.name);
     const allDone = needs.every((s) => s.state === 'done');
     let st: Omit<NodeStatus, 'label'>;
-    const b = obs.bundles.get(node.name);
+    const seen = obs.bundles.get(node.name);
+    const chain = seen ? pendingChain(seen, needs) : undefined;
+    // A chained run waiting for a replaced run, or for a try that will be retried, counts as
+    // none: its job is cancelled and the node submitted again (chain.ts).
+    const b = chain === 'stale' || (chain === 'held' && needs.some((s) => retriable(spec, s))) ? undefined : seen;
     if (node.virtual) {
       const ends = needs.map((s) => ms(s.ended)).filter((t): t is number => t !== undefined);
       const at = ends.length ? new Date(Math.max(...ends)).toISOString() : undefined;
@@ -146,6 +151,10 @@ export function derive(spec: WorkflowSpec, obs: Observation, previous: ReadonlyM
     } else if (node.host && obs.unknownHosts.has(node.host.name)) {
       const prev = previous.get(node.name);
       st = prev ? { ...prev } : { name: node.name, kind: node.kind, host: node.host.name, state: 'waiting' };
+    } else if (b && b.jobId && chain === 'held' && bad.length) {
+      // Held by the scheduler for a need that ended badly: it can never start (Slurm:
+      // DependencyNeverSatisfied); its job is cancelled, the node is blocked like any other.
+      st = { name: node.name, kind: node.kind, host: node.host!.name, state: 'blocked', blockedBy: bad, jobId: b.jobId, ...(b.run !== undefined ? { run: b.run } : { run: 1 }), why: `held for ${bad.join(', ')}, which did not succeed${b.reason ? ` (${b.reason})` : ''}`, ...(b.after ? { after: b.after } : {}) };
     } else if (b && b.jobId) {
       st = {
         name: node.name,
@@ -161,6 +170,7 @@ export function derive(spec: WorkflowSpec, obs: Observation, previous: ReadonlyM
         ...(b.exitCode !== undefined ? { exitCode: b.exitCode } : {}),
         ...(b.why ? { why: b.why } : {}),
         ...(b.changedSinceSubmit ? { changed: true } : {}),
+        ...(b.after ? { after: b.after } : {}),
       };
       if (st.state === 'timeout') st.why = `stopped at its timeout (${node.timeoutS} s)`;
       // A run that ended well is complete, whatever it last said of its progress.
@@ -234,26 +244,33 @@ export function hostLimit(h: HostEntry): number {
 }
 
 interface Plan {
-  /** Per host: nodes to submit (new ones and retries of failed runs), and reruns of any ended run. */
-  submit: Map<string, { start: string[]; rerun: string[] }>;
+  /**
+   * Per host: nodes to submit (new ones and retries of failed runs), reruns of any ended
+   * run, and nodes submitted now to wait for runs of that host (`after`: their job ids).
+   */
+  submit: Map<string, { start: string[]; rerun: string[]; chained: { node: string; after: string[] }[] }>;
   /** Experiment nodes to submit (their own sweeps: no host limit of the coordinator's). */
   experiments: { node: WorkflowNode; retry: RetryWhat[] }[];
   retrying: Set<string>;
 }
 
-function plan(spec: WorkflowSpec, nodes: readonly NodeStatus[], wanted: { rerun: Set<string>; rerunFailed: Set<string> | undefined }, incomplete: ReadonlySet<string> = new Set()): Plan {
-  const submit = new Map<string, { start: string[]; rerun: string[] }>();
+function plan(spec: WorkflowSpec, nodes: readonly NodeStatus[], wanted: { rerun: Set<string>; rerunFailed: Set<string> | undefined }, incomplete: ReadonlySet<string> = new Set(), chain: { busy: ReadonlySet<string>; after: (node: WorkflowNode, byName: ReadonlyMap<string, NodeStatus>) => string[] | undefined } = { busy: new Set(), after: () => undefined }): Plan {
+  const submit: Plan['submit'] = new Map();
   const experiments: Plan['experiments'] = [];
   const retrying = new Set<string>();
   const active = new Map<string, number>();
-  for (const s of nodes) if (s.host && NODE_ACTIVE.has(s.state)) active.set(s.host, (active.get(s.host) ?? 0) + 1);
+  const byName = new Map(nodes.map((s) => [s.name, s]));
+  for (const s of nodes) if (s.host && (NODE_ACTIVE.has(s.state) || chain.busy.has(s.name))) active.set(s.host, (active.get(s.host) ?? 0) + 1);
   for (const s of nodes) {
     const node = nodeOf(spec, s.name)!;
-    if (node.virtual || !node.host) continue;
+    // A job still in a queue that is no longer the node's run is being cancelled: next poll.
+    if (node.virtual || !node.host || chain.busy.has(s.name)) continue;
     const h = node.host;
-    let how: 'start' | 'rerun' | undefined;
+    let how: 'start' | 'rerun' | 'chained' | undefined;
+    let after: string[] | undefined;
     if (wanted.rerun.has(s.name) && NODE_FINAL.has(s.state) && s.state !== 'blocked' && s.jobId) how = 'rerun';
     else if (s.state === 'ready') how = 'start';
+    else if (s.state === 'waiting' && (after = chain.after(node, byName))) how = 'chained';
     else if (NODE_FAILED.has(s.state) && s.jobId) {
       if (retriable(spec, s) || wanted.rerunFailed?.has(s.name)) how = 'start';
       if (how) retrying.add(s.name);
@@ -267,8 +284,9 @@ function plan(spec: WorkflowSpec, nodes: readonly NodeStatus[], wanted: { rerun:
     const n = active.get(h.name) ?? 0;
     if (n >= hostLimit(h)) continue;
     active.set(h.name, n + 1);
-    const entry = submit.get(h.name) ?? { start: [], rerun: [] };
-    entry[how].push(s.name);
+    const entry = submit.get(h.name) ?? { start: [], rerun: [], chained: [] };
+    if (how === 'chained') entry.chained.push({ node: s.name, after: after! });
+    else entry[how].push(s.name);
     submit.set(h.name, entry);
   }
   return { submit, experiments, retrying };
@@ -309,7 +327,7 @@ function diff(prev: ReadonlyMap<string, NodeStatus>, now: readonly NodeStatus[],
     const moved = !p || p.state !== s.state || p.run !== s.run;
     if (moved) {
       // A run not seen before is reported as started, also when it ended between two polls.
-      const newRun = s.jobId !== undefined && (!p || p.jobId !== s.jobId || p.run !== s.run || !(NODE_ACTIVE.has(p.state) || NODE_FINAL.has(p.state)));
+      const newRun = s.jobId !== undefined && s.state !== 'blocked' && (!p || p.jobId !== s.jobId || p.run !== s.run || !(NODE_ACTIVE.has(p.state) || NODE_FINAL.has(p.state)));
       if (newRun) emit({ type: 'started', node: s.name, ...(s.host ? { host: s.host } : {}), jobId: s.jobId!, ...(s.run !== undefined ? { run: s.run } : {}) });
       if (s.state === 'ready') emit({ type: 'queued', node: s.name, ...(s.host ? { host: s.host } : {}) });
       else if (s.state === 'done') emit({ type: 'done', node: s.name });
@@ -376,18 +394,33 @@ export async function runWorkflow(spec: WorkflowSpec, opts: RunWorkflowOptions =
         if (wanted.rerunFailed) wanted.rerunFailed = new Set(nodes.filter((s) => NODE_FAILED.has(s.state) && s.jobId).map((s) => s.name));
         first = false;
       }
-      const p = plan(spec, nodes, wanted, new Set([...(obs.experiments ?? [])].filter(([, r]) => r.incomplete).map(([n]) => n)));
+      // Jobs in a queue that are not the run their node stands on (a chained run held for a
+      // need that failed, or waiting for a replaced run): cancelled, so none sits there.
+      const dangling = nodes.filter((s) => {
+        const b = obs.bundles.get(s.name);
+        return !!b?.jobId && ACTIVE_STATES.has(b.state) && !NODE_ACTIVE.has(s.state) && !nodeOf(spec, s.name)!.experiment;
+      });
+      const p = plan(spec, nodes, wanted, new Set([...(obs.experiments ?? [])].filter(([, r]) => r.incomplete).map(([n]) => n)), { busy: new Set(dangling.map((s) => s.name)), after: (node, byName) => chainAfter(spec, node, byName, ctx) });
       for (const e of obs.hostErrors) emit({ type: 'host-error', error: e });
       diff(previous, nodes, p.retrying, emit);
       emit({ type: 'status', nodes, hostErrors: obs.hostErrors });
       await Promise.all(
         [...p.submit].map(async ([hostName, what]) => {
           const h = spec.inventory.hosts.get(hostName) ?? spec.nodes.find((n) => n.host?.name === hostName)!.host!;
-          const calls: { only: string[]; retry: RetryWhat[] }[] = [];
+          const calls: { only: string[]; retry: RetryWhat[]; after?: string[] }[] = [];
           if (what.start.length) calls.push({ only: what.start, retry: ['failed'] });
           if (what.rerun.length) calls.push({ only: what.rerun, retry: ['all'] });
+          // One submit per set of job ids waited for (a chain is one node per poll and link).
+          const byAfter = new Map<string, { only: string[]; retry: RetryWhat[]; after: string[] }>();
+          for (const c of what.chained) {
+            const key = c.after.join(' ');
+            const call = byAfter.get(key) ?? { only: [], retry: ['failed'], after: c.after };
+            call.only.push(c.node);
+            byAfter.set(key, call);
+          }
+          calls.push(...byAfter.values());
           for (const c of calls) {
-            const r = await submitBundles({ out: outs.get(hostName)!, hosts: [h], only: c.only, retry: c.retry, context: ctx, ...(signal ? { signal } : {}) });
+            const r = await submitBundles({ out: outs.get(hostName)!, hosts: [h], only: c.only, retry: c.retry, ...(c.after ? { after: c.after } : {}), context: ctx, ...(signal ? { signal } : {}) });
             for (const rep of r.hosts) if (rep.diagnostic) emit({ type: 'host-error', error: { host: rep.host, error: rep.error ?? '', diagnostic: rep.diagnostic } });
             for (const id of c.only) {
               wanted.rerun.delete(id);
@@ -396,12 +429,20 @@ export async function runWorkflow(spec: WorkflowSpec, opts: RunWorkflowOptions =
           }
         }),
       );
+      await Promise.all(
+        hostsOf(spec).map(async (h) => {
+          const ids = dangling.filter((s) => s.host === h.name).map((s) => s.name);
+          if (!ids.length) return;
+          const r = await cancelBundles({ out: outs.get(h.name)!, hosts: [h], only: ids, context: ctx, ...(signal ? { signal } : {}) });
+          for (const error of r.hostErrors) emit({ type: 'host-error', error });
+        }),
+      );
       for (const x of p.experiments) {
         for (const error of await submitExperiment(spec, x.node, x.retry, ctx, signal)) emit({ type: 'host-error', error });
         wanted.rerun.delete(x.node.name);
         wanted.rerunFailed?.delete(x.node.name);
       }
-      return { nodes, obs, submitted: p.submit.size > 0 || p.experiments.length > 0 };
+      return { nodes, obs, submitted: p.submit.size > 0 || p.experiments.length > 0 || dangling.length > 0 };
     });
     previous = new Map(tick.nodes.map((s) => [s.name, s]));
     const finished = !tick.submitted && tick.obs.unknownHosts.size === 0 && tick.nodes.every((s) => NODE_FINAL.has(s.state));
@@ -430,7 +471,20 @@ export async function workflowStatus(spec: WorkflowSpec, opts: WorkflowCallOptio
   return { ok: nodes.every((s) => s.state === 'done'), nodes, hostErrors: obs.hostErrors };
 }
 
-/** Cancel the workflow's active nodes (or only `nodes`), wherever they run. */
+/** The nodes whose queued runs, not started, wait (a scheduler dependency, at any depth) for a run of `nodes`. */
+function heldFor(spec: WorkflowSpec, nodes: ReadonlySet<string>, obs: Observation): string[] {
+  const jobs = new Set([...nodes].map((n) => obs.bundles.get(n)?.jobId).filter((j): j is string => !!j));
+  const held: string[] = [];
+  for (const node of spec.nodes) {
+    const b = obs.bundles.get(node.name);
+    if (nodes.has(node.name) || !b?.jobId || b.started || !ACTIVE_STATES.has(b.state) || !b.after?.some((j) => jobs.has(j))) continue;
+    held.push(node.name);
+    jobs.add(b.jobId);
+  }
+  return held;
+}
+
+/** Cancel the workflow's active nodes (or only `nodes`, and the runs held for them), wherever they run. */
 export async function cancelWorkflow(spec: WorkflowSpec, opts: WorkflowCallOptions & { nodes?: readonly string[] } = {}): Promise<CancelResult> {
   const ctx = contextFor(opts);
   checkNames(spec, opts.nodes ?? []);
@@ -441,6 +495,8 @@ export async function cancelWorkflow(spec: WorkflowSpec, opts: WorkflowCallOptio
   });
   const result: CancelResult = { cancelled: [], failed: [], hostErrors: [] };
   const only = opts.nodes?.length ? new Set(opts.nodes) : undefined;
+  // Chained runs held for a cancelled node's job could never start: they go with it.
+  if (only) for (const n of await heldFor(spec, only, await observe(spec, outs, ctx, opts.signal))) only.add(n);
   for (const n of spec.nodes) {
     if (!n.experiment || (only && !only.has(n.name))) continue;
     const r = await cancelExperiment(spec, n, ctx, opts.signal);

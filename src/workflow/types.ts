@@ -89,6 +89,8 @@ export interface NodeStatus {
   why?: string;
   /** The nodes whose failure blocks this one. */
   blockedBy?: string[];
+  /** The job ids its run was submitted to wait for (a chain the scheduler carries: chain.ts). */
+  after?: string[];
   /** The node's spec changed since this run was submitted (reported; rerun only when asked). */
   changed?: boolean;
   /** An experiment node: its bundles by state (`done 10, running 2`) and where its merged results are. */
