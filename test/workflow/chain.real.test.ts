@@ -85,7 +85,7 @@ function chainWorkflow(first: string, host = 'cluster: {kind: slurm}'): { dir: s
 
 describe.skipIf(skipWithout('slurm'))('chains the scheduler carries (the real local Slurm)', () => {
   it('a two-node chain: both submitted at once (b held on Dependency), coordinator killed -9, both run in order without it; a rerun submits nothing', async () => {
-    const { dir, file, log } = chainWorkflow('sleep 4; echo a >> $LOG');
+    const { dir, file, log } = chainWorkflow('sleep 6; echo a >> $LOG');
     const spec = await load(file);
     const run = cliRun(dir);
     await bothSubmitted(run);
@@ -122,7 +122,7 @@ describe.skipIf(skipWithout('slurm'))('chains the scheduler carries (the real lo
   }, 180_000);
 
   it('a first node that fails: b (already submitted, held) never runs, Slurm cancels it (DependencyNeverSatisfied), it is shown blocked, with or without a coordinator', async () => {
-    const { dir, file, log } = chainWorkflow('sleep 3; echo a >> $LOG; exit 3');
+    const { dir, file, log } = chainWorkflow('sleep 5; echo a >> $LOG; exit 3');
     const spec = await load(file);
     const run = cliRun(dir);
     await bothSubmitted(run);
@@ -151,7 +151,7 @@ describe.skipIf(skipWithout('slurm'))('chains the scheduler carries (the real lo
     const keep = withSchedulers(DEFAULT_SCHEDULERS, { ...slurm, dependsOn: (jobIds) => [slurm.dependsOn!(jobIds)[0]!] });
     const context = createContext({ schedulers: keep });
     const flag = path.join(tmpDir('eegen-wf-chain-flag-'), 'fail-once');
-    const { file, log } = chainWorkflow(`sleep 3; echo a >> $LOG; if [ ! -e ${flag} ]; then touch ${flag}; exit 3; fi`);
+    const { file, log } = chainWorkflow(`sleep 5; echo a >> $LOG; if [ ! -e ${flag} ]; then touch ${flag}; exit 3; fi`);
     const spec = await load(file);
     const rec = recorder();
     const r = await runWorkflow(spec, { pollMs: 100, context, onEvent: rec.onEvent });
@@ -230,7 +230,7 @@ describe('chains on LSF (fake bsub/bjobs/bkill: LSF cannot be installed here)', 
   });
 
   it("b is submitted with -w 'done(<a's job id>)' -ti while a runs, and runs after it (fake LSF)", async () => {
-    const { file, log } = chainWorkflow('sleep 2; echo a >> $LOG', 'farm: {kind: lsf}');
+    const { file, log } = chainWorkflow('sleep 5; echo a >> $LOG', 'farm: {kind: lsf}');
     const spec = await load(file);
     const rec = recorder();
     const r = await runWorkflow(spec, { pollMs: 100, onEvent: rec.onEvent });
@@ -247,7 +247,7 @@ describe('chains on LSF (fake bsub/bjobs/bkill: LSF cannot be installed here)', 
   }, 60_000);
 
   it('a first node that fails: b ends as an orphan without running and is shown blocked (fake LSF)', async () => {
-    const { file } = chainWorkflow('sleep 2; exit 3', 'farm: {kind: lsf}');
+    const { file } = chainWorkflow('sleep 4; exit 3', 'farm: {kind: lsf}');
     const spec = await load(file);
     const r = await runWorkflow(spec, { pollMs: 100 });
     expect(r.nodes.map((n) => `${n.name}:${n.state}`)).toEqual(['wfchain-a:failed', 'wfchain-b:blocked']);
