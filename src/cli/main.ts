@@ -116,13 +116,22 @@ async function runPlan(config: string, flags: { json?: boolean; quiet?: boolean 
   return diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
 }
 
-async function runReport(outs: string[], flags: { out?: string; json?: boolean; quiet?: boolean; verbose?: boolean }): Promise<number> {
+interface ReportFlags {
+  out?: string;
+  crate?: boolean;
+  license?: string;
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+async function runReport(outs: string[], flags: ReportFlags): Promise<number> {
   const { report } = await import('../report/index.js');
-  const result = await report({ outs, ...(flags.out !== undefined ? { dir: flags.out } : {}) });
+  const result = await report({ outs, ...(flags.out !== undefined ? { dir: flags.out } : {}), ...(flags.crate ? { crate: true } : {}), ...(flags.license !== undefined ? { license: flags.license } : {}) });
   printDiagnostics(result.diagnostics);
   if (flags.json) printJson({ ok: true, dir: result.dir, files: result.files, charts: result.charts });
   else if (flags.verbose) process.stdout.write(`${result.files.map((f) => `Wrote ${path.join(result.dir, f)}`).join('\n')}\n`);
-  else if (!flags.quiet) process.stdout.write(`Wrote ${path.join(result.dir, 'report.html')}, summary.md and ${result.charts.length} chart${result.charts.length === 1 ? '' : 's'} (charts/*.svg, *.png)\n`);
+  else if (!flags.quiet) process.stdout.write(`Wrote ${path.join(result.dir, 'report.html')}, summary.md and ${result.charts.length} chart${result.charts.length === 1 ? '' : 's'} (charts/*.svg, *.png)${flags.crate ? ` and the RO-Crate ${path.join(result.dir, 'ro-crate-metadata.json')}` : ''}\n`);
   return 0;
 }
 
@@ -227,11 +236,13 @@ Examples:
     .description('Summarize one or more collected studies: summary.md (states, totals, runtime per configuration, the best configuration per metric, what did not succeed).')
     .argument('<out...>', 'output directories with collected results (eegen collect OUT)')
     .option('-o, --out <dir>', 'where the report goes (default: OUT/report for one study, ./report for several)')
+    .option('--crate', 'also make the report directory an RO-Crate: ro-crate-metadata.json (Workflow Run Crate) describing the config, the bundle runs, the hosts, the results and the report')
+    .option('--license <id>', 'with --crate: the license of the study, an SPDX identifier (CC-BY-4.0) or a URL')
     .option('--json', 'machine-readable output: the files written')
     .option('-q, --quiet', 'print warnings only')
     .option('-v, --verbose', 'name every file written')
-    .addHelpText('after', '\nExamples:\n  eegen report out\n  eegen report out-rivanna out-greene --out report')
-    .action(async (outs: string[], flags: { out?: string; json?: boolean; quiet?: boolean; verbose?: boolean }) => {
+    .addHelpText('after', '\nExamples:\n  eegen report out\n  eegen report out-rivanna out-greene --out report\n  eegen report out --crate --license CC-BY-4.0')
+    .action(async (outs: string[], flags: ReportFlags) => {
       throw new Exit(await runReport(outs, flags));
     });
 

@@ -5,6 +5,8 @@
  * drawn as the config's `report:` settings say where it has them (settings.ts).
  * Writes only files of its own into DIR, atomically, and never replaces one it did not
  * write (or that was edited since): `DIR/.eegen-report.json` records what it wrote.
+ * With `crate`, DIR is also an RO-Crate (crate.ts): `ro-crate-metadata.json` and copies of
+ * each study's index.json and results files under `studies/`.
  */
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
@@ -13,6 +15,7 @@ import { diag, DiagnosticError, SourceSet, type Diagnostic } from '../diagnostic
 import { EEGEN_VERSION } from '../version.js';
 import { writeFileAtomic } from '../write/state.js';
 import { loadStudy, STUDY_CODES, type Study } from './study.js';
+import { CRATE_CODES } from './crate.js';
 import { summaryMarkdown } from './summary.js';
 import type { Chart } from './charts.js';
 import { checkReportSettings, loadReportSettings, measuredOf, parametersOf, ReportSettingsError, SETTINGS_CODES, type LoadedReportSettings } from './settings.js';
@@ -20,9 +23,10 @@ import { checkReportSettings, loadReportSettings, measuredOf, parametersOf, Repo
 export { loadStudy, type Study, type StudyRow, type StudyBundle } from './study.js';
 export { summaryMarkdown, metricsOf, type Metric } from './summary.js';
 export { loadReportSettings, ReportSettingsError, type ReportSettings } from './settings.js';
+export { validateCrate, CRATE_FILE, CRATE_PROFILES } from './crate.js';
 
 /** EG8001-EG8003 are the study's (no build, nothing collected, a corrupt row); EG81xx the report's. */
-export const REPORT_CODES = { ...STUDY_CODES, notOurs: 'EG8101', cannotWrite: 'EG8102', noStudy: 'EG8103', ...SETTINGS_CODES } as const;
+export const REPORT_CODES = { ...STUDY_CODES, notOurs: 'EG8101', cannotWrite: 'EG8102', noStudy: 'EG8103', ...SETTINGS_CODES, ...CRATE_CODES } as const;
 
 export interface ReportOptions {
   /** Output directories of builds, with collected results. */
@@ -35,11 +39,15 @@ export interface ReportOptions {
    * `ReportSettingsError` (its `sources` hold the config text for code frames).
    */
   config?: string;
+  /** Also write an RO-Crate (ro-crate-metadata.json, Workflow Run Crate profile) of the studies and the report. */
+  crate?: boolean;
+  /** The crate's license for the study: an SPDX identifier or a URL (default: a note that none was chosen). */
+  license?: string;
 }
 
 export interface ReportResult {
   dir: string;
-  /** Files written (or found unchanged), relative to `dir`: summary.md, report.html, charts/NAME.svg and .png. */
+  /** Files written (or found unchanged), relative to `dir`: summary.md, report.html, charts/NAME.svg and .png (with `crate`: ro-crate-metadata.json, studies/S/...). */
   files: string[];
   /** The charts drawn (charts/NAME.svg). */
   charts: string[];
@@ -103,6 +111,13 @@ export async function report(opts: ReportOptions): Promise<ReportResult> {
     files.set(`charts/${chart.name}.svg`, Buffer.from(svg));
     files.set(`charts/${chart.name}.png`, svgToPng(svg));
   }
+  const diagnostics = studies.flatMap((s) => s.diagnostics);
+  if (opts.crate) {
+    const { crateFiles } = await import('./crate.js');
+    const crate = await crateFiles(studies, { version: EEGEN_VERSION, reportFiles: new Map(files), ...(opts.license !== undefined ? { license: opts.license } : {}) });
+    for (const [rel, bytes] of crate.files) files.set(rel, bytes);
+    diagnostics.push(...crate.diagnostics);
+  }
   const own = await readOwn(dir);
   for (const rel of files.keys()) await mayReplace(dir, rel, own);
   try {
@@ -117,5 +132,5 @@ export async function report(opts: ReportOptions): Promise<ReportResult> {
   } catch (e) {
     throw new DiagnosticError(diag(REPORT_CODES.cannotWrite, `Having trouble writing the report into ${dir}: ${(e as Error).message}`, undefined, 'Check that the directory is writable, or give another with --out DIR.'));
   }
-  return { dir, files: [...files.keys()], charts: rendered.map((r) => r.chart.name), studies, diagnostics: studies.flatMap((s) => s.diagnostics) };
+  return { dir, files: [...files.keys()], charts: rendered.map((r) => r.chart.name), studies, diagnostics };
 }
