@@ -83,7 +83,8 @@ function studySlugs(studies: readonly Study[]): string[] {
   });
 }
 
-function licenseEntity(license: string | undefined): Entity {
+/** The license entity of the crate; a license that is neither an SPDX identifier nor a URL is EG8104. */
+export function licenseEntity(license: string | undefined): Entity {
   if (license === undefined) {
     return { '@id': '#license', '@type': 'CreativeWork', name: 'No license chosen', description: 'The study was exported without a license. Choose one before depositing it: eegen report --crate --license SPDX-ID.' };
   }

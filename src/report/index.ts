@@ -15,7 +15,7 @@ import { diag, DiagnosticError, SourceSet, type Diagnostic } from '../diagnostic
 import { EEGEN_VERSION } from '../version.js';
 import { writeFileAtomic } from '../write/state.js';
 import { loadStudy, STUDY_CODES, type Study } from './study.js';
-import { CRATE_CODES } from './crate.js';
+import { CRATE_CODES, licenseEntity } from './crate.js';
 import { summaryMarkdown } from './summary.js';
 import type { Chart } from './charts.js';
 import { checkReportSettings, loadReportSettings, measuredOf, parametersOf, ReportSettingsError, SETTINGS_CODES, type LoadedReportSettings } from './settings.js';
@@ -93,6 +93,8 @@ async function mayReplace(dir: string, rel: string, own: ReadonlyMap<string, str
 
 export async function report(opts: ReportOptions): Promise<ReportResult> {
   if (!opts.outs.length) throw new DiagnosticError(diag(REPORT_CODES.noStudy, 'No study to report on.', undefined, 'Give the output directory of a build with collected results: eegen report OUT.'));
+  // A bad --license is refused before anything is read or drawn.
+  if (opts.crate) licenseEntity(opts.license);
   const settings: LoadedReportSettings = opts.config !== undefined ? await loadReportSettings(opts.config) : { settings: {}, sources: new SourceSet() };
   const studies: Study[] = [];
   for (const out of opts.outs) studies.push(await loadStudy(out));
