@@ -7,7 +7,8 @@ import path from 'node:path';
 import { compile, type CompileOptions, type CompileStats } from './compile/index.js';
 import { bundleSignature } from './write/disk.js';
 import { parseChecksums } from './write/manifest.js';
-import { diag, hasErrors, type Diagnostic, type SourceSet } from './diagnostics/index.js';
+import { diag, hasErrors, isDiagnosticError, SourceSet, type Diagnostic } from './diagnostics/index.js';
+import type { StudyBundle } from './report/study.js';
 import { LAYOUT, type BuildPlan, type WriteReport } from './types.js';
 import { checkBuild, openWrite, writeBuild, type Difference, type WriteSession } from './write/index.js';
 import { writeFileAtomic } from './write/state.js';
@@ -27,6 +28,13 @@ export interface BuildOptions extends CompileOptions {
   archive?: string;
   /** Filesystem calls: adaptive (default: sync while fast, async on a slow filesystem), or pinned. */
   fs?: FsMode;
+  /**
+   * A build of the same config with collected results: each bundle predict can predict
+   * gets its predicted walltime as `resources.time` (predict/time-from.ts); the others keep the config's.
+   */
+  timeFrom?: string;
+  /** With timeFrom: predict's margin over the upper band (default 0.25). */
+  timeMargin?: number;
 }
 
 /** A difference found by --check; `id` is '' for a side file (index.json, jobs.sh). */
@@ -125,14 +133,49 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   return reported(opts, await buildQuietly(opts));
 }
 
+/** The time limits --time-from gives (none without it), or the reason there are none. */
+async function timeLimits(opts: BuildOptions): Promise<{ limits?: Map<string, string>; bundles?: StudyBundle[]; diagnostics: Diagnostic[] }> {
+  if (opts.timeFrom === undefined) return { diagnostics: [] };
+  // predict loads for --time-from only.
+  const { timeLimitsFrom } = await import('./predict/time-from.js');
+  try {
+    return await timeLimitsFrom(opts.timeFrom, opts.timeMargin);
+  } catch (e) {
+    if (isDiagnosticError(e)) return { diagnostics: e.diagnostics.map((d) => ({ ...d, message: `--time-from ${opts.timeFrom}: ${d.message}` })) };
+    throw e;
+  }
+}
+
+type Times = Awaited<ReturnType<typeof timeLimits>>;
+
+/** --time-from names a build of another config: an error, found once the config compiled (its predictions' warnings then say nothing). */
+async function otherConfig(opts: BuildOptions, plan: BuildPlan, times: Times): Promise<Diagnostic | undefined> {
+  if (!times.bundles) return undefined;
+  const { sameConfig } = await import('./predict/time-from.js');
+  const other = sameConfig(opts.timeFrom!, opts.config, times.bundles, plan.bundles);
+  if (other) times.diagnostics.length = 0;
+  return other;
+}
+
 async function buildQuietly(opts: BuildOptions): Promise<BuildResult> {
   const outDir = opts.out ?? DEFAULT_OUT;
+  const times = await timeLimits(opts);
+  if (hasErrors(times.diagnostics)) return { ok: false, outDir, diagnostics: times.diagnostics, sources: new SourceSet() };
+  if (times.limits) opts = { ...opts, timeLimits: times.limits };
+  const r = await buildWithTimes(opts, outDir, times);
+  r.diagnostics.unshift(...times.diagnostics);
+  return r;
+}
+
+async function buildWithTimes(opts: BuildOptions, outDir: string, times: Times): Promise<BuildResult> {
   // A plain build skips rendering bundles whose inputs did not change; --check, --dry-run
   // and --archive need every byte, so they always render everything.
   const incremental = !opts.dryRun && !opts.check && !opts.archive;
-  if (incremental) return writeWhileCompiling(opts, outDir, { outDir, keys: await readKeys(outDir) });
+  if (incremental) return writeWhileCompiling(opts, outDir, { outDir, keys: await readKeys(outDir) }, times);
   const { plan, sources, diagnostics } = await compile(opts);
   if (!plan || hasErrors(diagnostics)) return { ok: false, outDir, diagnostics, sources };
+  const other = await otherConfig(opts, plan, times);
+  if (other) return { ok: false, outDir, diagnostics: [...diagnostics, other], sources };
   if (opts.archive && !archiveFormat(opts.archive)) {
     diagnostics.push(diag('EG5060', `Cannot tell the archive format of "${opts.archive}".`, undefined, 'Name the archive *.tar.gz, *.tgz or *.zip.'));
     return { ok: false, outDir, plan, diagnostics, sources };
@@ -158,7 +201,7 @@ async function buildQuietly(opts: BuildOptions): Promise<BuildResult> {
  * ones are still rendering), and put in place only once the whole config compiled, so a
  * config error still leaves the output directory as it was.
  */
-async function writeWhileCompiling(opts: BuildOptions, outDir: string, reuse: NonNullable<CompileOptions['reuse']>): Promise<BuildResult> {
+async function writeWhileCompiling(opts: BuildOptions, outDir: string, reuse: NonNullable<CompileOptions['reuse']>, times: Times): Promise<BuildResult> {
   let session: WriteSession | undefined;
   let result: Awaited<ReturnType<typeof compile>>;
   try {
@@ -176,6 +219,8 @@ async function writeWhileCompiling(opts: BuildOptions, outDir: string, reuse: No
     throw e;
   }
   const { plan, sources, diagnostics, stats } = result;
+  const other = plan && (await otherConfig(opts, plan, times));
+  if (other) diagnostics.push(other);
   if (!plan || hasErrors(diagnostics) || !session) {
     await session?.abort();
     return { ok: false, outDir, diagnostics, sources, ...(stats ? { stats } : {}) };

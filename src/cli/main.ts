@@ -37,6 +37,7 @@ interface BuildFlags {
   force?: boolean;
   strict?: boolean;
   jobs?: number;
+  timeFrom?: string;
   quiet?: boolean;
   verbose?: boolean;
 }
@@ -80,6 +81,7 @@ async function runBuild(config: string, flags: BuildFlags): Promise<number> {
       ...(flags.jobs !== undefined ? { workers: flags.jobs } : envWorkers()),
       ...envFs(),
       ...(flags.archive ? { archive: flags.archive } : {}),
+      ...(flags.timeFrom !== undefined ? { timeFrom: flags.timeFrom } : {}),
       ...(progress ? { onEvent: (e: BuildEvent) => (e.type === 'compile' ? progress.render(e.done, e.total) : e.type === 'write' ? progress.write(e.done, e.total) : undefined) } : {}),
     });
   } finally {
@@ -190,6 +192,7 @@ Examples:
     .option('--archive <file>', 'also write the bundles as one reproducible .tar.gz or .zip')
     .option('-f, --force', 'build even if the sweep is larger than sweep.limit')
     .option('--strict', 'report every {word} left as written (not a config key or namespace) and fail on any warning')
+    .option('--time-from <out>', "each bundle's time limit (resources.time) from eegen predict OUT, a build of this config with collected results: the bundles it predicts get their predicted walltime (upper band + 25%), the others keep the config's")
     .option('-j, --jobs <n>', 'worker threads rendering bundles (default: one per CPU beyond two, at most 4, for sweeps of 500+ bundles; 0: none)', jobsFlag)
     .option('-q, --quiet', 'print errors and warnings only')
     .option('-v, --verbose', 'list every added, changed and removed bundle, and how they were rendered')
@@ -201,7 +204,8 @@ Examples:
   eegen build config.yaml --strict       # typos such as {experimnt.epoch} fail the build
   eegen build config.yaml --dry-run --json | jq '.bundles[].id'
   eegen build config.yaml --check        # in CI: are the checked-in bundles current?
-  eegen build config.yaml --archive bundles.tar.gz`,
+  eegen build config.yaml --archive bundles.tar.gz
+  eegen build config.yaml --time-from out   # time limits from the runs collected into out`,
     )
     .action(async (config: string, flags: BuildFlags) => {
       throw new Exit(await runBuild(config, flags));

@@ -58,7 +58,7 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
   const varying = varyingKeys(sweep);
 
   // 3-4. Name, key, render and finalize each combination, in sweep order.
-  const naming = namingInputs(r, varying, opts.reuse);
+  const naming = namingInputs(r, varying, opts.reuse, opts.timeLimits);
   const total = opts.force ? productSize(sweep) : Math.min(productSize(sweep), limit);
   await opts.onStart?.();
   const evalErrors: Diagnostic[] = [];

@@ -34,6 +34,8 @@ export interface NamingInputs {
   configJson: (params: Mapping) => string;
   /** Lower-cased ids seen so far (case-insensitive filesystems) -> their params. */
   seenIds: Map<string, Mapping>;
+  /** Time limits over the config's, per bundle id (CompileOptions.timeLimits). */
+  timeLimits?: ReadonlyMap<string, string>;
 }
 
 
@@ -114,12 +116,14 @@ function filesHashAsListed(dir: string, sums: Buffer): boolean {
 export function headOf(s: NamingInputs, combo: Combination, diagnostics: Diagnostic[]): BundleHead | BundlePlan | undefined {
   const id = nameBundle(s, combo, diagnostics);
   if (id === undefined) return undefined;
-  const head: BundleHead = { index: combo.index, params: combo.params, id, inputKey: sha256(`${s.sharedKey}\n${id}\n${combo.index}\n${s.configJson(combo.params)}`) };
+  // A time limit over the config's is an input of its own: a new one renders the bundle again.
+  const time = s.timeLimits?.get(id);
+  const head: BundleHead = { index: combo.index, params: combo.params, id, inputKey: sha256(`${s.sharedKey}\n${id}\n${combo.index}\n${s.configJson(combo.params)}${time !== undefined ? `\ntime:${time}` : ''}`), ...(time !== undefined ? { resources: { time } } : {}) };
   return (s.reuse && reusedBundle(s, head)) || head;
 }
 
 /** The naming state of one compile: the keys every bundle shares, the ids seen so far. */
-export function namingInputs(r: BundleInputs, varying: string[], reuse: CompileOptions['reuse']): NamingInputs {
+export function namingInputs(r: BundleInputs, varying: string[], reuse: CompileOptions['reuse'], timeLimits?: ReadonlyMap<string, string>): NamingInputs {
   const { config, template } = r;
   return {
     r,
@@ -127,6 +131,7 @@ export function namingInputs(r: BundleInputs, varying: string[], reuse: CompileO
     seenIds: new Map(),
     configJson: canonicalJsonWith(withoutSweepRules(config), 'experiment'),
     ...(reuse ? { reuse } : {}),
+    ...(timeLimits?.size ? { timeLimits } : {}),
     sharedKey: canonicalJson({ v: KEY_VERSION, eegen: EEGEN_VERSION, schema: r.schema, fixedInputs: r.fixedInputs, template: [template.outputName, template.kind, template.scheduler] } as unknown as Mapping),
   };
 }

@@ -51,6 +51,8 @@ export interface BundleHead {
   params: Mapping;
   id: string;
   inputKey: string;
+  /** Resources over the config's for this bundle (CompileOptions.timeLimits: `{time}`). */
+  resources?: Mapping;
 }
 
 /** A file's content on the wire: bytes, the shared wrapper, or the n-th copied file. */

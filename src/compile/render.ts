@@ -18,7 +18,7 @@ import { freezeValue } from '../syntax/deferred.js';
 import type { BundleFile, BundlePlan, HostProfile, LoadedYaml, Mapping } from '../types.js';
 import type { TemplateSource } from '../render/template.js';
 import { canonicalJson } from '../bundle/id.js';
-import { setting, withoutSweepRules } from '../validate/index.js';
+import { setting, settingPath, withoutSweepRules } from '../validate/index.js';
 import { schemaVersion } from '../validate/ajv.js';
 import { EEGEN_VERSION } from '../version.js';
 import { finalizeBundle, sha256 } from '../write/manifest.js';
@@ -30,7 +30,8 @@ import type { Inputs } from './types.js';
  * `card_name` from `directive`, as cloudmesh-ee writes it: render/directive-table.ts withCardName),
  * sweep rules dropped (a user's own `sweep` stays).
  */
-export function bundleConfig(config: Mapping, params: Mapping): Mapping {
+export function bundleConfig(config: Mapping, params: Mapping, resources?: Mapping): Mapping {
+  if (resources) config = withResources(config, resources);
   const out: Mapping = {};
   let placed = false;
   for (const [k, v] of Object.entries(withoutSweepRules(config))) {
@@ -41,6 +42,21 @@ export function bundleConfig(config: Mapping, params: Mapping): Mapping {
   }
   if (!placed) out.experiment = withCardName(params);
   return out;
+}
+
+/**
+ * The config with `resources` set over its own (in `eegen.resources` when the config has
+ * that section). A `resources:` of another shape is the user's variable, left as it is.
+ */
+function withResources(config: Mapping, resources: Mapping): Mapping {
+  const at = settingPath(config, 'resources');
+  const set = (m: Mapping, i: number): Mapping => {
+    const key = at[i] as string;
+    const old = m[key];
+    if (i === at.length - 1) return old === undefined || (old !== null && typeof old === 'object' && !Array.isArray(old)) ? { ...m, [key]: { ...(old as Mapping | undefined), ...resources } } : m;
+    return { ...m, [key]: set(old as Mapping, i + 1) };
+  };
+  return set(config, 0);
 }
 
 /** RenderSetup, ready to render with. */
@@ -84,7 +100,7 @@ export function renderBundles(s: BundleInputs, heads: readonly BundleHead[]): { 
   for (const [i, head] of heads.entries()) {
     const { id, index, params } = head;
     const ee = eeIdentifier(params);
-    const resolved = resolveConfig({ config: bundleConfig(s.config, params), host: s.profile, loaded: s.loaded, bundle: { id, index, ee } });
+    const resolved = resolveConfig({ config: bundleConfig(s.config, params, head.resources), host: s.profile, loaded: s.loaded, bundle: { id, index, ee } });
     out[i]!.diagnostics.push(...resolved.diagnostics);
     if (!resolved.config || hasErrors(resolved.diagnostics)) continue;
     todo.push({

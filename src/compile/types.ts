@@ -53,6 +53,12 @@ export interface CompileOptions {
    * starting them (see pool.ts defaultWorkers); the CLI passes --jobs or EEGEN_WORKERS. The output is the same bytes either way.
    */
   workers?: number;
+  /**
+   * Time limits per bundle id (`resources.time`, `HH:MM:SS`), over the config's: what
+   * `build --time-from OUT` takes from predict. A bundle not named keeps the config's time.
+   * Part of each named bundle's inputs (its config.yaml and input key).
+   */
+  timeLimits?: ReadonlyMap<string, string>;
 }
 
 export interface Inputs {

@@ -21,7 +21,7 @@ import { loadStudy, num, str, type StudyBundle, type StudyRow } from '../report/
 import { band, fitConstant, fitLine, fitPlane, predictFit, type Fit } from './fit.js';
 
 /** Predict's own codes; reading the study can also give EG8001-EG8003 (report/study.ts, in REPORT_CODES). */
-export const PREDICT_CODES = { badMargin: 'EG8004' } as const;
+export const PREDICT_CODES = { badMargin: 'EG8004', farTime: 'EG8005', noTime: 'EG8006', otherConfig: 'EG8007' } as const;
 
 export interface PredictOptions {
   /** The build's output directory (index.json, results.jsonl). */
@@ -40,6 +40,8 @@ export interface BundlePrediction {
   /** Outside the measured range of a parameter; `far`: by more than half that range. */
   extrapolated?: 'near' | 'far';
   energyJ?: number;
+  /** The time limit to give this bundle: its upper band + the margin, HH:MM:SS (build --time-from). */
+  walltime: string;
 }
 
 export interface GroupPrediction {
@@ -99,7 +101,7 @@ const isNumber = (v: Value | undefined): v is number => typeof v === 'number' &&
 /** `repeat` (sweep.repeat) numbers replicates: not a parameter of the law. */
 const REPLICATE = 'repeat';
 
-function hms(seconds: number): string {
+export function hms(seconds: number): string {
   const total = Math.max(60, Math.ceil(seconds / 60) * 60);
   const h = Math.floor(total / 3600);
   const m = Math.floor((total % 3600) / 60);
@@ -243,7 +245,7 @@ export async function predict(opts: PredictOptions): Promise<PredictResult> {
       const x = used.map((f) => b.params[f] as number);
       const y = Math.max(0, predictFit(fit, x));
       const h = band(fit, x);
-      const p: BundlePrediction = { id: b.id, x: Object.fromEntries(used.map((f, i) => [f, x[i]!])), seconds: y, low: Math.max(0, y - h), high: y + h };
+      const p: BundlePrediction = { id: b.id, x: Object.fromEntries(used.map((f, i) => [f, x[i]!])), seconds: y, low: Math.max(0, y - h), high: y + h, walltime: hms((y + h) * (1 + margin)) };
       const outside = x.map((v, i) => {
         const [lo, hi] = fit.range[i]!;
         const span = hi - lo;
