@@ -27,7 +27,7 @@ import path from 'node:path';
 import { diag, DiagnosticError, type Diagnostic } from '../diagnostics/index.js';
 import { num, str, type Study } from './study.js';
 
-export const CRATE_CODES = { badLicense: 'EG8104', noDate: 'EG8105' } as const;
+export const CRATE_CODES = { badLicense: 'EG8106', noDate: 'EG8107' } as const;
 
 export const CRATE_FILE = 'ro-crate-metadata.json';
 export const RO_CRATE = 'https://w3id.org/ro/crate/1.1';

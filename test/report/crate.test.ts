@@ -213,13 +213,13 @@ describe('eegen report --crate', () => {
     expect(ids(byId.get('#report')!.object)).toEqual([...workflows, 'studies/cloudmask-study/results.jsonl', 'studies/cloudmask-study-2/results.jsonl']);
   });
 
-  it('--license: an SPDX id or a URL; anything else is EG8104 at the command line, with nothing written', async () => {
+  it('--license: an SPDX id or a URL; anything else is EG8106 at the command line, with nothing written', async () => {
     const { byId } = await crateOf(studyCopy(), { license: 'CC-BY-4.0' });
     expect(ids(byId.get('./')!.license)).toEqual(['https://spdx.org/licenses/CC-BY-4.0']);
     const out = studyCopy();
     const cli = eegen(['report', out, '--crate', '--license', 'my license; see <x>']);
     expect(cli.code).toBe(1);
-    expect(cli.stderr).toContain('error EG8104');
+    expect(cli.stderr).toContain('error EG8106');
     expect(cli.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(path.join(out, 'report'))).toBe(false);
     const ok = eegen(['report', out, '--crate', '--license', 'https://example.org/terms']);
@@ -228,12 +228,12 @@ describe('eegen report --crate', () => {
     expect(ids(new Map(graphOf(path.join(out, 'report')).map((e) => [e['@id'], e])).get('./')!.license)).toEqual(['https://example.org/terms']);
   });
 
-  it('runs that recorded no time: warning EG8105, and the validator says datePublished is missing', async () => {
+  it('runs that recorded no time: warning EG8107, and the validator says datePublished is missing', async () => {
     const out = studyCopy();
     const rows = readFileSync(path.join(out, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     writeFileSync(path.join(out, 'results.jsonl'), `${rows.map(({ start: _s, end: _e, ...r }) => JSON.stringify(r)).join('\n')}\n`);
     const r = await report({ outs: [out], crate: true });
-    expect(r.diagnostics).toEqual([expect.objectContaining({ code: 'EG8105', severity: 'warning' })]);
+    expect(r.diagnostics).toEqual([expect.objectContaining({ code: 'EG8107', severity: 'warning' })]);
     expect(await validateCrate(r.dir)).toEqual(['the root data entity has no datePublished']);
   });
 
