@@ -6,10 +6,12 @@
  * hosts.
  *
  * A node is chained when, at a poll:
- *   - its host's scheduler has dependencies (SchedulerAdapter.dependsOn) and it is a
- *     script or command node (not an experiment) without `inputs:` (those the coordinator
- *     copies into its bundle once their producer ended);
- *   - each node it needs is done, or is a script node on the same host whose run is
+ *   - its host's scheduler has dependencies (SchedulerAdapter.dependsOn), it has no
+ *     `inputs:` (those the coordinator copies into its bundle once their producer ended),
+ *     and, an experiment node, its sweep runs on that one host (every bundle, or the
+ *     job array, is held);
+ *   - each node it needs is done, or is a script node on the same host (not an experiment:
+ *     the coordinator collects its results before what comes after it) whose run is
  *     submitted, queued or running and is its last try (no retries left: a retry is the
  *     coordinator's decision, and a job held for the failed try would wait for ever).
  * The job ids come from the needs' run records on the host (the dispatcher's status), and
@@ -43,7 +45,7 @@ export function canDependOn(h: HostEntry, jobIds: readonly string[], ctx: Pick<D
  * run that is no longer its need's (that need ran again), else `held`. Undefined for any
  * other run (not chained, started, or done).
  */
-export function pendingChain(b: BundleStatus, needs: readonly NodeStatus[]): 'stale' | 'held' | undefined {
+export function pendingChain(b: Pick<BundleStatus, 'after' | 'started'> & { state: string }, needs: readonly NodeStatus[]): 'stale' | 'held' | undefined {
   if (!b.after?.length || b.started || b.state === 'done') return undefined;
   const current = new Set(needs.map((s) => s.jobId).filter((j): j is string => !!j));
   return b.after.some((id) => !current.has(id)) ? 'stale' : 'held';
@@ -54,8 +56,9 @@ export function pendingChain(b: BundleStatus, needs: readonly NodeStatus[]): 'st
  * or undefined when the coordinator must wait for its needs to end.
  */
 export function chainAfter(spec: WorkflowSpec, node: WorkflowNode, byName: ReadonlyMap<string, NodeStatus>, ctx: Pick<DispatchContext, 'schedulers'>): string[] | undefined {
-  const h = node.host;
-  if (!h || node.virtual || node.experiment || node.inputs.length) return undefined;
+  // An experiment node's sweep is chained when it runs on that one host (array or not).
+  const h = node.experiment ? (node.experiment.hosts.length === 1 ? node.experiment.hosts[0] : undefined) : node.host;
+  if (!h || node.virtual || node.inputs.length) return undefined;
   const after: string[] = [];
   for (const name of node.needs) {
     const s = byName.get(name);

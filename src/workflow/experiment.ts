@@ -62,6 +62,8 @@ function summarize(node: WorkflowNode, bundles: readonly BundleStatus[]): RunSum
     ...(state === 'failed' ? { why: `${bad.length} of ${bundles.length} bundles did not succeed (allow_failed: ${exp.allowFailed})` } : {}),
     ...(submitted.some((b) => b.changedSinceSubmit) ? { changed: true } : {}),
     bundles: [...counts].map(([s, n]) => `${s} ${n}`).join(', '),
+    // The job ids the sweep was submitted to wait for (a chain: workflow/chain.ts).
+    ...(submitted.some((b) => b.after?.length) ? { after: [...new Set(submitted.flatMap((b) => b.after ?? []))] } : {}),
     ...(incomplete ? { incomplete: true } : {}),
   };
 }
@@ -72,9 +74,10 @@ export async function observeExperiment(spec: WorkflowSpec, node: WorkflowNode, 
   return { ...(run ? { run } : {}), hostErrors: r.hostErrors };
 }
 
-export async function submitExperiment(spec: WorkflowSpec, node: WorkflowNode, retry: RetryWhat[], ctx: DispatchContext, signal?: AbortSignal): Promise<HostError[]> {
+/** Submit the sweep (what no host has yet, and `retry`); with `after`, held until those jobs ended well. */
+export async function submitExperiment(spec: WorkflowSpec, node: WorkflowNode, retry: RetryWhat[], ctx: DispatchContext, signal?: AbortSignal, after?: readonly string[]): Promise<HostError[]> {
   const exp = node.experiment!;
-  const r = await submit({ out: experimentOut(spec, node.name), hosts: exp.hosts, retry, ...(exp.array ? { array: true } : {}), context: ctx, ...sig(signal) });
+  const r = await submit({ out: experimentOut(spec, node.name), hosts: exp.hosts, retry, ...(exp.array ? { array: true } : {}), ...(after?.length ? { after } : {}), context: ctx, ...sig(signal) });
   return r.hosts.filter((h) => h.diagnostic).map((h) => ({ host: h.host, error: h.error ?? '', diagnostic: h.diagnostic! }));
 }
 

@@ -140,10 +140,14 @@ export function derive(spec: WorkflowSpec, obs: Observation, previous: ReadonlyM
       const at = ends.length ? new Date(Math.max(...ends)).toISOString() : undefined;
       st = { name: node.name, kind: node.kind, state: bad.length ? 'blocked' : allDone ? 'done' : 'waiting', ...(allDone && at ? { started: at, ended: at } : {}), ...(allDone ? { progress: 100 } : {}), ...(bad.length ? { blockedBy: bad } : {}) };
     } else if (node.experiment) {
-      const r = obs.experiments?.get(node.name);
+      const seenRun = obs.experiments?.get(node.name);
+      const held = seenRun ? pendingChain(seenRun, needs) : undefined;
+      // As for a node's run (below): a held sweep waiting for a replaced run, or a try that will be retried, is none.
+      const r = held === 'stale' || (held === 'held' && needs.some((s) => retriable(spec, s))) ? undefined : seenRun;
       const prev = previous.get(node.name);
       const hosts = node.experiment.hosts.map((h) => h.name).join(',');
       if (obs.unknownExperiments?.has(node.name)) st = prev ? { ...prev } : { name: node.name, kind: node.kind, host: hosts, state: 'waiting' };
+      else if (r && held === 'held' && bad.length) st = { name: node.name, kind: node.kind, host: hosts, state: 'blocked', blockedBy: bad, jobId: r.jobId, ...(r.run !== undefined ? { run: r.run } : {}), ...(r.bundles ? { bundles: r.bundles } : {}), why: `held for ${bad.join(', ')}, which did not succeed`, ...(r.after ? { after: r.after } : {}) };
       else if (r) {
         const { incomplete: _, ...run } = r;
         st = { name: node.name, kind: node.kind, ...run, ...(r.state === 'done' ? { results: path.join(experimentOut(spec, node.name), 'results.csv') } : {}) };
@@ -249,8 +253,8 @@ interface Plan {
    * run, and nodes submitted now to wait for runs of that host (`after`: their job ids).
    */
   submit: Map<string, { start: string[]; rerun: string[]; chained: { node: string; after: string[] }[] }>;
-  /** Experiment nodes to submit (their own sweeps: no host limit of the coordinator's). */
-  experiments: { node: WorkflowNode; retry: RetryWhat[] }[];
+  /** Experiment nodes to submit (their own sweeps: no host limit of the coordinator's), held for `after` when chained. */
+  experiments: { node: WorkflowNode; retry: RetryWhat[]; after?: string[] }[];
   retrying: Set<string>;
 }
 
@@ -275,10 +279,14 @@ function plan(spec: WorkflowSpec, nodes: readonly NodeStatus[], wanted: { rerun:
       if (retriable(spec, s) || wanted.rerunFailed?.has(s.name)) how = 'start';
       if (how) retrying.add(s.name);
     }
-    if (node.experiment && !how && incomplete.has(s.name)) how = 'start';
+    // The rest of a sweep only partly submitted; held for what its first part waits for.
+    if (node.experiment && !how && incomplete.has(s.name)) {
+      how = 'start';
+      if (s.after?.length) after = s.after;
+    }
     if (!how) continue;
     if (node.experiment) {
-      experiments.push({ node, retry: how === 'rerun' ? ['all'] : ['failed'] });
+      experiments.push({ node, retry: how === 'rerun' ? ['all'] : ['failed'], ...(after ? { after } : {}) });
       continue;
     }
     const n = active.get(h.name) ?? 0;
@@ -397,8 +405,12 @@ export async function runWorkflow(spec: WorkflowSpec, opts: RunWorkflowOptions =
       // Jobs in a queue that are not the run their node stands on (a chained run held for a
       // need that failed, or waiting for a replaced run): cancelled, so none sits there.
       const dangling = nodes.filter((s) => {
+        if (nodeOf(spec, s.name)!.experiment) {
+          const r = obs.experiments?.get(s.name);
+          return !!r && NODE_ACTIVE.has(r.state) && !NODE_ACTIVE.has(s.state);
+        }
         const b = obs.bundles.get(s.name);
-        return !!b?.jobId && ACTIVE_STATES.has(b.state) && !NODE_ACTIVE.has(s.state) && !nodeOf(spec, s.name)!.experiment;
+        return !!b?.jobId && ACTIVE_STATES.has(b.state) && !NODE_ACTIVE.has(s.state);
       });
       const p = plan(spec, nodes, wanted, new Set([...(obs.experiments ?? [])].filter(([, r]) => r.incomplete).map(([n]) => n)), { busy: new Set(dangling.map((s) => s.name)), after: (node, byName) => chainAfter(spec, node, byName, ctx) });
       for (const e of obs.hostErrors) emit({ type: 'host-error', error: e });
@@ -431,14 +443,18 @@ export async function runWorkflow(spec: WorkflowSpec, opts: RunWorkflowOptions =
       );
       await Promise.all(
         hostsOf(spec).map(async (h) => {
-          const ids = dangling.filter((s) => s.host === h.name).map((s) => s.name);
+          const ids = dangling.filter((s) => s.host === h.name && !nodeOf(spec, s.name)!.experiment).map((s) => s.name);
           if (!ids.length) return;
           const r = await cancelBundles({ out: outs.get(h.name)!, hosts: [h], only: ids, context: ctx, ...(signal ? { signal } : {}) });
           for (const error of r.hostErrors) emit({ type: 'host-error', error });
         }),
       );
+      for (const s of dangling.filter((x) => nodeOf(spec, x.name)!.experiment)) {
+        const r = await cancelExperiment(spec, nodeOf(spec, s.name)!, ctx, signal);
+        for (const error of r.hostErrors) emit({ type: 'host-error', error });
+      }
       for (const x of p.experiments) {
-        for (const error of await submitExperiment(spec, x.node, x.retry, ctx, signal)) emit({ type: 'host-error', error });
+        for (const error of await submitExperiment(spec, x.node, x.retry, ctx, signal, x.after)) emit({ type: 'host-error', error });
         wanted.rerun.delete(x.node.name);
         wanted.rerunFailed?.delete(x.node.name);
       }
@@ -476,6 +492,9 @@ function heldFor(spec: WorkflowSpec, nodes: ReadonlySet<string>, obs: Observatio
   const jobs = new Set([...nodes].map((n) => obs.bundles.get(n)?.jobId).filter((j): j is string => !!j));
   const held: string[] = [];
   for (const node of spec.nodes) {
+    // A sweep is held as a whole (every bundle waits for the same jobs); nothing waits for a sweep.
+    const r = node.experiment ? obs.experiments?.get(node.name) : undefined;
+    if (r && !nodes.has(node.name) && !r.started && NODE_ACTIVE.has(r.state) && r.after?.some((j) => jobs.has(j))) held.push(node.name);
     const b = obs.bundles.get(node.name);
     if (nodes.has(node.name) || !b?.jobId || b.started || !ACTIVE_STATES.has(b.state) || !b.after?.some((j) => jobs.has(j))) continue;
     held.push(node.name);

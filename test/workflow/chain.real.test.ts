@@ -7,7 +7,7 @@
  * the same through LSF's `bsub -w`, with a fake bsub (LSF cannot be installed here).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContext } from '../../src/dispatch/context.js';
@@ -17,7 +17,8 @@ import { hostOut } from '../../src/workflow/bundles.js';
 import { isAbortError } from '../../src/util/abort.js';
 import { cancelWorkflow, runWorkflow, workflowStatus } from '../../src/workflow/run.js';
 import type { WorkflowEvent } from '../../src/workflow/types.js';
-import { BIN } from '../support/cli.js';
+import { parseEvents } from '../../src/results/index.js';
+import { BIN, ROOT } from '../support/cli.js';
 import { skipWithout } from '../support/env.js';
 import { tmpDir } from '../support/tree.js';
 import { load, recorder, runTimes, starts, workflowDir } from './helpers.js';
@@ -95,7 +96,8 @@ describe.skipIf(skipWithout('slurm'))('chains the scheduler carries (the real lo
     expect([a, b].every((j) => /^slurm:\d+$/.test(j))).toBe(true);
     // Both in the queue the moment the coordinator is gone; b held for a, a not finished.
     const queue = squeue([a, b]);
-    expect(queue.find((l) => l.startsWith(`${b.slice(6)} `))).toBe(`${b.slice(6)} PENDING Dependency`);
+    // (Reason None until Slurm's scheduler has looked at the new job.)
+    expect(queue.find((l) => l.startsWith(`${b.slice(6)} `))).toMatch(new RegExp(`^${b.slice(6)} PENDING (Dependency|None)$`));
     expect(queue.find((l) => l.startsWith(`${a.slice(6)} `))).toMatch(/ (PENDING|RUNNING) /);
     expect(slurmJob(b).Dependency).toBe(`afterok:${a.slice(6)}(unfulfilled)`);
     expect(existsSync(log)).toBe(false);
@@ -192,6 +194,72 @@ describe.skipIf(skipWithout('slurm'))('chains the scheduler carries (the real lo
     const st = await workflowStatus(spec, { context });
     expect(st.nodes.map((n) => `${n.name}:${n.state}`)).toEqual(['wfchain-a:cancelled', 'wfchain-b:blocked']);
     expect(starts(spec, 'wfchain-b')).toBe(0);
+  }, 120_000);
+
+  it('an experiment node after a script node on the same cluster: its job array is submitted held (afterok), the coordinator killed -9, every bundle runs after the first node; a rerun submits nothing', async () => {
+    const dir = path.join(tmpDir('eegen-wf-chain-exp-'), 'paper');
+    cpSync(path.join(ROOT, 'fixtures/workflow/paper'), dir, { recursive: true });
+    const work = tmpDir('eegen-wf-chain-exp-work-');
+    writeFileSync(path.join(dir, 'hosts.yaml'), `hosts:\n  cluster: {kind: slurm, workdir: ${work}/cluster, defaults: {cpus_per_task: 1, mem: 500M, time: "00:05:00"}}\n`);
+    writeFileSync(
+      path.join(dir, 'wf.yaml'),
+      `workflow:
+  nodes:
+    wfchain-prep: {host: cluster, exec: "sleep 6"}
+    compute: {host: cluster, experiment: {config: config.yaml, template: cloudmask.in.slurm, array: true}, needs: wfchain-prep}
+`,
+    );
+    const spec = await load(path.join(dir, 'wf.yaml'));
+    const run = cliRun(dir);
+    await bothSubmitted(run);
+    const ids = startedIds(run.events());
+    const [prep, sweep] = [ids.get('wfchain-prep')!, ids.get('compute')!];
+    expect(sweep).toMatch(/^slurm:\d+_\d+$/);
+    const array = sweep.replace(/_\d+$/, '');
+    expect(squeue([array]).every((l) => / PENDING (Dependency|None)$/.test(l)), squeue([array]).join('; ')).toBe(true);
+    expect(slurmJob(array).Dependency).toBe(`afterok:${prep.slice(6)}(unfulfilled)`);
+    // No coordinator: the sweep runs once the first node ended.
+    const runDirs = () => readdirSync(path.join(work, 'cluster')).filter((d) => /-[0-9a-f]{12}$/.test(d));
+    const times = (d: string) => {
+      const f = path.join(work, 'cluster', d, 'eegen-run', 'events.jsonl');
+      const ev = existsSync(f) ? parseEvents(readFileSync(f, 'utf8')).value : [];
+      return { starts: ev.filter((e) => e.event === 'start').map((e) => Date.parse(e.ts!)), end: ev.filter((e) => e.event === 'end').map((e) => Date.parse(e.ts!))[0] };
+    };
+    const sweepDirs = () => runDirs().filter((d) => !d.startsWith('wfchain-prep-'));
+    await until('every bundle of the sweep to end', () => sweepDirs().length === 2 && sweepDirs().every((d) => times(d).end !== undefined), 120_000);
+    const prepEnd = times(runDirs().find((d) => d.startsWith('wfchain-prep-'))!).end!;
+    for (const d of sweepDirs()) {
+      expect(times(d).starts, d).toHaveLength(1);
+      expect(times(d).starts[0]!, d).toBeGreaterThanOrEqual(prepEnd);
+    }
+    // Again: done at once, nothing submitted twice; the sweep's results are collected.
+    const r = await runWorkflow(spec, { pollMs: 100 });
+    expect(r.nodes.map((n) => `${n.name}:${n.state}`), JSON.stringify(r.nodes)).toEqual(['wfchain-prep:done', 'compute:done']);
+    expect(r.nodes[1]).toMatchObject({ jobId: sweep, after: [prep], bundles: 'done 2' });
+    expect(sweepDirs().map((d) => times(d).starts.length)).toEqual([1, 1]);
+  }, 240_000);
+
+  it('an experiment node held for a script node that fails: its sweep never runs, it is blocked, nothing of it is left in the queue', async () => {
+    const dir = path.join(tmpDir('eegen-wf-chain-exp-'), 'paper');
+    cpSync(path.join(ROOT, 'fixtures/workflow/paper'), dir, { recursive: true });
+    const work = tmpDir('eegen-wf-chain-exp-work-');
+    writeFileSync(path.join(dir, 'hosts.yaml'), `hosts:\n  cluster: {kind: slurm, workdir: ${work}/cluster, defaults: {cpus_per_task: 1, mem: 500M, time: "00:05:00"}}\n`);
+    writeFileSync(path.join(dir, 'wf.yaml'), 'workflow:\n  nodes:\n    wfchain-prep: {host: cluster, exec: "sleep 4; exit 3"}\n    compute: {host: cluster, experiment: {config: config.yaml, template: cloudmask.in.slurm, array: true}, needs: wfchain-prep}\n');
+    const spec = await load(path.join(dir, 'wf.yaml'));
+    const rec = recorder();
+    const r = await runWorkflow(spec, { pollMs: 100, onEvent: rec.onEvent });
+    expect(r.nodes.map((n) => `${n.name}:${n.state}`), JSON.stringify(r.nodes)).toEqual(['wfchain-prep:failed', 'compute:blocked']);
+    const compute = r.nodes[1]!;
+    expect(compute).toMatchObject({ blockedBy: ['wfchain-prep'], after: [r.nodes[0]!.jobId] });
+    expect(compute.jobId).toMatch(/^slurm:\d+_\d+$/);
+    expect(squeue([compute.jobId!.replace(/_\d+$/, '')])).toEqual([]);
+    // Each bundle of the sweep reached the host and never started (a cancel event at most: eegen's, when the coordinator was first).
+    const sweep = readdirSync(path.join(work, 'cluster')).filter((d) => /^repeat-/.test(d));
+    expect(sweep).toHaveLength(2);
+    for (const d of sweep) {
+      const f = path.join(work, 'cluster', d, 'eegen-run', 'events.jsonl');
+      expect(existsSync(f) ? parseEvents(readFileSync(f, 'utf8')).value.filter((e) => e.event === 'start') : [], d).toEqual([]);
+    }
   }, 120_000);
 
   it('not chained: a need with retries left (its retry is the coordinator\'s), a node with inputs, a need on another host', async () => {

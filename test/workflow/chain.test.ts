@@ -26,12 +26,16 @@ const YAML = `workflow:
     box: {host: local, exec: "true"}
     after-box: {host: box2, exec: "true", needs: box}
     two: {host: cluster, exec: "true", needs: [a, box]}
+    sweep: {experiment: {config: c.yaml, hosts: [cluster]}, needs: a}
+    split: {experiment: {config: c.yaml, hosts: [cluster, farm]}, needs: a}
+    after-sweep: {host: cluster, exec: "true", needs: sweep}
 `;
 
 async function spec(): Promise<WorkflowSpec> {
   const dir = tmpDir('eegen-wf-chain-');
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'wf.yaml'), YAML);
+  writeFileSync(path.join(dir, 'c.yaml'), 'experiment:\n  x: "1,2"\n');
   writeFileSync(path.join(dir, 'hosts.yaml'), 'hosts:\n  cluster: {kind: slurm}\n  farm: {kind: slurm}\n  box2: {kind: ssh, hostname: box2.example}\n');
   const r = await loadWorkflow(path.join(dir, 'wf.yaml'));
   if (!r.spec) throw new Error(JSON.stringify(r.diagnostics));
@@ -63,6 +67,11 @@ describe('chains the scheduler carries: the rules', () => {
     const last = byName(derive(s, obs([{ id: 'a', state: 'done', jobId: 'slurm:10' }, { id: 'b', state: 'running', jobId: 'slurm:12', run: 1 }, { id: 'r', state: 'queued', jobId: 'slurm:13', run: 2 }]), new Map(), {}));
     expect(chainAfter(s, node('after-r'), last, ctx)).toEqual(['slurm:13']);
     expect(chainAfter(s, node('c'), last, ctx)).toEqual(['slurm:12']);
+    // A sweep on that one host is held as a whole; one split between hosts is not; nothing waits for a sweep (its results are collected first).
+    expect(chainAfter(s, node('sweep'), m, ctx)).toEqual(['slurm:10']);
+    expect(chainAfter(s, node('split'), m, ctx)).toBeUndefined();
+    const sweeping = new Map(m).set('sweep', { name: 'sweep', kind: 'experiment', host: 'cluster', state: 'queued', jobId: 'slurm:40_0', run: 1, label: '' });
+    expect(chainAfter(s, node('after-sweep'), sweeping, ctx)).toBeUndefined();
     // A tampered job id in a need's record never becomes a dependency.
     const bad = byName(derive(s, obs([{ id: 'a', state: 'queued', jobId: 'slurm:10;touch x', run: 1 }]), new Map(), {}));
     expect(chainAfter(s, node('b'), bad, ctx)).toBeUndefined();
