@@ -3,7 +3,8 @@
  * whose needs run on the same Slurm host is submitted as soon as they are submitted, with
  * `--dependency=afterok:<their job ids>`, so the chain runs to its end with the
  * coordinator killed (-9); a first node that fails leaves the second never run and shown
- * blocked, its job gone from the queue (Slurm cancels it, or the coordinator does). And
+ * blocked, its job gone from the queue (Slurm cancels it, or the coordinator does); an
+ * experiment node's job array held for a script node the same way. And
  * the same through LSF's `bsub -w`, with a fake bsub (LSF cannot be installed here).
  */
 import { execFileSync, spawn } from 'node:child_process';
