@@ -3,7 +3,7 @@
 // baseline measured in the same run, on the same disk (tmpfs: /dev/shm).
 //
 //   npm run bench            all benchmarks
-//   node bench/run.js build  one of: build, templates, plan, status, unsubmitted, arrays, predict, workflow
+//   node bench/run.js build  one of: build, templates, plan, status, unsubmitted, arrays, predict, report, workflow
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -346,6 +346,69 @@ async function benchPredict() {
 }
 
 /**
+ * eegen report of a 10,000-row study in the shape of fixtures/report/cloudmask-study
+ * (MLLOG histories, timers, energy, fingerprints; 2% failed, 1% timed out): 10 epochs x
+ * 4 GPUs x 250 repeats. The whole CLI process, start-up included (target: under 5 s).
+ */
+async function benchReport() {
+  const work = mkdtempSync(path.join(SHM, 'eegen-bench-'));
+  try {
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const gpus = { a100: 95, v100: 170, h100: 60, rtx3090: 210 };
+    const bundles = [];
+    const rows = [];
+    let index = 0;
+    for (let epoch = 1; epoch <= 10; epoch++)
+      for (const [gpu, perEpoch] of Object.entries(gpus))
+        for (let repeat = 1; repeat <= 250; repeat++) {
+          const id = `epoch-${epoch}_gpu-${gpu}_repeat-${repeat}`;
+          const hash = String(index).padStart(64, '0');
+          bundles.push({ id, dir: id, index: index++, script: 'cloudmask.slurm', scheduler: 'slurm', hash, params: { epoch, gpu, repeat } });
+          const base = { id, epoch, gpu, repeat, host: gpu === 'v100' ? 'greene' : 'rivanna', jobId: `slurm:${4000 + index}`, run: 1, bundleHash: hash, runHash: hash, eegen: '0.1.0', 'fp.gpu': gpu, 'fp.cpu': 'AMD EPYC 7742' };
+          const start = Date.UTC(2026, 10, 20) + index * 60_000;
+          const iso = (t) => new Date(t).toISOString().replace(/\.\d+Z$/, 'Z');
+          const duration = Math.round((40 + perEpoch * epoch) * (0.95 + 0.1 * rand()) * 10) / 10;
+          const r = rand();
+          if (r < 0.02) {
+            rows.push({ ...base, state: 'failed', exitCode: 1, start: iso(start), end: iso(start + 61_000), duration_s: 61 });
+            continue;
+          }
+          if (r < 0.03) {
+            rows.push({ ...base, state: 'timeout', exitCode: null, start: iso(start), end: iso(start + 3_600_000), duration_s: 3600 });
+            continue;
+          }
+          const history = [];
+          let acc = 0.62 + 0.03 * rand();
+          let loss = 0.7;
+          for (let e = 1; e <= epoch; e++) {
+            acc = Math.round(Math.min(0.95, acc + (0.12 / e) * (0.8 + 0.4 * rand())) * 1000) / 1000;
+            loss = Math.round(Math.max(0.1, loss * (0.7 + 0.1 * rand())) * 1000) / 1000;
+            history.push({ epoch: e, accuracy: acc, val_accuracy: Math.round((acc - 0.02) * 1000) / 1000, loss, val_loss: Math.round((loss + 0.03) * 1000) / 1000 });
+          }
+          const training = Math.round(duration * 0.8 * 10) / 10;
+          rows.push({ ...base, state: 'done', exitCode: 0, start: iso(start), end: iso(start + duration * 1000), duration_s: duration, 'timer.total': duration, 'timer.training': training, accuracy: acc, loss, history, 'result.inference_accuracy': Math.round((acc - 0.01) * 1000) / 1000, energy_j: Math.round(300 * training), energy_method: 'nvml-counter' });
+        }
+    writeFileSync(path.join(work, 'index.json'), JSON.stringify({ eegen: '0.1.0', schema: 'https://eegen.dev/schemas/config/1', name: 'cloudmask', varying: ['epoch', 'gpu', 'repeat'], count: bundles.length, bundles }));
+    writeFileSync(path.join(work, 'results.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const bin = path.join(import.meta.dirname, '..', 'bin', 'eegen.js');
+    const times = [];
+    for (let k = 0; k < Number(process.env.EEGEN_BENCH_RUNS ?? 3); k++) {
+      rmSync(path.join(work, 'report'), { recursive: true, force: true });
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(process.execPath, [...(process.env.EEGEN_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.EEGEN_BENCH_PROF}`] : []), bin, 'report', work], { encoding: 'utf8' });
+      times.push(ms(t0));
+      if (r.status !== 0) throw new Error(`eegen report: ${r.stderr}`);
+    }
+    const html = readFileSync(path.join(work, 'report', 'report.html'));
+    console.log(`report: 10,000-row study (CLI process, summary.md + report.html + SVG/PNG charts), ${times.map(fmt).join(', ')} (target < 5000 ms); report.html ${(html.length / 1e6).toFixed(1)} MB`);
+  } finally {
+    if (process.env.EEGEN_BENCH_KEEP) console.log(`  kept ${work}`);
+    else rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
  * A fan-out/fan-in workflow of 1,000 trivial local nodes (fetch -> 998 compute -> analyze,
  * each an echo into a file), 64 at a time on this machine. Targets (issue 11): wall < 10 s,
  * coordinator CPU < 3 s, status of the graph < 1 s.
@@ -376,7 +439,7 @@ async function benchWorkflow() {
   }
 }
 
-const benches = { build: benchBuild, templates: benchTemplates, plan: benchPlan, status: benchStatus, unsubmitted: benchUnsubmitted, arrays: benchArrays, predict: benchPredict, workflow: benchWorkflow };
+const benches = { build: benchBuild, templates: benchTemplates, plan: benchPlan, status: benchStatus, unsubmitted: benchUnsubmitted, arrays: benchArrays, predict: benchPredict, report: benchReport, workflow: benchWorkflow };
 for (const [name, fn] of Object.entries(benches)) {
   if (!only || only === name) await fn();
 }

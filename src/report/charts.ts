@@ -74,6 +74,42 @@ function spreadBars(values: Record<string, unknown>[], field: string, title: str
   };
 }
 
+/** History lines drawn one per run up to this many runs; past it, one per configuration (their mean). */
+export const MAX_RUN_LINES = 200;
+/** Points drawn one per run up to this many; past it, means with a standard-deviation band. */
+export const MAX_POINTS = 2000;
+
+/** Rows grouped by the values of `keys`, in first-seen order. */
+function groupRows(rows: readonly Record<string, unknown>[], keys: readonly string[]): { first: Record<string, unknown>; rows: Record<string, unknown>[] }[] {
+  const groups = new Map<string, { first: Record<string, unknown>; rows: Record<string, unknown>[] }>();
+  for (const r of rows) {
+    const k = JSON.stringify(keys.map((key) => r[key]));
+    const g = groups.get(k);
+    if (g) g.rows.push(r);
+    else groups.set(k, { first: r, rows: [r] });
+  }
+  return [...groups.values()];
+}
+
+/** One row per group of `keys`: the keys and the mean of `field`. */
+function meanOf(rows: readonly Record<string, unknown>[], keys: readonly string[], field: string): Record<string, unknown>[] {
+  return groupRows(rows, keys).map((g) => ({ ...Object.fromEntries(keys.map((k) => [k, g.first[k]])), [field]: mean(g.rows.map((r) => r[field] as number)) }));
+}
+
+/** One row per group of `keys`: the mean of `field`, and the mean less and plus one (sample) standard deviation. */
+function spreadOf(rows: readonly Record<string, unknown>[], keys: readonly string[], field: string): Record<string, unknown>[] {
+  return groupRows(rows, keys).map((g) => {
+    const xs = g.rows.map((r) => r[field] as number);
+    const m = mean(xs);
+    const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1)) : 0;
+    return { ...Object.fromEntries(keys.map((k) => [k, g.first[k]])), mean: m, low: m - sd, high: m + sd, runs: xs.length };
+  });
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.reduce((a, x) => a + x, 0) / xs.length;
+}
+
 /** The charts a study supports, from what varies and what was measured (or what `settings` name). */
 export function chartsFor(studies: readonly Study[], settings: ReportSettings = {}): Chart[] {
   const all = entries(studies, settings.groupBy);
@@ -107,14 +143,18 @@ export function chartsFor(studies: readonly Study[], settings: ReportSettings = 
     }
   }
   if (history.length) {
+    const runs = [...new Set(history.map((h) => h.bundle as string))];
+    // Past a few hundred runs one line each is a tangle (and an SVG of megabytes): the
+    // lines are then each configuration's mean per epoch.
+    const many = runs.length > MAX_RUN_LINES;
     charts.push({
       name: 'history',
-      title: 'Training history per epoch (each line one run)',
-      bundles: [...new Set(history.map((h) => h.bundle as string))],
+      title: many ? `Training history per epoch (each line the mean of a configuration's ${runs.length.toLocaleString('en-US')} runs)` : 'Training history per epoch (each line one run)',
+      bundles: runs,
       spec: {
         $schema: base.$schema,
         config: base.config,
-        data: { values: history },
+        data: { values: many ? meanOf(history, ['configuration', 'epoch', 'series', 'kind'], 'value').map((m) => ({ ...m, bundle: m.configuration })) : history },
         facet: { column: { field: 'kind', type: 'nominal', title: null } },
         spec: {
           width: WIDTH / 2,
@@ -141,16 +181,39 @@ export function chartsFor(studies: readonly Study[], settings: ReportSettings = 
     for (const m of metrics) {
       const values = done.filter((e) => num(e.row[m.column]) !== undefined).map((e) => ({ [p]: quantitative ? num(e.params[p]) : String(e.params[p]), value: num(e.row[m.column]), group: group.map((k) => `${k}=${String(e.params[k])}`).join(' ') || 'all' }));
       if (new Set(values.map((v) => v[p])).size < 2) continue;
+      const name = `${m.column.replace(/[^A-Za-z0-9_-]/g, '_')}-by-${p.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+      const bundles = done.filter((e) => num(e.row[m.column]) !== undefined).map((e) => e.row.id);
+      const x = { field: p, type: quantitative ? 'quantitative' : 'nominal' } as const;
+      const color = { field: 'group', type: 'nominal', title: group.join(' ') || null } as const;
+      const y = { type: 'quantitative', title: m.column, scale: { zero: false } } as const;
+      if (values.length > MAX_POINTS) {
+        // Too many runs to draw each: the mean per x value and line, with a band of one standard deviation.
+        charts.push({
+          name,
+          title: `${m.column} against ${p} (${m.better} is better; lines are the means of ${values.length.toLocaleString('en-US')} runs, bands one standard deviation)`,
+          bundles,
+          spec: {
+            ...base,
+            data: { values: spreadOf(values, [p, 'group'], 'value') },
+            encoding: { x, color },
+            layer: [
+              { mark: { type: 'area', opacity: 0.2 }, encoding: { y: { ...y, field: 'low' }, y2: { field: 'high' } } },
+              { mark: { type: 'line', point: true }, encoding: { y: { ...y, field: 'mean' } } },
+            ],
+          },
+        });
+        continue;
+      }
       charts.push({
-        name: `${m.column.replace(/[^A-Za-z0-9_-]/g, '_')}-by-${p.replace(/[^A-Za-z0-9_-]/g, '_')}`,
+        name,
         title: `${m.column} against ${p} (${m.better} is better; points are runs, lines the means)`,
-        bundles: done.filter((e) => num(e.row[m.column]) !== undefined).map((e) => e.row.id),
+        bundles,
         spec: {
           ...base,
           data: { values },
-          encoding: { x: { field: p, type: quantitative ? 'quantitative' : 'nominal' }, color: { field: 'group', type: 'nominal', title: group.join(' ') || null } },
+          encoding: { x, color },
           layer: [
-            { mark: { type: 'point', opacity: 0.6 }, encoding: { y: { field: 'value', type: 'quantitative', title: m.column, scale: { zero: false } } } },
+            { mark: { type: 'point', opacity: 0.6 }, encoding: { y: { ...y, field: 'value' } } },
             { mark: 'line', encoding: { y: { aggregate: 'mean', field: 'value', type: 'quantitative' } } },
           ],
         },
