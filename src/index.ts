@@ -97,7 +97,7 @@ export {
   type WorkflowEvent,
 } from './workflow/index.js';
 // Reports of collected studies (src/report/index.ts).
-export { report, REPORT_CODES, validateCrate, type ReportOptions, type ReportResult } from './report/index.js';
+export { report, REPORT_CODES, ReportSettingsError, validateCrate, type ReportOptions, type ReportResult, type ReportSettings } from './report/index.js';
 // Runtime prediction from the bundles that finished (src/predict/index.ts).
 export { predict, formatPrediction, PREDICT_CODES, type PredictOptions, type PredictResult, type GroupPrediction, type BundlePrediction } from './predict/index.js';
 /** Every progress event eegen reports: the build's, then the dispatcher's. */

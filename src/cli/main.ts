@@ -120,6 +120,7 @@ async function runPlan(config: string, flags: { json?: boolean; quiet?: boolean 
 
 interface ReportFlags {
   out?: string;
+  config?: string;
   crate?: boolean;
   license?: string;
   json?: boolean;
@@ -128,8 +129,16 @@ interface ReportFlags {
 }
 
 async function runReport(outs: string[], flags: ReportFlags): Promise<number> {
-  const { report } = await import('../report/index.js');
-  const result = await report({ outs, ...(flags.out !== undefined ? { dir: flags.out } : {}), ...(flags.crate ? { crate: true } : {}), ...(flags.license !== undefined ? { license: flags.license } : {}) });
+  const { report, ReportSettingsError } = await import('../report/index.js');
+  let result: Awaited<ReturnType<typeof report>>;
+  try {
+    result = await report({ outs, ...(flags.out !== undefined ? { dir: flags.out } : {}), ...(flags.config !== undefined ? { config: flags.config } : {}), ...(flags.crate ? { crate: true } : {}), ...(flags.license !== undefined ? { license: flags.license } : {}) });
+  } catch (e) {
+    // Settings errors point into the config: print them with its lines.
+    if (!(e instanceof ReportSettingsError)) throw e;
+    printDiagnostics(e.diagnostics, e.sources);
+    return 1;
+  }
   printDiagnostics(result.diagnostics);
   if (flags.json) printJson({ ok: true, dir: result.dir, files: result.files, charts: result.charts });
   else if (flags.verbose) process.stdout.write(`${result.files.map((f) => `Wrote ${path.join(result.dir, f)}`).join('\n')}\n`);
@@ -240,12 +249,13 @@ Examples:
     .description('Summarize one or more collected studies: summary.md (states, totals, runtime per configuration, the best configuration per metric, what did not succeed).')
     .argument('<out...>', 'output directories with collected results (eegen collect OUT)')
     .option('-o, --out <dir>', 'where the report goes (default: OUT/report for one study, ./report for several)')
+    .option('-c, --config <file>', "the study's config: its report: settings (title, group_by, x, metrics) choose what is drawn")
     .option('--crate', 'also make the report directory an RO-Crate: ro-crate-metadata.json (Workflow Run Crate) describing the config, the bundle runs, the hosts, the results and the report')
     .option('--license <id>', 'with --crate: the license of the study, an SPDX identifier (CC-BY-4.0) or a URL')
     .option('--json', 'machine-readable output: the files written')
     .option('-q, --quiet', 'print warnings only')
     .option('-v, --verbose', 'name every file written')
-    .addHelpText('after', '\nExamples:\n  eegen report out\n  eegen report out-rivanna out-greene --out report\n  eegen report out --crate --license CC-BY-4.0')
+    .addHelpText('after', '\nExamples:\n  eegen report out\n  eegen report out-rivanna out-greene --out report\n  eegen report out --config config.yaml\n  eegen report out --crate --license CC-BY-4.0')
     .action(async (outs: string[], flags: ReportFlags) => {
       throw new Exit(await runReport(outs, flags));
     });
