@@ -21,7 +21,7 @@ import { loadStudy, num, str, type StudyBundle, type StudyRow } from '../report/
 import { band, fitConstant, fitLine, fitPlane, predictFit, type Fit } from './fit.js';
 
 /** Predict's own codes; reading the study can also give EG8001-EG8003 (report/study.ts, in REPORT_CODES). */
-export const PREDICT_CODES = { badMargin: 'EG8004', farTime: 'EG8005', noTime: 'EG8006', otherConfig: 'EG8007' } as const;
+export const PREDICT_CODES = { badMargin: 'EG8004', farTime: 'EG8005', noTime: 'EG8006', otherConfig: 'EG8007', submittedTime: 'EG8008' } as const;
 
 export interface PredictOptions {
   /** The build's output directory (index.json, results.jsonl). */

@@ -4,11 +4,18 @@
  * predict has a prediction for gets its upper band plus predict's margin (HH:MM:SS, the
  * walltime predict prints); every other bundle keeps the config's time, with a warning
  * that says why: too few finished bundles like it (EG8006), or a prediction far outside
- * the measured range (EG8005), a guess no time limit should rest on.
+ * the measured range (EG8005), a guess no time limit should rest on; or it was already
+ * submitted (OUT's ledger, or a queued/running row: EG8008), so a new limit would rewrite
+ * a bundle a scheduler holds.
  */
+import path from 'node:path';
 import { diag, type Diagnostic } from '../diagnostics/index.js';
 import { loadStudy, type StudyBundle } from '../report/study.js';
+import { readLedger, statePaths } from '../write/state.js';
 import { predict, PREDICT_CODES } from './index.js';
+
+/** Row states of a bundle on a scheduler now (collected while it ran). */
+const IN_FLIGHT = new Set(['submitted', 'queued', 'running']);
 
 export interface TimeLimits {
   /** Bundle id -> the time limit to give it (HH:MM:SS). */
@@ -25,11 +32,17 @@ export async function timeLimitsFrom(out: string, margin?: number): Promise<Time
   const study = await loadStudy(out);
   const r = await predict({ out, ...(margin !== undefined ? { margin } : {}) });
   const diagnostics: Diagnostic[] = [...r.diagnostics];
+  // A bundle already handed to a scheduler keeps the time it was submitted with: a new
+  // limit would rewrite a bundle that is queued or running (or ran), not the job.
+  const submitted = await readLedger(statePaths(path.resolve(out)));
+  const inFlight = (id: string): boolean => submitted.has(id) || IN_FLIGHT.has(String(study.rows.get(id)?.state));
   const limits = new Map<string, string>();
   const far: string[] = [];
+  const kept: string[] = [];
   for (const g of r.groups) {
     for (const p of g.predictions) {
-      if (p.extrapolated === 'far') far.push(p.id);
+      if (inFlight(p.id)) kept.push(p.id);
+      else if (p.extrapolated === 'far') far.push(p.id);
       else limits.set(p.id, p.walltime);
     }
   }
@@ -40,6 +53,9 @@ export async function timeLimitsFrom(out: string, margin?: number): Promise<Time
   }
   if (far.length) {
     warn(PREDICT_CODES.farTime, `--time-from ${out}: ${far.length} bundle${far.length === 1 ? ' keeps' : 's keep'} the config's time limit (${some(far.sort())}): ${far.length === 1 ? 'its prediction lies' : 'their predictions lie'} far outside the measured range, a guess.`, 'Run one such combination first (eegen predict OUT shows the ranges).');
+  }
+  if (kept.length) {
+    warn(PREDICT_CODES.submittedTime, `--time-from ${out}: ${kept.length} bundle${kept.length === 1 ? ' keeps its' : 's keep their'} time limit (${some(kept.sort())}): already submitted, so a new limit would rewrite ${kept.length === 1 ? 'a bundle' : 'bundles'} the scheduler has.`, `Cancel and rebuild them first if they should get the predicted time (eegen cancel ${out} --only ID).`);
   }
   return { limits, bundles: study.bundles, diagnostics };
 }

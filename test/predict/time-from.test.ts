@@ -59,6 +59,25 @@ describe('eegen build --time-from', () => {
     expect(r.diagnostics).toEqual([expect.objectContaining({ code: 'EG8005', severity: 'warning', message: expect.stringContaining('epoch-6_repeat-1') })]);
   });
 
+  it('bundles already submitted (OUT\'s ledger) or queued/running keep their time (EG8008): no bundle a scheduler holds is rewritten', async () => {
+    const s = await study();
+    const index = JSON.parse(readFileSync(path.join(s.out, 'index.json'), 'utf8')) as { bundles: { id: string; hash: string }[] };
+    const hashOf = (id: string) => index.bundles.find((b) => b.id === id)!.hash;
+    // epoch-5_repeat-2 was submitted (the ledger says so, no row yet); epoch-5_repeat-3 is running (a row collected while it ran).
+    writeFileSync(path.join(s.out, '.eegen', 'ledger.jsonl'), `${JSON.stringify({ id: 'epoch-5_repeat-2', bundleHash: hashOf('epoch-5_repeat-2'), host: 'cluster', jobId: 'slurm:41' })}\n`);
+    writeFileSync(path.join(s.out, 'results.jsonl'), `${readFileSync(path.join(s.out, 'results.jsonl'), 'utf8')}${JSON.stringify({ id: 'epoch-5_repeat-3', state: 'running', host: 'cluster' })}\n`);
+    const r = await build({ config: s.config, out: s.out, timeFrom: s.out });
+    expect(r.ok).toBe(true);
+    expect(timeOf(s.out, 'epoch-5_repeat-1')).not.toBe('02:00:00');
+    expect(timeOf(s.out, 'epoch-5_repeat-2')).toBe('02:00:00');
+    expect(timeOf(s.out, 'epoch-5_repeat-3')).toBe('02:00:00');
+    expect(r.report!.changed).toEqual(['epoch-5_repeat-1']);
+    expect(r.report!.changedAfterSubmit).toEqual([]);
+    const kept = r.diagnostics.find((d) => d.code === 'EG8008')!;
+    expect(kept).toMatchObject({ severity: 'warning' });
+    expect(kept.message).toContain('epoch-5_repeat-2, epoch-5_repeat-3');
+  });
+
   it('the time is an input: the same prediction gives the same bytes, a new one re-renders, none restores the config\'s', async () => {
     const s = await study();
     await build({ config: s.config, out: s.out, timeFrom: s.out });
