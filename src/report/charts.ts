@@ -15,7 +15,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { Study, StudyRow } from './study.js';
 import { num, str } from './study.js';
 import { parametersOf, type ReportSettings } from './settings.js';
-import { metricsOf } from './summary.js';
+import { mean, metricsOf, sd } from './summary.js';
 
 export interface Chart {
   /** File name stem: charts/NAME.svg, charts/NAME.png. */
@@ -101,13 +101,9 @@ function spreadOf(rows: readonly Record<string, unknown>[], keys: readonly strin
   return groupRows(rows, keys).map((g) => {
     const xs = g.rows.map((r) => r[field] as number);
     const m = mean(xs);
-    const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1)) : 0;
-    return { ...Object.fromEntries(keys.map((k) => [k, g.first[k]])), mean: m, low: m - sd, high: m + sd, runs: xs.length };
+    const d = sd(xs);
+    return { ...Object.fromEntries(keys.map((k) => [k, g.first[k]])), mean: m, low: m - d, high: m + d, runs: xs.length };
   });
-}
-
-function mean(xs: readonly number[]): number {
-  return xs.reduce((a, x) => a + x, 0) / xs.length;
 }
 
 /** The charts a study supports, from what varies and what was measured (or what `settings` name). */
