@@ -17,7 +17,7 @@
  */
 import { diag, DiagnosticError, type Diagnostic } from '../diagnostics/index.js';
 import type { Value } from '../types.js';
-import { loadStudy, num, str, type StudyBundle, type StudyRow } from '../report/study.js';
+import { loadStudy, num, str, type Study, type StudyBundle, type StudyRow } from '../report/study.js';
 import { band, fitConstant, fitLine, fitPlane, predictFit, type Fit } from './fit.js';
 
 /** Predict's own codes; reading the study can also give EG8001-EG8003 (report/study.ts, in REPORT_CODES). */
@@ -138,11 +138,21 @@ function fitFor(xs: number[][], ys: number[], features: string[]): { fit?: Fit; 
 
 /** Predict the rest of the sweep in `opts.out` from what finished. */
 export async function predict(opts: PredictOptions): Promise<PredictResult> {
-  const margin = opts.margin ?? 0.25;
+  const margin = marginOf(opts.margin);
+  return predictStudy(await loadStudy(opts.out), margin);
+}
+
+/** The margin to use (default 0.25); EG8004 unless a fraction between 0 and 10. */
+export function marginOf(given: number | undefined): number {
+  const margin = given ?? 0.25;
   if (!Number.isFinite(margin) || margin < 0 || margin > 10) {
     throw new DiagnosticError(diag(PREDICT_CODES.badMargin, `The margin ${margin} is not a fraction between 0 and 10.`, undefined, 'Give --margin 0.25 for 25% on top of the largest predicted runtime.'));
   }
-  const study = await loadStudy(opts.out);
+  return margin;
+}
+
+/** predict() of a study already read (build --time-from reads it once for both); `margin` already checked. */
+export function predictStudy(study: Study, margin: number): PredictResult {
   const diagnostics: Diagnostic[] = [...study.diagnostics];
   const { varying, bundles } = study;
   const rows = new Map([...study.rows].map(([id, r]) => [id, rowOf(r)]));

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { diag, type Diagnostic } from '../diagnostics/index.js';
 import { loadStudy, type StudyBundle } from '../report/study.js';
 import { readLedger, statePaths } from '../write/state.js';
-import { predict, PREDICT_CODES } from './index.js';
+import { marginOf, predictStudy, PREDICT_CODES } from './index.js';
 
 /** Row states of a bundle on a scheduler now (collected while it ran). */
 const IN_FLIGHT = new Set(['submitted', 'queued', 'running']);
@@ -29,8 +29,9 @@ const some = (ids: readonly string[]): string => `${ids.slice(0, 3).join(', ')}$
 
 /** The time limits predict gives the bundles of `out` still to run. */
 export async function timeLimitsFrom(out: string, margin?: number): Promise<TimeLimits> {
+  const m = marginOf(margin);
   const study = await loadStudy(out);
-  const r = await predict({ out, ...(margin !== undefined ? { margin } : {}) });
+  const r = predictStudy(study, m);
   const diagnostics: Diagnostic[] = [...r.diagnostics];
   // A bundle already handed to a scheduler keeps the time it was submitted with: a new
   // limit would rewrite a bundle that is queued or running (or ran), not the job.
