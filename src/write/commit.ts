@@ -24,7 +24,7 @@ import { dirname, join } from 'node:path';
 import { LAYOUT, type BundleFile } from '../types.js';
 import type { Diagnostic } from '../diagnostics/index.js';
 import { WRITE_CODES, warning } from './codes.js';
-import { errnoOf, isAbsent, kindOf, listTree, signatureOf } from './disk.js';
+import { errnoOf, isAbsent, kindOf, listTree, signatureOf, signatureOfStats } from './disk.js';
 import { asyncFs, type HotFs } from './fsx.js';
 import { TEMP_PREFIX } from './manifest.js';
 import { ancestors, isPlainRelPath, relPathProblem } from './paths.js';
@@ -37,10 +37,15 @@ const DELETES = `${TEMP_PREFIX}-deletes.json`;
 
 /** Create the parent directories (parents first), then write every file (mode less the umask). */
 async function writeFilesInto(hot: HotFs, root: string, files: readonly BundleFile[]): Promise<void> {
+  for (const d of parentDirs(files)) await hot.mkdir(join(root, d));
+  for (const f of files) await hot.writeFile(join(root, f.path), f.content, f.mode);
+}
+
+/** The directories the files lie in, parents first. */
+function parentDirs(files: readonly BundleFile[]): string[] {
   const dirs = new Set<string>();
   for (const f of files) for (const a of ancestors(f.path)) dirs.add(a);
-  for (const d of [...dirs].sort()) await hot.mkdir(join(root, d));
-  for (const f of files) await hot.writeFile(join(root, f.path), f.content, f.mode);
+  return [...dirs].sort();
 }
 
 export async function writeNewBundle(hot: HotFs, outAbs: string, s: StatePaths, dir: string, files: readonly BundleFile[], madeParents: Set<string>): Promise<void> {
@@ -66,17 +71,14 @@ export function stagingPath(s: StatePaths): string {
  */
 export function stageIntoSync(staging: string, files: readonly BundleFile[]): string {
   mkdirSync(staging);
-  const dirs = new Set<string>();
-  for (const f of files) for (const a of ancestors(f.path)) dirs.add(a);
-  for (const d of [...dirs].sort()) mkdirSync(join(staging, d));
+  for (const d of parentDirs(files)) mkdirSync(join(staging, d));
   const sigs: [string, string][] = [];
   for (const f of files) {
     const fd = openSync(isPlainRelPath(f.path) ? `${staging}/${f.path}` : join(staging, f.path), 'w', f.mode);
     try {
-      const data = typeof f.content === 'string' ? Buffer.from(f.content) : f.content;
+      const data = f.content;
       for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
-      const st = fstatSync(fd);
-      sigs.push([f.path, `${st.ino}:${st.size}:${st.ctimeMs}`]);
+      sigs.push([f.path, signatureOfStats(fstatSync(fd))]);
     } finally {
       closeSync(fd);
     }

@@ -1,5 +1,5 @@
 /** Small filesystem helpers shared by the writer, --check and verify. */
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { WRITE_CODES, WriteError } from './codes.js';
@@ -88,7 +88,12 @@ export async function assertInside(abs: string, realOut: string, shown: string):
  */
 export function statSignature(file: string): string | undefined {
   const st = statSync(file, { throwIfNoEntry: false });
-  return st?.isFile() ? `${st.ino}:${st.size}:${st.ctimeMs}` : undefined;
+  return st?.isFile() ? signatureOfStats(st) : undefined;
+}
+
+/** statSignature of a file's stats (also from an fstat of an open file). */
+export function signatureOfStats(st: Stats): string {
+  return `${st.ino}:${st.size}:${st.ctimeMs}`;
 }
 
 /**

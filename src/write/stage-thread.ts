@@ -71,7 +71,7 @@ export class StagingThread {
   private inFlight = 0;
   /** Callers of ready() waiting for the thread to catch up. */
   private waiting: (() => void)[] = [];
-  /** Staging dir -> statSignature of its SHA256SUMS, as the thread wrote it. */
+  /** Staging dir -> the bundle signature of its files, as the thread wrote them. */
   readonly signatures = new Map<string, string>();
 
   constructor(script: URL, fs: FsMode = 'auto') {

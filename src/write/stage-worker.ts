@@ -16,7 +16,7 @@ const shared = new Map<number, Buffer>();
 const runner = new AdaptiveRunner(SLOW_WRITE_MS, (workerData as StagerData | undefined)?.fs ?? 'auto');
 const asBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 let failed = false;
-/** Staging dir -> signature of its SHA256SUMS as written (the rename into place keeps it). */
+/** Staging dir -> the bundle signature of its files as written (the rename into place keeps it). */
 const sigs: [string, string][] = [];
 /** Messages are handled one after another, so bundles are written in the order sent. */
 let queue: Promise<void> = Promise.resolve();
