@@ -135,11 +135,12 @@ eegen_sig=''         # name of the signal being handled
 eegen_lockdir=''     # mkdir slot lock we hold
 eegen_finishing=''   # 1 once the script has ended
 
-eegen__end() { # EXITCODE SIGNAL-NAME-or-empty
+eegen__end() { # EXITCODE SIGNAL-NAME-or-empty [TS]
   [ -n "$eegen_ended" ] && return 0
-  local sig=null
+  local sig=null ts=${3:-}
   [ -n "$2" ] && sig="\"$2\""
-  eegen__emit "{\"ts\":\"$(eegen__ts)\",\"event\":\"end\",\"exitCode\":$1,\"signal\":$sig}"
+  [ -n "$ts" ] || ts=$(eegen__ts)
+  eegen__emit "{\"ts\":\"$ts\",\"event\":\"end\",\"exitCode\":$1,\"signal\":$sig}"
   eegen_ended=1
 }
 
@@ -165,6 +166,25 @@ eegen__stop_power() {
     wait "$eegen_power" 2>/dev/null
     eegen_power=''
   fi
+}
+
+# The bundle directory's size once the script has ended, as a `size` event: collect takes
+# away the bytes the bundle shipped (its output_bytes column), and predict extrapolates them.
+# The files' bytes where find has -printf (GNU), else the space du -k says the directory
+# uses (BSD/macOS: directories and block rounding included). Written before
+# `end`, so that whoever sees the run ended finds it; `end` keeps the moment the script
+# ended, so the time du takes is not in the run's duration.
+eegen__size() {
+  local b k
+  b=$($eegen_timeout find . -type f -printf '%s\n' 2>/dev/null | awk '{ s += $1 } END { if (NR) printf "%.0f\n", s }')
+  b=${b%%[!0-9]*}
+  if [ -z "$b" ]; then
+    k=$($eegen_timeout du -sk . 2>/dev/null) || k=''
+    k=${k%%[!0-9]*}
+    [ -n "$k" ] && b=$((k * 1024))
+  fi
+  [ -n "$b" ] && eegen__emit "{\"ts\":\"$(eegen__ts)\",\"event\":\"size\",\"bytes\":$b}"
+  return 0
 }
 
 eegen__alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
@@ -435,7 +455,9 @@ if [ "$eegen_rc" -gt 128 ] && [ "$eegen_rc" -le 192 ]; then
 fi
 eegen__energy end
 eegen__stop_power
-eegen__end "$eegen_rc" "$eegen_signame"
+eegen_end_ts=$(eegen__ts)
+eegen__size
+eegen__end "$eegen_rc" "$eegen_signame" "$eegen_end_ts"
 eegen__release_slot
 
 # Give the fingerprint a few seconds to finish (it is quick without a hung nvidia-smi).

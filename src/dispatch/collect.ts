@@ -13,6 +13,7 @@ import { parseYaml } from '../load/index.js';
 import { setting } from '../validate/settings.js';
 import { LAYOUT, type Mapping, type Value } from '../types.js';
 import { EEGEN_VERSION } from '../version.js';
+import { parseChecksums } from '../write/manifest.js';
 import { writeFileAtomic } from '../write/state.js';
 import { throwIfAborted } from './abort.js';
 import { DISPATCH_CODES, hostError, type HostError } from './codes.js';
@@ -137,7 +138,7 @@ async function bundleResultSchema(dir: string, problems: string[], schemas: Map<
  * one-to-one and never yields one of eegen's columns, so every parameter value survives
  * and the header has each name once, whatever the parameters are called.
  */
-export const RESERVED_COLUMNS: readonly string[] = ['id', 'host', 'jobId', 'run', 'state', 'exitCode', 'signal', 'start', 'end', 'duration_s', 'note', 'accuracy', 'loss', 'history', 'energy_j', 'energy_method', 'bundleHash', 'runHash', 'eegen'];
+export const RESERVED_COLUMNS: readonly string[] = ['id', 'host', 'jobId', 'run', 'state', 'exitCode', 'signal', 'start', 'end', 'duration_s', 'note', 'accuracy', 'loss', 'history', 'energy_j', 'energy_method', 'output_bytes', 'bundleHash', 'runHash', 'eegen'];
 export const RESERVED_PREFIXES: readonly string[] = ['timer.', 'result.', 'fp.', 'param.'];
 const RESERVED_LOWER = new Set(RESERVED_COLUMNS.map((c) => c.toLowerCase()));
 
@@ -152,6 +153,20 @@ export function paramColumn(name: string): string {
 /** Sets a row field as an own property whatever its name (`__proto__` included). */
 function put(row: Row, key: string, value: Value): void {
   Object.defineProperty(row, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * Bytes of the files the bundle itself ships (those SHA256SUMS lists, and SHA256SUMS), as
+ * built in OUT; undefined when SHA256SUMS cannot be read. What a run's `size` event counts
+ * beyond them is the run's output.
+ */
+async function shippedBytes(dir: string): Promise<number | undefined> {
+  const text = await readText(path.join(dir, LAYOUT.checksums));
+  const listed = text === undefined ? undefined : parseChecksums(text);
+  if (!listed) return undefined;
+  let bytes = Buffer.byteLength(text!);
+  for (const rel of listed.keys()) bytes += await stat(path.join(dir, rel)).then((s) => s.size, () => 0);
+  return bytes;
 }
 
 /** The row of a bundle before (or without) any run facts: its id and its parameters. */
@@ -233,6 +248,11 @@ export async function bundleRow(outDir: string, b: IndexedBundle, st: BundleStat
   if (energy) {
     row.energy_j = Math.round(energy.joules * 10) / 10;
     row.energy_method = energy.method;
+  }
+  // The run's own size event (the wrapper's du once the script ended), less what the bundle shipped.
+  if (local.bytes !== undefined && local.started !== undefined) {
+    const shipped = await shippedBytes(dir);
+    if (shipped !== undefined) row.output_bytes = Math.max(0, local.bytes - shipped);
   }
   row.bundleHash = b.hash;
   if (runHash) row.runHash = runHash;

@@ -1,6 +1,6 @@
 /**
  * `eegen predict OUT`: from the bundles that finished, how long (and, where recorded, how
- * much energy) the rest of the sweep will take, per host and GPU type, and what time
+ * much energy and how many bytes of output) the rest of the sweep will take, per host and GPU type, and what time
  * limit to request. The seed paper's "best practice": run a few cheap combinations first,
  * then ask for the resources of the expensive ones.
  *
@@ -18,6 +18,7 @@
 import { diag, DiagnosticError, type Diagnostic } from '../diagnostics/index.js';
 import type { Value } from '../types.js';
 import { loadStudy, num, str, type Study, type StudyBundle, type StudyRow } from '../report/study.js';
+import { formatBytes } from '../report/summary.js';
 import { band, fitConstant, fitLine, fitPlane, predictFit, type Fit } from './fit.js';
 
 /** Predict's own codes; reading the study can also give EG8001-EG8003 (report/study.ts, in REPORT_CODES). */
@@ -40,6 +41,9 @@ export interface BundlePrediction {
   /** Outside the measured range of a parameter; `far`: by more than half that range. */
   extrapolated?: 'near' | 'far';
   energyJ?: number;
+  /** Output bytes (collect's output_bytes: what the run wrote where it ran) and the band's upper end. */
+  bytes?: number;
+  bytesHigh?: number;
   /** The time limit to give this bundle: its upper band + the margin, HH:MM:SS (build --time-from). */
   walltime: string;
 }
@@ -56,8 +60,10 @@ export interface GroupPrediction {
   model?: string;
   fit?: Fit;
   predictions: BundlePrediction[];
+  /** The fitted law of output bytes, in words, where finished bundles recorded them. */
+  bytesModel?: string;
   /** Sum over `predictions`, with the sum of the bands' ends. */
-  total?: { seconds: number; low: number; high: number; energyJ?: number };
+  total?: { seconds: number; low: number; high: number; energyJ?: number; bytes?: number; bytesHigh?: number };
   /** `#SBATCH --time` for the slowest bundle of the group, with the margin: HH:MM:SS. */
   walltime?: string;
   warnings: string[];
@@ -68,7 +74,7 @@ export interface PredictResult {
   /** Bundles still to run that no group can predict (no finished bundle like them). */
   unpredicted: string[];
   /** Over every group that could predict: the rest of the sweep. */
-  total: { bundles: number; seconds: number; low: number; high: number; nodeHours: number; gpuHours: number; energyJ?: number };
+  total: { bundles: number; seconds: number; low: number; high: number; nodeHours: number; gpuHours: number; energyJ?: number; bytes?: number; bytesHigh?: number };
   /** Finished so far: bundles and their measured time. */
   done: { bundles: number; seconds: number };
   margin: number;
@@ -83,6 +89,7 @@ interface Row {
   host?: string;
   duration_s?: number;
   energy_j?: number;
+  output_bytes?: number;
   gpu?: string;
 }
 
@@ -92,8 +99,17 @@ function rowOf(r: StudyRow): Row {
   const host = str(r.host);
   const duration = num(r.duration_s);
   const energy = num(r.energy_j);
+  const bytes = num(r.output_bytes);
   const gpu = str(r['fp.gpu']);
-  return { id: r.id, ...(state ? { state } : {}), ...(host ? { host } : {}), ...(duration !== undefined ? { duration_s: duration } : {}), ...(energy !== undefined ? { energy_j: energy } : {}), ...(gpu ? { gpu } : {}) };
+  return {
+    id: r.id,
+    ...(state ? { state } : {}),
+    ...(host ? { host } : {}),
+    ...(duration !== undefined ? { duration_s: duration } : {}),
+    ...(energy !== undefined ? { energy_j: energy } : {}),
+    ...(bytes !== undefined && bytes >= 0 ? { output_bytes: bytes } : {}),
+    ...(gpu ? { gpu } : {}),
+  };
 }
 
 const isNumber = (v: Value | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -164,12 +180,12 @@ export function predictStudy(study: Study, margin: number): PredictResult {
   const values = (b: IndexBundle) => Object.fromEntries(categorical.map((k) => [k, typeof b.params[k] === 'string' ? (b.params[k] as string) : JSON.stringify(b.params[k])]));
   const catKey = (b: IndexBundle) => JSON.stringify(values(b));
 
-  type Group = { key: GroupPrediction['key']; cat: string; xs: number[][]; ys: number[]; es: number[]; exs: number[][]; todo: IndexBundle[] };
+  type Group = { key: GroupPrediction['key']; cat: string; xs: number[][]; ys: number[]; es: number[]; exs: number[][]; bs: number[]; bxs: number[][]; todo: IndexBundle[] };
   const groups = new Map<string, Group>();
   const groupOf = (b: IndexBundle, host: string, gpu: string | undefined): Group => {
     const k = JSON.stringify([host, gpu ?? '', catKey(b)]);
     let g = groups.get(k);
-    if (!g) groups.set(k, (g = { key: { host, ...(gpu ? { gpu } : {}), values: values(b) }, cat: catKey(b), xs: [], ys: [], es: [], exs: [], todo: [] }));
+    if (!g) groups.set(k, (g = { key: { host, ...(gpu ? { gpu } : {}), values: values(b) }, cat: catKey(b), xs: [], ys: [], es: [], exs: [], bs: [], bxs: [], todo: [] }));
     return g;
   };
   const xOf = (b: IndexBundle) => features.map((f) => b.params[f] as number);
@@ -184,6 +200,10 @@ export function predictStudy(study: Study, margin: number): PredictResult {
       if (r.energy_j !== undefined) {
         g.es.push(r.energy_j);
         g.exs.push(xOf(b));
+      }
+      if (r.output_bytes !== undefined) {
+        g.bs.push(r.output_bytes);
+        g.bxs.push(xOf(b));
       }
       done.bundles++;
       done.seconds += r.duration_s;
@@ -205,7 +225,7 @@ export function predictStudy(study: Study, margin: number): PredictResult {
     }
     return used;
   };
-  const fitted = new Map<Group, { fit?: Fit; need: number; energy?: Fit }>();
+  const fitted = new Map<Group, { fit?: Fit; need: number; energy?: Fit; bytes?: Fit }>();
   const fitOf = (g: Group) => {
     let f = fitted.get(g);
     if (!f) {
@@ -215,6 +235,8 @@ export function predictStudy(study: Study, margin: number): PredictResult {
       f = fitFor(g.xs.map(pick), g.ys, used);
       const energy = g.es.length ? fitFor(g.exs.map(pick), g.es, used).fit : undefined;
       if (energy) f.energy = energy;
+      const bytes = g.bs.length ? fitFor(g.bxs.map(pick), g.bs, used).fit : undefined;
+      if (bytes) f.bytes = bytes;
       fitted.set(g, f);
     }
     return f;
@@ -237,7 +259,7 @@ export function predictStudy(study: Study, margin: number): PredictResult {
   const total = { bundles: 0, seconds: 0, low: 0, high: 0, nodeHours: 0, gpuHours: 0 } as PredictResult['total'];
   for (const g of [...groups.values()].sort((a, b) => (a.key.host + a.cat < b.key.host + b.cat ? -1 : 1))) {
     const used = usedFeatures(g);
-    const { fit, need, energy } = fitOf(g);
+    const { fit, need, energy, bytes } = fitOf(g);
     const gp: GroupPrediction = { key: g.key, features: used, points: g.ys.length, predictions: [], warnings: [] };
     const where = `${g.key.host}${g.key.gpu ? ` (${g.key.gpu})` : ''}${categorical.length ? ` ${categorical.map((k) => `${k}=${g.key.values[k]}`).join(' ')}` : ''}`;
     if (!fit) {
@@ -248,9 +270,10 @@ export function predictStudy(study: Study, margin: number): PredictResult {
     }
     gp.fit = fit;
     gp.model = describe(fit, used, seconds, 'duration_s');
+    if (bytes) gp.bytesModel = describe(bytes, used, formatBytes, 'output_bytes');
     let far = 0;
     let slowest = g.ys.reduce((m, y) => Math.max(m, y), 0);
-    const sum = { seconds: 0, low: 0, high: 0, energyJ: energy ? 0 : undefined } as NonNullable<GroupPrediction['total']>;
+    const sum: NonNullable<GroupPrediction['total']> = { seconds: 0, low: 0, high: 0, ...(energy ? { energyJ: 0 } : {}), ...(bytes ? { bytes: 0, bytesHigh: 0 } : {}) };
     for (const b of g.todo) {
       const x = used.map((f) => b.params[f] as number);
       const y = Math.max(0, predictFit(fit, x));
@@ -267,6 +290,12 @@ export function predictStudy(study: Study, margin: number): PredictResult {
         p.energyJ = Math.max(0, predictFit(energy, x));
         sum.energyJ! += p.energyJ;
       }
+      if (bytes) {
+        p.bytes = Math.max(0, Math.round(predictFit(bytes, x)));
+        p.bytesHigh = Math.max(p.bytes, Math.round(p.bytes + band(bytes, x)));
+        sum.bytes! += p.bytes;
+        sum.bytesHigh! += p.bytesHigh;
+      }
       gp.predictions.push(p);
       sum.seconds += y;
       sum.low += p.low;
@@ -281,6 +310,10 @@ export function predictStudy(study: Study, margin: number): PredictResult {
     total.low += sum.low;
     total.high += sum.high;
     if (sum.energyJ !== undefined) total.energyJ = (total.energyJ ?? 0) + sum.energyJ;
+    if (sum.bytes !== undefined) {
+      total.bytes = (total.bytes ?? 0) + sum.bytes;
+      total.bytesHigh = (total.bytesHigh ?? 0) + sum.bytesHigh!;
+    }
     out.push(gp);
   }
   // One node per bundle and its GPUs: the bundles' own resources are in their config.yaml.
@@ -302,18 +335,19 @@ export function formatPrediction(r: PredictResult, shown = 5): string {
       continue;
     }
     lines.push(`  model: ${g.model}`);
+    if (g.bytesModel) lines.push(`  output: ${g.bytesModel}`);
     if (!g.predictions.length) lines.push('  nothing left to run here');
     else {
       const t = g.total!;
-      lines.push(`  ${g.predictions.length} to run: ${seconds(t.seconds)} (${seconds(t.low)}-${seconds(t.high)})${t.energyJ !== undefined ? `, ${(t.energyJ / 3.6e6).toFixed(3)} kWh` : ''}`);
-      for (const p of g.predictions.slice(0, shown)) lines.push(`    ${p.id}: ${seconds(p.seconds)} (${seconds(p.low)}-${seconds(p.high)})${p.extrapolated ? ` extrapolated${p.extrapolated === 'far' ? ' far' : ''}` : ''}`);
+      lines.push(`  ${g.predictions.length} to run: ${seconds(t.seconds)} (${seconds(t.low)}-${seconds(t.high)})${t.energyJ !== undefined ? `, ${(t.energyJ / 3.6e6).toFixed(3)} kWh` : ''}${t.bytes !== undefined ? `, ${formatBytes(t.bytes)} of output (up to ${formatBytes(t.bytesHigh!)})` : ''}`);
+      for (const p of g.predictions.slice(0, shown)) lines.push(`    ${p.id}: ${seconds(p.seconds)} (${seconds(p.low)}-${seconds(p.high)})${p.bytes !== undefined ? `, ${formatBytes(p.bytes)} of output` : ''}${p.extrapolated ? ` extrapolated${p.extrapolated === 'far' ? ' far' : ''}` : ''}`);
       if (g.predictions.length > shown) lines.push(`    ... ${g.predictions.length - shown} more (--verbose or --json lists every bundle)`);
     }
     lines.push(`  request: #SBATCH --time=${g.walltime} (the slowest bundle's upper band + ${Math.round(r.margin * 100)}%)`);
     for (const w of g.warnings) lines.push(`  warning: ${w}`);
   }
   const t = r.total;
-  lines.push('', `The rest of the sweep: ${t.bundles} bundle${t.bundles === 1 ? '' : 's'}, ${seconds(t.seconds)} (${seconds(t.low)}-${seconds(t.high)}), ${t.nodeHours.toFixed(2)} node-hours and ${t.gpuHours.toFixed(2)} GPU-hours at one node and one GPU per bundle${t.energyJ !== undefined ? `, ${(t.energyJ / 3.6e6).toFixed(3)} kWh of GPU energy` : ''}.`);
+  lines.push('', `The rest of the sweep: ${t.bundles} bundle${t.bundles === 1 ? '' : 's'}, ${seconds(t.seconds)} (${seconds(t.low)}-${seconds(t.high)}), ${t.nodeHours.toFixed(2)} node-hours and ${t.gpuHours.toFixed(2)} GPU-hours at one node and one GPU per bundle${t.energyJ !== undefined ? `, ${(t.energyJ / 3.6e6).toFixed(3)} kWh of GPU energy` : ''}${t.bytes !== undefined ? `, ${formatBytes(t.bytes)} of output (up to ${formatBytes(t.bytesHigh!)}) where finished bundles recorded it` : ''}.`);
   if (r.unpredicted.length) lines.push(`Not predicted (no finished bundle like them, or too few): ${r.unpredicted.length}: ${r.unpredicted.slice(0, 5).join(', ')}${r.unpredicted.length > 5 ? ', ...' : ''}`);
   return lines.join('\n');
 }

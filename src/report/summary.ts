@@ -27,6 +27,15 @@ export function metricsOf(rows: readonly StudyRow[]): Metric[] {
   return measured.sort((a, b) => order(a) - order(b) || (a < b ? -1 : 1)).map((column) => ({ column, better: lowerIsBetter(column) && !column.includes('accuracy') ? 'lower' : 'higher' }));
 }
 
+/** Bytes in words, 1000-based as disks and quotas are sold: `512 B`, `3.20 MB`, `1.50 TB`. */
+export function formatBytes(b: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let v = Math.abs(b);
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) (v /= 1000), i++;
+  return `${b < 0 ? '-' : ''}${i === 0 ? Math.round(v) : v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ${units[i]}`;
+}
+
 /** Text safe in a Markdown table cell. */
 export function cell(v: unknown): string {
   const s = v === undefined || v === null ? '' : typeof v === 'string' ? v : typeof v === 'number' ? formatNumber(v) : JSON.stringify(v);
@@ -105,11 +114,14 @@ export function summaryMarkdown(studies: readonly Study[], eegenVersion: string,
   const seconds = ran.reduce((a, e) => a + num(e.row.duration_s)!, 0);
   const withEnergy = entries.filter((e) => num(e.row.energy_j) !== undefined);
   const joules = withEnergy.reduce((a, e) => a + num(e.row.energy_j)!, 0);
+  const withBytes = entries.filter((e) => num(e.row.output_bytes) !== undefined);
+  const bytes = withBytes.reduce((a, e) => a + num(e.row.output_bytes)!, 0);
   lines.push(
     '## Totals',
     '',
     `- Run time: ${formatNumber(seconds / 3600)} bundle-hours over ${ran.length} runs (${formatNumber(seconds / 3600)} GPU-hours at one GPU per bundle).`,
     withEnergy.length ? `- GPU energy: ${formatNumber(joules / 3.6e6)} kWh (${formatNumber(joules)} J) over the ${withEnergy.length} runs that recorded it.` : '- GPU energy: not recorded by any run.',
+    ...(withBytes.length ? [`- Output written: ${formatBytes(bytes)} (${bytes} bytes) over the ${withBytes.length} runs that recorded it.`] : []),
     '',
   );
 

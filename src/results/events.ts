@@ -15,6 +15,7 @@ const KNOWN: Record<string, readonly string[]> = {
   end: ['exitCode', 'signal'],
   fingerprint: ['fingerprint', 'host', 'cpu', 'gpus', 'os', 'cuda', 'python', 'node'],
   energy: ['label', 'gpu', 'mJ'],
+  size: ['bytes'],
   cancel: ['by'],
 };
 
@@ -147,6 +148,14 @@ function buildEvent(name: string, obj: Record<string, unknown>, source: EventSou
       const label = text('label');
       return { event: 'energy', ...base, gpu: num('gpu') ?? 0, mJ, ...(label !== undefined ? { label } : {}) };
     }
+    case 'size': {
+      const bytes = num('bytes');
+      if (bytes === undefined || bytes < 0 || !Number.isSafeInteger(bytes)) {
+        problems.add(C.eventBadField, 'A "size" event needs "bytes", a whole number of bytes; skipped.', line);
+        return undefined;
+      }
+      return { event: 'size', ...base, bytes };
+    }
     case 'cancel': {
       const by = text('by');
       return { event: 'cancel', ...base, ...(by !== undefined ? { by } : {}) };
@@ -186,7 +195,7 @@ export function summarizeRun(events: readonly RunEvent[], logEvents: readonly Ru
   const fromFile = lastAttempt(events);
   const fromLog = lastAttempt(logEvents);
   const summary: RunSummary = { attempts: fromFile.attempts || fromLog.attempts };
-  for (const key of ['started', 'ended', 'exitCode', 'signal', 'progress', 'lastMsg', 'host', 'jobId', 'pid', 'legacyStatus', 'content', 'cancelRequested'] as const) {
+  for (const key of ['started', 'ended', 'exitCode', 'signal', 'progress', 'lastMsg', 'host', 'jobId', 'pid', 'legacyStatus', 'content', 'cancelRequested', 'bytes'] as const) {
     const v = fromFile[key] !== undefined ? fromFile[key] : fromLog[key];
     if (v !== undefined) (summary as unknown as Record<string, unknown>)[key] = v;
   }
@@ -222,6 +231,9 @@ function lastAttempt(events: readonly RunEvent[]): RunSummary & { claimedProgres
       case 'cancel':
         // Asked to stop before it ended (a cancel after the end changes nothing).
         if (s.ended === undefined) s.cancelRequested = e.ts ?? '';
+        break;
+      case 'size':
+        s.bytes = e.bytes;
         break;
       case 'end':
         if (e.ts !== undefined) s.ended = e.ts;

@@ -63,13 +63,20 @@ export interface CancelEvent extends EventBase {
   by?: string;
 }
 
+/** The bundle directory's size once the script ended (the wrapper's `du`), written just before `end`. */
+export interface SizeEvent extends EventBase {
+  event: 'size';
+  /** Bytes of every file in the bundle directory: the bundle's own and what the run wrote. */
+  bytes: number;
+}
+
 /** Any other `event` name: kept, so newer writers do not break older readers. */
 export interface OtherEvent extends EventBase {
   event: 'other';
   name: string;
 }
 
-export type RunEvent = StartEvent | ProgressEvent | EndEvent | FingerprintEvent | EnergyEvent | CancelEvent | OtherEvent;
+export type RunEvent = StartEvent | ProgressEvent | EndEvent | FingerprintEvent | EnergyEvent | SizeEvent | CancelEvent | OtherEvent;
 
 /** One run's state, from its events file and its log. */
 export interface RunSummary {
@@ -92,6 +99,8 @@ export interface RunSummary {
   content?: string;
   /** ts of a `cancel` event of the last attempt written before its `end`: cancellation was asked for. */
   cancelRequested?: string;
+  /** The last attempt's `size` event: bytes in the bundle directory once its script ended. */
+  bytes?: number;
 }
 
 /** One row of a StopWatch benchmark (`# csv,...`). */

@@ -32,6 +32,8 @@ interface Study {
   finished: boolean[];
   host?: (p: Record<string, number | string>) => string;
   energy?: (y: number) => number;
+  /** Output bytes of bundle i (its collect output_bytes), where it recorded them. */
+  bytes?: (i: number) => number | undefined;
 }
 
 function write(s: Study): { out: string; ids: string[] } {
@@ -43,7 +45,7 @@ function write(s: Study): { out: string; ids: string[] } {
   writeFileSync(path.join(out, 'index.json'), JSON.stringify({ eegen: '0.1.0', schema: 'x', varying, count: ids.length, bundles: ids.map((id, i) => ({ id, dir: id, index: i, script: 'job.slurm', scheduler: 'slurm', hash: '0'.repeat(64), params: s.params[i] })) }, null, 2));
   const rows = ids.map((id, i) =>
     s.finished[i]
-      ? { id, ...s.params[i], host: s.host?.(s.params[i]!) ?? 'cluster', state: 'done', exitCode: 0, duration_s: s.truth[i], ...(s.energy ? { energy_j: s.energy(s.truth[i]!) } : {}), 'fp.gpu': String(s.params[i]!.gpu ?? 'NVIDIA A100') }
+      ? { id, ...s.params[i], host: s.host?.(s.params[i]!) ?? 'cluster', state: 'done', exitCode: 0, duration_s: s.truth[i], ...(s.energy ? { energy_j: s.energy(s.truth[i]!) } : {}), ...(s.bytes?.(i) !== undefined ? { output_bytes: s.bytes(i) } : {}), 'fp.gpu': String(s.params[i]!.gpu ?? 'NVIDIA A100') }
       : { id, ...s.params[i], state: 'unsubmitted' },
   );
   writeFileSync(path.join(out, 'results.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
@@ -201,6 +203,47 @@ describe('eegen predict', () => {
     const expected = r.groups[0]!.predictions.reduce((a, p) => a + 250 * p.seconds, 0);
     expect(r.total.energyJ).toBeGreaterThan(expected * 0.95);
     expect(r.total.energyJ).toBeLessThan(expected * 1.05);
+  });
+
+  it('output bytes where recorded: a law of their own, the held-back bundles in the band, totalled with an upper end', async () => {
+    // 5 MB of start-up files + 2 MB of checkpoints per epoch, ±50 kB.
+    const s = linear({ a: 30, b: 12, sigma: 2, maxEpoch: 12, repeats: 6, seed: 21, finished: (e) => e <= 8 });
+    const noise = normal(22);
+    const trueBytes = s.params.map((p) => 5e6 + 2e6 * (p.epoch as number) + 5e4 * noise());
+    s.bytes = (i) => Math.round(trueBytes[i]!);
+    const { out, ids } = write(s);
+    const r = await predict({ out });
+    const g = r.groups[0]!;
+    expect(g.bytesModel).toMatch(/^output_bytes ≈ 5\.\d+ MB \+ 2\.\d+ MB × epoch \(Theil–Sen line, 48 points/);
+    const truth = new Map(ids.map((id, i) => [id, trueBytes[i]!]));
+    let inside = 0;
+    for (const p of g.predictions) {
+      expect(p.bytes).toBeGreaterThan(0);
+      expect(p.bytesHigh).toBeGreaterThanOrEqual(p.bytes!);
+      // The upper end is what a quota request should cover: above the truth for nearly every bundle.
+      if (truth.get(p.id)! <= p.bytesHigh!) inside++;
+    }
+    expect(g.predictions).toHaveLength(24);
+    expect(inside / g.predictions.length).toBeGreaterThanOrEqual(0.9);
+    const expected = g.predictions.reduce((a, p) => a + truth.get(p.id)!, 0);
+    expect(r.total.bytes).toBeGreaterThan(expected * 0.98);
+    expect(r.total.bytes).toBeLessThan(expected * 1.02);
+    expect(r.total.bytesHigh).toBeGreaterThan(r.total.bytes!);
+    const text = eegen(['predict', out]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/output: output_bytes ≈ 5\.\d+ MB \+ 2\.\d+ MB × epoch/);
+    expect(text.stdout).toMatch(/24 to run: .*, \d+(\.\d+)? MB of output \(up to \d+(\.\d+)? MB\)/);
+    expect(text.stdout).toMatch(/The rest of the sweep: 24 bundles, .* MB of output \(up to .* MB\) where finished bundles recorded it\./);
+  });
+
+  it('no output bytes recorded (runs from before the size event): nothing said about output, no numbers made up', async () => {
+    const s = linear({ a: 30, b: 12, sigma: 2, maxEpoch: 6, repeats: 4, seed: 9, finished: (e) => e <= 4 });
+    const { out } = write(s);
+    const r = await predict({ out });
+    expect(r.groups[0]!.bytesModel).toBeUndefined();
+    expect(r.groups[0]!.predictions.every((p) => p.bytes === undefined)).toBe(true);
+    expect(r.total.bytes).toBeUndefined();
+    expect(eegen(['predict', out]).stdout).not.toMatch(/output/);
   });
 
   it('the CLI: --json, a bad margin, no results, a corrupt results line', () => {

@@ -29,6 +29,20 @@ describe('eegen report: summary.md', () => {
     expect(text).toMatch(/GPU energy: 0\.467 kWh .* over the 27 runs that recorded it/);
   });
 
+  it('output bytes where runs recorded them: totalled in the summary, not a metric to rank by', async () => {
+    const out = tmpDir('eegen-report-');
+    cpSync(STUDY, out, { recursive: true });
+    const rows = readFileSync(path.join(out, 'results.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    rows[0]!.output_bytes = 2_500_000;
+    rows[1]!.output_bytes = 500_000;
+    writeFileSync(path.join(out, 'results.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const text = summaryMarkdown([await loadStudy(out)], EEGEN_VERSION);
+    expect(text).toContain('- Output written: 3.00 MB (3000000 bytes) over the 2 runs that recorded it.');
+    expect(text).not.toMatch(/\| output\\_bytes \|/);
+    // The fixture recorded none: nothing said.
+    expect(summaryMarkdown([await loadStudy(STUDY)], EEGEN_VERSION)).not.toContain('Output written');
+  });
+
   it('the same inputs give the same bytes', async () => {
     const a = summaryMarkdown([await loadStudy(STUDY)], EEGEN_VERSION);
     const b = summaryMarkdown([await loadStudy(STUDY)], EEGEN_VERSION);

@@ -58,6 +58,25 @@ describe('run events (events.jsonl)', () => {
     expect(parseEvents('').value).toEqual([]);
   });
 
+  it('size events: the bytes of the last attempt; a size that is not a whole number of bytes is skipped with a warning', () => {
+    const text = [
+      '{"ts":"2026-11-25T15:00:00Z","event":"start"}',
+      '{"ts":"2026-11-25T15:00:05Z","event":"size","bytes":111}',
+      '{"ts":"2026-11-25T15:00:04Z","event":"end","exitCode":0,"signal":null}',
+      '{"ts":"2026-11-25T15:01:00Z","event":"start"}',
+      '{"ts":"2026-11-25T15:01:05Z","event":"size","bytes":-1}',
+      '{"ts":"2026-11-25T15:01:05Z","event":"size","bytes":1.5}',
+      '{"ts":"2026-11-25T15:01:05Z","event":"size","bytes":"many"}',
+    ].join('\n');
+    const { value, problems: found } = parseEvents(text);
+    expect([...new Set(found.map((p) => p.line))]).toEqual([5, 6, 7]);
+    expect(found.every((p) => /whole number of bytes/.test(p.message) || /number/.test(p.message))).toBe(true);
+    // The second attempt recorded no valid size: not the first attempt's.
+    expect(summarizeRun(value).bytes).toBeUndefined();
+    expect(summarizeRun(value.slice(0, 3)).bytes).toBe(111);
+    expect(summarizeRun(value.slice(0, 3)).ended).toBe('2026-11-25T15:00:04Z');
+  });
+
   it('caps the problem list on a garbage file', () => {
     const r = parseEvents('garbage\n'.repeat(1000));
     expect(r.problems).toHaveLength(101);

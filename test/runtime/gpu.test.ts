@@ -72,7 +72,7 @@ describe.concurrent('eegen-run.sh GPU power and energy', () => {
     expect(pairs).toHaveLength(1);
     // end before `end`: the last two events are energy(end) then end (the fingerprint may follow).
     const order = events.filter((e) => e.event !== 'fingerprint').map((e) => (e.event === 'energy' ? `energy:${e.label}` : e.event));
-    expect(order).toEqual(['start', 'energy:start', 'energy:end', 'end']);
+    expect(order).toEqual(['start', 'energy:start', 'energy:end', 'size', 'end']);
 
     const trace = parsePowerTrace(readFileSync(path.join(dir, RUN_LAYOUT.power), 'utf8'));
     expect(trace.problems).toEqual([]);
