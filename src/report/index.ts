@@ -3,17 +3,20 @@
  * collected studies (study.ts): `summary.md` (summary.ts), `report.html` (html.ts: one
  * self-contained file) and each chart as `charts/NAME.svg` and `.png` (charts.ts, png.ts),
  * drawn as the config's `report:` settings say where it has them (settings.ts).
- * Writes only files of its own into DIR, atomically, and never replaces one it did not
- * write (or that was edited since): `DIR/.eegen-report.json` records what it wrote.
+ * Writes only files of its own into DIR, each atomically, and never replaces one it did not
+ * write (or that was edited since): `DIR/.eegen-report.json` records what it wrote. Two
+ * reports into one DIR take turns (`DIR/.eegen-report.lock`); one killed while writing
+ * leaves whole files, old or new, that the next report replaces.
  * With `crate`, DIR is also an RO-Crate (crate.ts): `ro-crate-metadata.json` and copies of
  * each study's index.json and results files under `studies/`.
  */
 import { createHash } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { diag, DiagnosticError, SourceSet, type Diagnostic } from '../diagnostics/index.js';
 import { EEGEN_VERSION } from '../version.js';
-import { writeFileAtomic } from '../write/state.js';
+import { sleep } from '../util/abort.js';
+import { acquireLock, statePaths, writeFileAtomic, type Lock } from '../write/state.js';
 import { loadStudy, STUDY_CODES, type Study } from './study.js';
 import { CRATE_CODES, licenseEntity } from './crate.js';
 import { summaryMarkdown } from './summary.js';
@@ -26,7 +29,7 @@ export { loadReportSettings, ReportSettingsError, type ReportSettings } from './
 export { validateCrate, CRATE_FILE, CRATE_PROFILES } from './crate.js';
 
 /** EG8001-EG8003 are the study's (no build, nothing collected, a corrupt row); EG81xx the report's. */
-export const REPORT_CODES = { ...STUDY_CODES, notOurs: 'EG8101', cannotWrite: 'EG8102', noStudy: 'EG8103', ...SETTINGS_CODES, ...CRATE_CODES } as const;
+export const REPORT_CODES = { ...STUDY_CODES, notOurs: 'EG8101', cannotWrite: 'EG8102', noStudy: 'EG8103', locked: 'EG8108', ...SETTINGS_CODES, ...CRATE_CODES } as const;
 
 export interface ReportOptions {
   /** Output directories of builds, with collected results. */
@@ -55,32 +58,60 @@ export interface ReportResult {
   diagnostics: Diagnostic[];
 }
 
-/** What the last report in a directory wrote: path -> sha256; a file not listed (or changed since) is not the report's. */
+/**
+ * What the last report in a directory wrote: path -> sha256; a file not listed (or changed
+ * since) is not the report's. While a report writes, `previous` also holds what each file
+ * was before, so a file is the report's whether the writer got to it or not.
+ */
 const OWN = '.eegen-report.json';
+const LOCK = '.eegen-report.lock';
+/** How long a report waits for another report writing into the same directory. */
+const LOCK_WAIT_MS = 120_000;
 
 const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 
-async function readOwn(dir: string): Promise<Map<string, string>> {
+/** path -> every hash of it that is the report's (its last record and, after a kill, the one before). */
+async function readOwn(dir: string): Promise<Map<string, Set<string>>> {
+  const own = new Map<string, Set<string>>();
   try {
-    const doc = JSON.parse(await readFile(path.join(dir, OWN), 'utf8')) as { files?: Record<string, unknown> };
-    return new Map(Object.entries(doc.files ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    const doc = JSON.parse(await readFile(path.join(dir, OWN), 'utf8')) as { files?: Record<string, unknown>; previous?: Record<string, unknown> };
+    for (const part of [doc.files, doc.previous])
+      for (const [rel, hash] of Object.entries(part ?? {})) {
+        if (typeof hash !== 'string') continue;
+        if (!own.has(rel)) own.set(rel, new Set());
+        own.get(rel)!.add(hash);
+      }
   } catch {
-    return new Map();
+    // none, or not readable: nothing in DIR is the report's.
+  }
+  return own;
+}
+
+/** One report at a time in `dir`: a lock of a dead process is taken over; a live one is waited for. */
+async function lockReport(dir: string): Promise<Lock> {
+  const paths = { ...statePaths(dir), lock: path.join(dir, LOCK) };
+  const until = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    const lock = await acquireLock(paths, [], false);
+    if (lock) return lock;
+    if (Date.now() > until) throw new DiagnosticError(diag(REPORT_CODES.locked, `Another eegen report has been writing into ${dir} for ${LOCK_WAIT_MS / 1000} s.`, undefined, `Wait for it, or give this one another directory with --out DIR. If no eegen report is running, delete ${paths.lock}.`));
+    await sleep(25 + Math.random() * 75);
   }
 }
 
-/** A file at `rel` that this report may replace: absent, or what an earlier report wrote, unchanged. */
-async function mayReplace(dir: string, rel: string, own: ReadonlyMap<string, string>): Promise<void> {
+/** A file at `rel` that this report may replace: absent, or what an earlier report wrote, unchanged. Its hash when there is one. */
+async function mayReplace(dir: string, rel: string, own: ReadonlyMap<string, ReadonlySet<string>>): Promise<string | undefined> {
   let old: Buffer;
   try {
     old = await readFile(path.join(dir, rel));
   } catch {
-    return;
+    return undefined;
   }
+  const hash = sha(old);
   const recorded = own.get(rel);
-  if (recorded !== undefined && recorded === sha(old)) return;
+  if (recorded?.has(hash)) return hash;
   // summary.md of a report from before the record existed carries its own mark.
-  if (recorded === undefined && rel === 'summary.md' && old.toString('utf8').startsWith('<!-- eegen report')) return;
+  if (recorded === undefined && rel === 'summary.md' && old.toString('utf8').startsWith('<!-- eegen report')) return hash;
   throw new DiagnosticError(
     diag(
       REPORT_CODES.notOurs,
@@ -120,19 +151,42 @@ export async function report(opts: ReportOptions): Promise<ReportResult> {
     for (const [rel, bytes] of crate.files) files.set(rel, bytes);
     diagnostics.push(...crate.diagnostics);
   }
-  const own = await readOwn(dir);
-  for (const rel of files.keys()) await mayReplace(dir, rel, own);
+  const cannotWrite = (e: unknown) => new DiagnosticError(diag(REPORT_CODES.cannotWrite, `Having trouble writing the report into ${dir}: ${(e as Error).message}`, undefined, 'Check that the directory is writable, or give another with --out DIR.'));
+  let lock: Lock;
   try {
-    for (const [rel, bytes] of files) await writeFileAtomic(path.join(dir, rel), bytes);
-    // Charts of an earlier report that this one does not draw: removed, if still as written.
-    for (const [rel, hash] of own) {
+    await mkdir(dir, { recursive: true });
+    lock = await lockReport(dir);
+  } catch (e) {
+    throw e instanceof DiagnosticError ? e : cannotWrite(e);
+  }
+  try {
+    // Read and checked under the lock: a report that wrote meanwhile has recorded its files.
+    const own = await readOwn(dir);
+    // What is in DIR now of the report's: the files this one replaces, and those it no longer draws.
+    const current = new Map<string, string>();
+    for (const rel of files.keys()) {
+      const hash = await mayReplace(dir, rel, own);
+      if (hash !== undefined) current.set(rel, hash);
+    }
+    for (const [rel, hashes] of own) {
       if (files.has(rel)) continue;
       const old = await readFile(path.join(dir, rel)).catch(() => undefined);
-      if (old && sha(old) === hash) await rm(path.join(dir, rel));
+      if (old && hashes.has(sha(old))) current.set(rel, sha(old));
     }
-    await writeFileAtomic(path.join(dir, OWN), `${JSON.stringify({ version: 1, files: Object.fromEntries([...files].map(([rel, b]) => [rel, sha(b)])) }, null, 2)}\n`);
-  } catch (e) {
-    throw new DiagnosticError(diag(REPORT_CODES.cannotWrite, `Having trouble writing the report into ${dir}: ${(e as Error).message}`, undefined, 'Check that the directory is writable, or give another with --out DIR.'));
+    const record = (extra: object) => writeFileAtomic(path.join(dir, OWN), `${JSON.stringify({ version: 1, files: Object.fromEntries([...files].map(([rel, b]) => [rel, sha(b)])), ...extra }, null, 2)}\n`);
+    try {
+      // First the record of both, so that a kill from here on leaves only files that are the report's.
+      const previous = Object.fromEntries([...current].filter(([rel, h]) => !files.has(rel) || h !== sha(files.get(rel)!)));
+      if (Object.keys(previous).length) await record({ previous });
+      for (const [rel, bytes] of files) await writeFileAtomic(path.join(dir, rel), bytes);
+      // Charts of an earlier report that this one does not draw: removed (they were checked above, under the lock).
+      for (const rel of current.keys()) if (!files.has(rel)) await rm(path.join(dir, rel), { force: true });
+      await record({});
+    } catch (e) {
+      throw cannotWrite(e);
+    }
+  } finally {
+    await lock.release();
   }
   return { dir, files: [...files.keys()], charts: rendered.map((r) => r.chart.name), studies, diagnostics };
 }
