@@ -14,11 +14,17 @@ export const STUDY_CODES = {
   noIndex: 'EG8001',
   noResults: 'EG8002',
   badResults: 'EG8003',
+  /** Rows of bundles index.json does not have (the sweep was rebuilt smaller or other): left out. */
+  unknownRows: 'EG8009',
+  /** Rows collected from bundle content built over since (bundleHash is not index.json's hash). */
+  otherContentRows: 'EG8010',
 } as const;
 
 export interface StudyBundle {
   id: string;
   params: Mapping;
+  /** The bundle's hash as built (index.json), when recorded. */
+  hash?: string;
 }
 
 /** One results.jsonl row: collect's columns (docs/formats.md section 10). */
@@ -74,6 +80,26 @@ export async function loadStudy(out: string): Promise<Study> {
     }
     if (r !== null && typeof r === 'object' && !Array.isArray(r) && typeof (r as StudyRow).id === 'string') rows.set((r as StudyRow).id, r as StudyRow);
   }
+  // Rows and build disagree when the build changed after the last collect: rows of bundles the
+  // build no longer has are left out (they would be reported and predicted as this sweep's);
+  // rows of content built over since are kept (same parameters) and said so.
+  const known = new Map(bundles.map((b) => [b.id, b]));
+  const unknown = [...rows.keys()].filter((id) => !known.has(id));
+  for (const id of unknown) rows.delete(id);
+  if (unknown.length)
+    diagnostics.push({
+      ...diag(STUDY_CODES.unknownRows, `${unknown.length} row${unknown.length === 1 ? '' : 's'} of results.jsonl ${unknown.length === 1 ? 'is' : 'are'} of bundles ${file} does not have (${unknown.slice(0, 3).join(', ')}${unknown.length > 3 ? ', ...' : ''}); left out.`, { file: resultsFile }, `The sweep was built again with other combinations since the last collect: collect again (eegen collect ${out}) to rewrite results.jsonl.`),
+      severity: 'warning',
+    });
+  const other = [...rows.values()].filter((r) => {
+    const hash = known.get(r.id)?.hash;
+    return r.state === 'done' && typeof r.bundleHash === 'string' && typeof hash === 'string' && r.bundleHash !== hash;
+  });
+  if (other.length)
+    diagnostics.push({
+      ...diag(STUDY_CODES.otherContentRows, `${other.length} finished row${other.length === 1 ? '' : 's'} of results.jsonl ${other.length === 1 ? 'was' : 'were'} run from bundle content built over since (${other.slice(0, 3).map((r) => r.id).join(', ')}${other.length > 3 ? ', ...' : ''}): taken as they are, with the same parameters.`, { file: resultsFile }, `If the change matters to the figures (another script or template), submit those bundles again; eegen collect ${out} then marks the old rows.`),
+      severity: 'warning',
+    });
   return {
     out,
     ...(typeof doc.name === 'string' ? { name: doc.name } : {}),

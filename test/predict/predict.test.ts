@@ -5,7 +5,7 @@
  * give the plain message, not a number. The CLI prints it and refuses bad input with a
  * code.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { predict } from '../../src/predict/index.js';
@@ -244,6 +244,35 @@ describe('eegen predict', () => {
     expect(r.groups[0]!.predictions.every((p) => p.bytes === undefined)).toBe(true);
     expect(r.total.bytes).toBeUndefined();
     expect(eegen(['predict', out]).stdout).not.toMatch(/output/);
+  });
+
+  it('results from before a rebuild: rows of bundles the build no longer has are left out (EG8009), rows of other content are used and said so (EG8010)', async () => {
+    const s = linear({ a: 30, b: 12, sigma: 1, maxEpoch: 6, repeats: 4, seed: 13, finished: (e) => e <= 4 });
+    const { out, ids } = write(s);
+    const rows = readFileSync(path.join(out, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    // The sweep once went to epoch 40: those rows (slow ones) are still in results.jsonl.
+    for (let r = 1; r <= 4; r++) rows.push({ id: `epoch-40_repeat-${r}`, epoch: 40, repeat: r, host: 'cluster', state: 'done', duration_s: 9999, bundleHash: 'f'.repeat(64) });
+    // Two finished rows were run from content built over since.
+    rows[0]!.bundleHash = 'e'.repeat(64);
+    rows[1]!.bundleHash = 'e'.repeat(64);
+    for (const r of rows.slice(2)) if (r.state === 'done' && r.bundleHash === undefined) r.bundleHash = '0'.repeat(64);
+    writeFileSync(path.join(out, 'results.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const r = await predict({ out });
+    expect(r.diagnostics.map((d) => [d.code, d.severity])).toEqual([
+      ['EG8009', 'warning'],
+      ['EG8010', 'warning'],
+    ]);
+    expect(r.diagnostics[0]!.message).toMatch(/^4 rows of results\.jsonl are of bundles .*index\.json does not have \(epoch-40_repeat-1, epoch-40_repeat-2, epoch-40_repeat-3, \.\.\.\); left out\.$/);
+    expect(r.diagnostics[1]!.message).toMatch(/^2 finished rows .* \(epoch-1_repeat-1, epoch-1_repeat-2\)/);
+    // The epoch-40 runs bend nothing: the law is the one of the 16 finished bundles of this build.
+    expect(r.done.bundles).toBe(16);
+    const g = r.groups[0]!;
+    expect(g.fit!.coef[1]).toBeCloseTo(12, 0);
+    expect(g.predictions.map((p) => p.id).sort()).toEqual(ids.filter((id) => /epoch-[56]_/.test(id)).sort());
+    const cli = eegen(['predict', out]);
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stderr).toMatch(/EG8009/);
+    expect(cli.stderr).toMatch(/EG8010/);
   });
 
   it('the CLI: --json, a bad margin, no results, a corrupt results line', () => {

@@ -43,6 +43,22 @@ describe('eegen report: summary.md', () => {
     expect(summaryMarkdown([await loadStudy(STUDY)], EEGEN_VERSION)).not.toContain('Output written');
   });
 
+  it('rows of bundles the build no longer has are not reported (EG8009 warning), neither in summary.md nor in the table', async () => {
+    const out = tmpDir('eegen-report-');
+    cpSync(STUDY, out, { recursive: true });
+    const extra = JSON.stringify({ id: 'gone_bundle-1', state: 'failed', host: 'x', note: 'from a sweep built over since' });
+    writeFileSync(path.join(out, 'results.jsonl'), readFileSync(path.join(out, 'results.jsonl'), 'utf8') + extra + '\n');
+    const study = await loadStudy(out);
+    expect(study.diagnostics.map((d) => d.code)).toEqual(['EG8009']);
+    const text = summaryMarkdown([study], EEGEN_VERSION);
+    expect(text).toContain('| failed | 2 |');
+    expect(text).not.toContain('gone');
+    const dir = tmpDir('eegen-report-out-');
+    const r = await report({ outs: [out], dir });
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['EG8009']);
+    expect(readFileSync(path.join(dir, 'report.html'), 'utf8')).not.toContain('gone_bundle');
+  });
+
   it('the same inputs give the same bytes', async () => {
     const a = summaryMarkdown([await loadStudy(STUDY)], EEGEN_VERSION);
     const b = summaryMarkdown([await loadStudy(STUDY)], EEGEN_VERSION);
