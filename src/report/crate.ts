@@ -13,6 +13,9 @@
  *     (a Place whose `additionalProperty` are the fingerprints recorded there) and the
  *     results file its row lies in as `result`;
  *   - collect's results files are copied beside it (`studies/S/results.jsonl`, `.csv`);
+ *   - with `eegen report --config FILE`, the config itself (`config/NAME`), a File and
+ *     SoftwareSourceCode that each study built from it is `isBasedOn` (the one study, or
+ *     those whose name is the config's);
  *   - the report's own files are the `result` of one more CreateAction whose `instrument`
  *     is eegen (SoftwareApplication, its version) and whose `object` are the results.
  *
@@ -46,6 +49,8 @@ export interface CrateOptions {
   reportFiles: ReadonlyMap<string, Buffer>;
   /** An SPDX license identifier (`CC-BY-4.0`) or a license URL for the study's data. */
   license?: string;
+  /** The experiment config the studies were built from (report --config): its file name, bytes and `name:`. */
+  config?: { file: string; bytes: Buffer; name?: string };
 }
 
 type Ref = { '@id': string };
@@ -133,6 +138,12 @@ export async function crateFiles(studies: readonly Study[], opts: CrateOptions):
   const workflows: string[] = [];
   const results: string[] = [];
   let latest: { ms: number; text: string } | undefined;
+  const configRel = opts.config ? `config/${path.basename(opts.config.file)}` : undefined;
+  if (opts.config && configRel) {
+    files.set(configRel, opts.config.bytes);
+    graph.push(fileEntity(configRel, opts.config.bytes, { '@type': ['File', 'SoftwareSourceCode'], name: path.basename(opts.config.file), description: 'The experiment config (YAML) the studies were built from, as given to eegen report --config.', programmingLanguage: ref('#eegen-config') }));
+  }
+  const builtFrom = (s: Study) => configRel !== undefined && (studies.length === 1 || (opts.config!.name !== undefined && s.name === opts.config!.name));
 
   for (const [i, s] of studies.entries()) {
     const slug = slugs[i]!;
@@ -151,6 +162,7 @@ export async function crateFiles(studies: readonly Study[], opts: CrateOptions):
         description: `The experiment ${name} as eegen compiled its config: every bundle (one parameter combination each) and its parameters${s.eegen ? `, built by eegen ${s.eegen}` : ''}. A copy of ${path.basename(s.out)}/index.json.`,
         programmingLanguage: ref('#eegen-config'),
         input: params.map((p) => ref(p.id)),
+        ...(builtFrom(s) ? { isBasedOn: ref(uriOf(configRel!)) } : {}),
       }),
     );
     for (const p of params) graph.push({ '@id': p.id, '@type': 'FormalParameter', name: p.k, additionalType: typeOf(p.values), description: `The swept parameter experiment.${p.k} of ${name}.` });
@@ -234,7 +246,7 @@ export async function crateFiles(studies: readonly Study[], opts: CrateOptions):
     license: ref(license['@id']),
     conformsTo: CRATE_PROFILES.map((p) => ref(p.id)),
     mainEntity: ref(workflows[0]!),
-    hasPart: [...workflows, ...results, ...reportIds].sort().map(ref),
+    hasPart: [...workflows, ...results, ...reportIds, ...(configRel ? [uriOf(configRel)] : [])].sort().map(ref),
     mentions: [...actions.map((a) => a['@id']), '#report'].map(ref),
   });
   const head: Entity[] = [

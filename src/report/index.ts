@@ -147,7 +147,8 @@ export async function report(opts: ReportOptions): Promise<ReportResult> {
   const diagnostics = studies.flatMap((s) => s.diagnostics);
   if (opts.crate) {
     const { crateFiles } = await import('./crate.js');
-    const crate = await crateFiles(studies, { version: EEGEN_VERSION, reportFiles: new Map(files), ...(opts.license !== undefined ? { license: opts.license } : {}) });
+    const config = settings.file !== undefined ? { file: settings.file, bytes: await readFile(settings.file), ...(settings.name !== undefined ? { name: settings.name } : {}) } : undefined;
+    const crate = await crateFiles(studies, { version: EEGEN_VERSION, reportFiles: new Map(files), ...(opts.license !== undefined ? { license: opts.license } : {}), ...(config ? { config } : {}) });
     for (const [rel, bytes] of crate.files) files.set(rel, bytes);
     diagnostics.push(...crate.diagnostics);
   }

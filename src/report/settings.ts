@@ -35,6 +35,8 @@ export interface LoadedReportSettings {
   settings: ReportSettings;
   /** The config file, when settings came from one. */
   file?: string;
+  /** Its `name:` (the experiment's), when it has one. */
+  name?: string;
   sources: SourceSet;
   /** Where `report.KEY` (or item `index` of it) is written. */
   locate?: (key: string, index?: number) => ReturnType<LoadedYaml['locate']>;
@@ -72,6 +74,7 @@ export async function loadReportSettings(file: string): Promise<LoadedReportSett
   return {
     settings,
     file,
+    ...(typeof config.name === 'string' ? { name: config.name } : {}),
     sources,
     locate: (key, index) => {
       const at: PathSegment[] = Array.isArray(section[key]) && index !== undefined ? ['report', key, index] : ['report', key];

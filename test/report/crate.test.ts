@@ -246,4 +246,32 @@ describe('eegen report --crate', () => {
     expect(existsSync(path.join(dir, 'studies/cloudmask-study/results.jsonl'))).toBe(false);
     expect(readFileSync(path.join(dir, 'notes.txt'), 'utf8')).toBe('mine\n');
   });
+
+  it('with --config the config itself is in the crate, and the study built from it isBasedOn it; one of another name is not', async () => {
+    const base = tmpDir('eegen-crate-');
+    const a = studyCopy('cloudmask-study', base);
+    const b = studyCopy('other-study', base);
+    const idx = JSON.parse(readFileSync(path.join(b, 'index.json'), 'utf8')) as Record<string, unknown>;
+    idx.name = 'other';
+    writeFileSync(path.join(b, 'index.json'), JSON.stringify(idx, null, 2));
+    const config = 'fixtures/report/cloudmask-report.yaml';
+    const dir = path.join(base, 'report');
+    const r = await report({ outs: [a, b], dir, crate: true, config });
+    expect(r.files).toContain('config/cloudmask-report.yaml');
+    expect(readFileSync(path.join(dir, 'config/cloudmask-report.yaml'))).toEqual(readFileSync(config));
+    expect(await validateCrate(dir)).toEqual([]);
+    const byId = new Map(graphOf(dir).map((e) => [e['@id'], e]));
+    const cfg = byId.get('config/cloudmask-report.yaml')!;
+    expect(types(cfg)).toEqual(['File', 'SoftwareSourceCode']);
+    expect(ids(cfg.programmingLanguage)).toEqual(['#eegen-config']);
+    expect(ids(byId.get('./')!.hasPart)).toContain('config/cloudmask-report.yaml');
+    const workflows = [...byId.values()].filter((e) => types(e).includes('ComputationalWorkflow'));
+    expect(Object.fromEntries(workflows.map((w) => [w.name, ids(w.isBasedOn)]))).toEqual({ cloudmask: ['config/cloudmask-report.yaml'], other: [] });
+    // The copy is checked like every file: edited, the crate no longer validates.
+    writeFileSync(path.join(dir, 'config/cloudmask-report.yaml'), readFileSync(config, 'utf8') + '# edited\n');
+    expect((await validateCrate(dir)).join('\n')).toMatch(/config\/cloudmask-report\.yaml/);
+    // Without --config: no config entity.
+    const plain = await crateOf(studyCopy());
+    expect(plain.graph.some((e) => String(e['@id']).startsWith('config/'))).toBe(false);
+  });
 });
