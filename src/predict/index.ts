@@ -15,7 +15,11 @@
  * Reads OUT/index.json (every bundle and its parameters) and OUT/results.jsonl (what
  * collect brought back); writes nothing.
  */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { diag, DiagnosticError, type Diagnostic } from '../diagnostics/index.js';
+import { schedulerNamed } from '../scheduler/registry.js';
+import type { JobRequest } from '../scheduler/types.js';
 import type { Value } from '../types.js';
 import { loadStudy, num, str, type Study, type StudyBundle, type StudyRow } from '../report/study.js';
 import { formatBytes } from '../report/summary.js';
@@ -44,6 +48,8 @@ export interface BundlePrediction {
   /** Output bytes (collect's output_bytes: what the run wrote where it ran) and the band's upper end. */
   bytes?: number;
   bytesHigh?: number;
+  /** Nodes and GPUs its job script asks for (its directives), when it has a scheduler that says. */
+  request?: JobRequest;
   /** The time limit to give this bundle: its upper band + the margin, HH:MM:SS (build --time-from). */
   walltime: string;
 }
@@ -74,7 +80,20 @@ export interface PredictResult {
   /** Bundles still to run that no group can predict (no finished bundle like them). */
   unpredicted: string[];
   /** Over every group that could predict: the rest of the sweep. */
-  total: { bundles: number; seconds: number; low: number; high: number; nodeHours: number; gpuHours: number; energyJ?: number; bytes?: number; bytesHigh?: number };
+  total: {
+    bundles: number;
+    seconds: number;
+    low: number;
+    high: number;
+    /** Predicted seconds times the nodes (GPUs) each bundle's script asks for; one node and one GPU for a bundle whose script says nothing (`assumed` counts those). */
+    nodeHours: number;
+    gpuHours: number;
+    /** Bundles whose node and GPU counts were assumed (no scheduler directives to read). */
+    assumed: number;
+    energyJ?: number;
+    bytes?: number;
+    bytesHigh?: number;
+  };
   /** Finished so far: bundles and their measured time. */
   done: { bundles: number; seconds: number };
   margin: number;
@@ -155,7 +174,29 @@ function fitFor(xs: number[][], ys: number[], features: string[]): { fit?: Fit; 
 /** Predict the rest of the sweep in `opts.out` from what finished. */
 export async function predict(opts: PredictOptions): Promise<PredictResult> {
   const margin = marginOf(opts.margin);
-  return predictStudy(await loadStudy(opts.out), margin);
+  const study = await loadStudy(opts.out);
+  return predictStudy(study, margin, await requestsOf(study));
+}
+
+/**
+ * What the job script of each bundle not done yet asks for (its scheduler's directives:
+ * nodes and GPUs), read from OUT; a bundle whose script cannot be read, or whose scheduler
+ * requests nothing (bash), has no entry.
+ */
+export async function requestsOf(study: Study): Promise<Map<string, JobRequest>> {
+  const out = new Map<string, JobRequest>();
+  const todo = study.bundles.filter((b) => study.rows.get(b.id)?.state !== 'done' && typeof b.dir === 'string' && typeof b.script === 'string' && typeof b.scheduler === 'string');
+  // Bundles of one template share their directives but for per-bundle values: read each, a few at a time.
+  for (let i = 0; i < todo.length; i += 64)
+    await Promise.all(
+      todo.slice(i, i + 64).map(async (b) => {
+        const requests = schedulerNamed(b.scheduler!)?.requests;
+        if (!requests || b.dir!.split('/').includes('..') || b.script!.split('/').includes('..')) return;
+        const text = await readFile(path.join(study.out, b.dir!, b.script!), 'utf8').catch(() => undefined);
+        if (text !== undefined) out.set(b.id, requests(text));
+      }),
+    );
+  return out;
 }
 
 /** The margin to use (default 0.25); EG8004 unless a fraction between 0 and 10. */
@@ -168,7 +209,7 @@ export function marginOf(given: number | undefined): number {
 }
 
 /** predict() of a study already read (build --time-from reads it once for both); `margin` already checked. */
-export function predictStudy(study: Study, margin: number): PredictResult {
+export function predictStudy(study: Study, margin: number, requests: ReadonlyMap<string, JobRequest> = new Map()): PredictResult {
   const diagnostics: Diagnostic[] = [...study.diagnostics];
   const { varying, bundles } = study;
   const rows = new Map([...study.rows].map(([id, r]) => [id, rowOf(r)]));
@@ -256,7 +297,7 @@ export function predictStudy(study: Study, margin: number): PredictResult {
   }
 
   const out: GroupPrediction[] = [];
-  const total = { bundles: 0, seconds: 0, low: 0, high: 0, nodeHours: 0, gpuHours: 0 } as PredictResult['total'];
+  const total: PredictResult['total'] = { bundles: 0, seconds: 0, low: 0, high: 0, nodeHours: 0, gpuHours: 0, assumed: 0 };
   for (const g of [...groups.values()].sort((a, b) => (a.key.host + a.cat < b.key.host + b.cat ? -1 : 1))) {
     const used = usedFeatures(g);
     const { fit, need, energy, bytes } = fitOf(g);
@@ -279,6 +320,11 @@ export function predictStudy(study: Study, margin: number): PredictResult {
       const y = Math.max(0, predictFit(fit, x));
       const h = band(fit, x);
       const p: BundlePrediction = { id: b.id, x: Object.fromEntries(used.map((f, i) => [f, x[i]!])), seconds: y, low: Math.max(0, y - h), high: y + h, walltime: hms((y + h) * (1 + margin)) };
+      const request = requests.get(b.id);
+      if (request) p.request = request;
+      else total.assumed++;
+      total.nodeHours += (y * (request?.nodes ?? 1)) / 3600;
+      total.gpuHours += (y * (request?.gpus ?? 1)) / 3600;
       const outside = x.map((v, i) => {
         const [lo, hi] = fit.range[i]!;
         const span = hi - lo;
@@ -316,10 +362,14 @@ export function predictStudy(study: Study, margin: number): PredictResult {
     }
     out.push(gp);
   }
-  // One node per bundle and its GPUs: the bundles' own resources are in their config.yaml.
-  total.nodeHours = total.seconds / 3600;
-  total.gpuHours = total.seconds / 3600;
   return { groups: out, unpredicted: unpredicted.sort(), total, done, margin, diagnostics };
+}
+
+/** How node-hours and GPU-hours were counted, in words. */
+function hoursBasis(t: PredictResult['total']): string {
+  if (t.assumed === 0) return "as each bundle's job script requests nodes and GPUs";
+  if (t.assumed === t.bundles) return 'at one node and one GPU per bundle: the job scripts request none';
+  return `as the job scripts request, and one node and one GPU for the ${t.assumed} bundle${t.assumed === 1 ? '' : 's'} whose scripts request none`;
 }
 
 /** The text `eegen predict` prints. */
@@ -347,7 +397,7 @@ export function formatPrediction(r: PredictResult, shown = 5): string {
     for (const w of g.warnings) lines.push(`  warning: ${w}`);
   }
   const t = r.total;
-  lines.push('', `The rest of the sweep: ${t.bundles} bundle${t.bundles === 1 ? '' : 's'}, ${seconds(t.seconds)} (${seconds(t.low)}-${seconds(t.high)}), ${t.nodeHours.toFixed(2)} node-hours and ${t.gpuHours.toFixed(2)} GPU-hours at one node and one GPU per bundle${t.energyJ !== undefined ? `, ${(t.energyJ / 3.6e6).toFixed(3)} kWh of GPU energy` : ''}${t.bytes !== undefined ? `, ${formatBytes(t.bytes)} of output (up to ${formatBytes(t.bytesHigh!)}) where finished bundles recorded it` : ''}.`);
+  lines.push('', `The rest of the sweep: ${t.bundles} bundle${t.bundles === 1 ? '' : 's'}, ${seconds(t.seconds)} (${seconds(t.low)}-${seconds(t.high)}), ${t.nodeHours.toFixed(2)} node-hours and ${t.gpuHours.toFixed(2)} GPU-hours (${hoursBasis(t)})${t.energyJ !== undefined ? `, ${(t.energyJ / 3.6e6).toFixed(3)} kWh of GPU energy` : ''}${t.bytes !== undefined ? `, ${formatBytes(t.bytes)} of output (up to ${formatBytes(t.bytesHigh!)}) where finished bundles recorded it` : ''}.`);
   if (r.unpredicted.length) lines.push(`Not predicted (no finished bundle like them, or too few): ${r.unpredicted.length}: ${r.unpredicted.slice(0, 5).join(', ')}${r.unpredicted.length > 5 ? ', ...' : ''}`);
   return lines.join('\n');
 }

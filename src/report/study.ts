@@ -25,6 +25,10 @@ export interface StudyBundle {
   params: Mapping;
   /** The bundle's hash as built (index.json), when recorded. */
   hash?: string;
+  /** Its directory in OUT, job script and scheduler, as index.json records them. */
+  dir?: string;
+  script?: string;
+  scheduler?: string;
 }
 
 /** One results.jsonl row: collect's columns (docs/formats.md section 10). */

@@ -20,7 +20,7 @@ import { findSlurmJob, submitFailure, type SubmitResult } from './slurm.js';
 import { lsfWords } from '../shell/directive.js';
 import { quoteLiteral as q } from '../shell/quote.js';
 import { lastOption, leadingDirectives, underDir } from './script.js';
-import { dependencyIds, type JobState, type SchedulerAdapter, type SchedulerJob } from './types.js';
+import { dependencyIds, type JobRequest, type JobState, type SchedulerAdapter, type SchedulerJob } from './types.js';
 
 export type { SubmitResult } from './slurm.js';
 
@@ -258,6 +258,26 @@ function lsfLogFiles(scriptText: string): string[] {
   return [...new Set(files.filter((f): f is string => f !== undefined && f !== '' && f !== '/dev/null').map((f) => underDir(f, dir)))];
 }
 
+/**
+ * The nodes and GPUs a job asks for (bsub(1)): `-nnodes` (default 1) and `-gpu "num=N..."`
+ * per host (`-gpu -`: the site's default, one), times the nodes.
+ */
+function lsfRequests(scriptText: string): JobRequest {
+  const words = leadingDirectives(scriptText, '#BSUB').flatMap((args) => {
+    try {
+      return lsfWords(args);
+    } catch {
+      return [];
+    }
+  });
+  const nodeSpec = lastOption(words, ['-nnodes'], false);
+  const nodes = Math.max(1, nodeSpec !== undefined && /^\d+$/.test(nodeSpec) ? Number(nodeSpec) : 1);
+  const gpu = lastOption(words, ['-gpu'], false);
+  if (gpu === undefined) return { nodes, gpus: 0 };
+  const num = /(?:^|:)num=(\d+)/.exec(gpu);
+  return { nodes, gpus: nodes * (num ? Number(num[1]) : 1) };
+}
+
 const BSUB_JOB_ID = `sed -n 's/^Job <\\([0-9]*\\)>.*/\\1/p' | head -n1`;
 
 export const lsf: SchedulerAdapter = {
@@ -311,5 +331,6 @@ fi`,
     submitDirVar: 'LS_SUBCWD',
   },
   logFiles: lsfLogFiles,
+  requests: lsfRequests,
   logName: lsfLogName,
 };

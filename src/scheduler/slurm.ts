@@ -25,7 +25,7 @@
 import { sbatchWords } from '../shell/directive.js';
 import { quoteLiteral as q } from '../shell/quote.js';
 import { lastOption, leadingDirectives, underDir } from './script.js';
-import { dependencyIds, type JobState, type SchedulerAdapter, type SchedulerJob } from './types.js';
+import { countOf, dependencyIds, type JobRequest, type JobState, type SchedulerAdapter, type SchedulerJob } from './types.js';
 
 // ---------------------------------------------------------------- submission
 
@@ -430,6 +430,33 @@ function slurmLogFiles(scriptText: string): string[] {
   return [...new Set(files.filter((f): f is string => f !== undefined && f !== '' && f !== '/dev/null').map((f) => underDir(f, dir)))];
 }
 
+/**
+ * The nodes and GPUs a job asks for (sbatch(1)): `--nodes`/`-N` (the minimum of a range;
+ * default 1); GPUs from `--gpus`/`-G` (the job's total), else `--gpus-per-node` times the
+ * nodes, else the `gpu` entries of `--gres` (per node; `gpu` alone is one) times the nodes.
+ */
+function slurmRequests(scriptText: string): JobRequest {
+  const words = leadingDirectives(scriptText, '#SBATCH').flatMap((args) => {
+    try {
+      return sbatchWords(args);
+    } catch {
+      return [];
+    }
+  });
+  const nodeSpec = lastOption(words, ['--nodes', '-N']);
+  const nodes = Math.max(1, nodeSpec !== undefined && /^\d+/.test(nodeSpec) ? Number(/^\d+/.exec(nodeSpec)![0]) : 1);
+  const total = lastOption(words, ['--gpus', '-G']);
+  if (total !== undefined) return { nodes, gpus: countOf(total, 0) };
+  const perNode = lastOption(words, ['--gpus-per-node']);
+  if (perNode !== undefined) return { nodes, gpus: nodes * countOf(perNode, 0) };
+  const gres = lastOption(words, ['--gres']);
+  const gpus = (gres ?? '')
+    .split(',')
+    .filter((g) => /^gpu(:|$)/.test(g.trim()))
+    .reduce((n, g) => n + countOf(g.trim().replace(/^gpu:?/, ''), 1), 0);
+  return { nodes, gpus: nodes * gpus };
+}
+
 export const slurm: SchedulerAdapter = {
   name: 'slurm',
   hostKinds: ['slurm'],
@@ -479,5 +506,6 @@ fi`,
   },
   maxArraySize: { command: maxArraySizeCommand(), parse: parseMaxArraySize },
   logFiles: slurmLogFiles,
+  requests: slurmRequests,
   logName: slurmLogName,
 };

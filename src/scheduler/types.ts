@@ -63,6 +63,19 @@ export interface ArraySupport {
   submitDirVar: string;
 }
 
+/** What one job asks the scheduler for: nodes, and GPUs in all (over its nodes). */
+export interface JobRequest {
+  nodes: number;
+  gpus: number;
+}
+
+/** The leading count of `[type:]N` (`a100:2` -> 2, `4` -> 4); `fallback` without one. */
+export function countOf(spec: string | undefined, fallback: number): number {
+  if (spec === undefined) return fallback;
+  const m = /(?:^|:)(\d+)(?:[-,(].*)?$/.exec(spec.trim());
+  return m ? Number(m[1]) : fallback;
+}
+
 /** Asking a host for its largest array (Slurm MaxArraySize). */
 export interface ArraySizeProbe {
   /** Shell command printing the scheduler's configuration. */
@@ -140,6 +153,11 @@ export interface SchedulerAdapter {
    * directory it was submitted from (the bundle's) or absolute. None: eegen's own log only.
    */
   logFiles?(scriptText: string): string[];
+  /**
+   * The nodes and GPUs one job of this script asks for, as its directives say (defaults: one
+   * node, no GPU): what a bundle costs in node-hours and GPU-hours. None: nothing is requested.
+   */
+  requests?(scriptText: string): JobRequest;
   /**
    * A log file name with the scheduler's placeholders filled in for one job (`key` as
    * jobKey gives it): `x-%A_%a.out` with `123_4` -> `x-123_4.out`. Placeholders it cannot

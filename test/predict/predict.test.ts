@@ -8,6 +8,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { build } from '../../src/build.js';
 import { predict } from '../../src/predict/index.js';
 import { eegen } from '../support/cli.js';
 import { tmpDir } from '../support/tree.js';
@@ -273,6 +274,44 @@ describe('eegen predict', () => {
     expect(cli.code, cli.stderr).toBe(0);
     expect(cli.stderr).toMatch(/EG8009/);
     expect(cli.stderr).toMatch(/EG8010/);
+  });
+
+  for (const scheduler of ['slurm', 'lsf'] as const) {
+    it(`node-hours and GPU-hours as each ${scheduler} bundle's script requests (built by eegen: 2 nodes × 1 or 4 GPUs)`, async () => {
+      const dir = tmpDir('eegen-predict-gpus-');
+      writeFileSync(
+        path.join(dir, 'config.yaml'),
+        `name: gq\nscheduler: ${scheduler}\nexperiment:\n  epoch: "1,2,3,4,5,6"\n  ngpu: "1,4"\nresources:\n  nodes: 2\n  gpus_per_node: "{experiment.ngpu}"\n  time: "01:00:00"\nrun:\n  command: echo {experiment.epoch}\n`,
+      );
+      const out = path.join(dir, 'out');
+      const b = await build({ config: path.join(dir, 'config.yaml'), out });
+      expect(b.ok, JSON.stringify(b.diagnostics)).toBe(true);
+      // Epochs 1-3 finished in 100 s per epoch (every GPU count alike); 4-6 are to run.
+      const index = JSON.parse(readFileSync(path.join(out, 'index.json'), 'utf8')) as { bundles: { id: string; params: { epoch: number; ngpu: string | number } }[] };
+      const rows = index.bundles.map((x) => (x.params.epoch <= 3 ? { id: x.id, host: 'cluster', state: 'done', duration_s: 100 * x.params.epoch } : { id: x.id, state: 'built' }));
+      writeFileSync(path.join(out, 'results.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      const r = await predict({ out });
+      expect(r.total.bundles).toBe(6);
+      expect(r.total.assumed).toBe(0);
+      const requests = Object.fromEntries(r.groups.flatMap((g) => g.predictions.map((p) => [p.id, p.request])));
+      expect(requests['epoch-4_ngpu-4']).toEqual({ nodes: 2, gpus: 8 });
+      expect(requests['epoch-4_ngpu-1']).toEqual({ nodes: 2, gpus: 2 });
+      // 400+500+600 s for each GPU count: node-hours 2 × 3000 s, GPU-hours (2 + 8) × 1500 s.
+      expect(r.total.seconds).toBeCloseTo(3000, 0);
+      expect(r.total.nodeHours).toBeCloseTo((2 * 3000) / 3600, 2);
+      expect(r.total.gpuHours).toBeCloseTo((10 * 1500) / 3600, 2);
+      const text = eegen(['predict', out]);
+      expect(text.stdout).toContain(`${r.total.nodeHours.toFixed(2)} node-hours and ${r.total.gpuHours.toFixed(2)} GPU-hours (as each bundle's job script requests nodes and GPUs)`);
+    });
+  }
+
+  it('bundles whose scripts request nothing (bash, or scripts gone): one node and one GPU each, and said so', async () => {
+    const s = linear({ a: 30, b: 12, sigma: 1, maxEpoch: 6, repeats: 4, seed: 17, finished: (e) => e <= 4 });
+    const { out } = write(s);
+    const r = await predict({ out });
+    expect(r.total.assumed).toBe(8);
+    expect(r.total.gpuHours).toBeCloseTo(r.total.seconds / 3600, 6);
+    expect(eegen(['predict', out]).stdout).toContain('GPU-hours (at one node and one GPU per bundle: the job scripts request none)');
   });
 
   it('the CLI: --json, a bad margin, no results, a corrupt results line', () => {
