@@ -45,6 +45,9 @@ export interface BundlePrediction {
   /** Outside the measured range of a parameter; `far`: by more than half that range. */
   extrapolated?: 'near' | 'far';
   energyJ?: number;
+  /** The energy's ~95% band. */
+  energyLowJ?: number;
+  energyHighJ?: number;
   /** Output bytes (collect's output_bytes: what the run wrote where it ran) and the band's upper end. */
   bytes?: number;
   bytesHigh?: number;
@@ -69,7 +72,7 @@ export interface GroupPrediction {
   /** The fitted law of output bytes, in words, where finished bundles recorded them. */
   bytesModel?: string;
   /** Sum over `predictions`, with the sum of the bands' ends. */
-  total?: { seconds: number; low: number; high: number; energyJ?: number; bytes?: number; bytesHigh?: number };
+  total?: { seconds: number; low: number; high: number; energyJ?: number; energyLowJ?: number; energyHighJ?: number; bytes?: number; bytesHigh?: number };
   /** `#SBATCH --time` for the slowest bundle of the group, with the margin: HH:MM:SS. */
   walltime?: string;
   warnings: string[];
@@ -88,9 +91,16 @@ export interface PredictResult {
     /** Predicted seconds times the nodes (GPUs) each bundle's script asks for; one node and one GPU for a bundle whose script says nothing (`assumed` counts those). */
     nodeHours: number;
     gpuHours: number;
+    /** The same over the bands' ends. */
+    nodeHoursLow: number;
+    nodeHoursHigh: number;
+    gpuHoursLow: number;
+    gpuHoursHigh: number;
     /** Bundles whose node and GPU counts were assumed (no scheduler directives to read). */
     assumed: number;
     energyJ?: number;
+    energyLowJ?: number;
+    energyHighJ?: number;
     bytes?: number;
     bytesHigh?: number;
   };
@@ -297,7 +307,7 @@ export function predictStudy(study: Study, margin: number, requests: ReadonlyMap
   }
 
   const out: GroupPrediction[] = [];
-  const total: PredictResult['total'] = { bundles: 0, seconds: 0, low: 0, high: 0, nodeHours: 0, gpuHours: 0, assumed: 0 };
+  const total: PredictResult['total'] = { bundles: 0, seconds: 0, low: 0, high: 0, nodeHours: 0, gpuHours: 0, nodeHoursLow: 0, nodeHoursHigh: 0, gpuHoursLow: 0, gpuHoursHigh: 0, assumed: 0 };
   for (const g of [...groups.values()].sort((a, b) => (a.key.host + a.cat < b.key.host + b.cat ? -1 : 1))) {
     const used = usedFeatures(g);
     const { fit, need, energy, bytes } = fitOf(g);
@@ -314,7 +324,7 @@ export function predictStudy(study: Study, margin: number, requests: ReadonlyMap
     if (bytes) gp.bytesModel = describe(bytes, used, formatBytes, 'output_bytes');
     let far = 0;
     let slowest = g.ys.reduce((m, y) => Math.max(m, y), 0);
-    const sum: NonNullable<GroupPrediction['total']> = { seconds: 0, low: 0, high: 0, ...(energy ? { energyJ: 0 } : {}), ...(bytes ? { bytes: 0, bytesHigh: 0 } : {}) };
+    const sum: NonNullable<GroupPrediction['total']> = { seconds: 0, low: 0, high: 0, ...(energy ? { energyJ: 0, energyLowJ: 0, energyHighJ: 0 } : {}), ...(bytes ? { bytes: 0, bytesHigh: 0 } : {}) };
     for (const b of g.todo) {
       const x = used.map((f) => b.params[f] as number);
       const y = Math.max(0, predictFit(fit, x));
@@ -323,8 +333,14 @@ export function predictStudy(study: Study, margin: number, requests: ReadonlyMap
       const request = requests.get(b.id);
       if (request) p.request = request;
       else total.assumed++;
-      total.nodeHours += (y * (request?.nodes ?? 1)) / 3600;
-      total.gpuHours += (y * (request?.gpus ?? 1)) / 3600;
+      const nodes = request?.nodes ?? 1;
+      const gpus = request?.gpus ?? 1;
+      total.nodeHours += (y * nodes) / 3600;
+      total.gpuHours += (y * gpus) / 3600;
+      total.nodeHoursLow += (p.low * nodes) / 3600;
+      total.nodeHoursHigh += (p.high * nodes) / 3600;
+      total.gpuHoursLow += (p.low * gpus) / 3600;
+      total.gpuHoursHigh += (p.high * gpus) / 3600;
       const outside = x.map((v, i) => {
         const [lo, hi] = fit.range[i]!;
         const span = hi - lo;
@@ -334,7 +350,12 @@ export function predictStudy(study: Study, margin: number, requests: ReadonlyMap
       else if (outside.includes('near')) p.extrapolated = 'near';
       if (energy) {
         p.energyJ = Math.max(0, predictFit(energy, x));
+        const e = band(energy, x);
+        p.energyLowJ = Math.max(0, p.energyJ - e);
+        p.energyHighJ = p.energyJ + e;
         sum.energyJ! += p.energyJ;
+        sum.energyLowJ! += p.energyLowJ;
+        sum.energyHighJ! += p.energyHighJ;
       }
       if (bytes) {
         p.bytes = Math.max(0, Math.round(predictFit(bytes, x)));
@@ -355,7 +376,11 @@ export function predictStudy(study: Study, margin: number, requests: ReadonlyMap
     total.seconds += sum.seconds;
     total.low += sum.low;
     total.high += sum.high;
-    if (sum.energyJ !== undefined) total.energyJ = (total.energyJ ?? 0) + sum.energyJ;
+    if (sum.energyJ !== undefined) {
+      total.energyJ = (total.energyJ ?? 0) + sum.energyJ;
+      total.energyLowJ = (total.energyLowJ ?? 0) + sum.energyLowJ!;
+      total.energyHighJ = (total.energyHighJ ?? 0) + sum.energyHighJ!;
+    }
     if (sum.bytes !== undefined) {
       total.bytes = (total.bytes ?? 0) + sum.bytes;
       total.bytesHigh = (total.bytesHigh ?? 0) + sum.bytesHigh!;
@@ -364,6 +389,8 @@ export function predictStudy(study: Study, margin: number, requests: ReadonlyMap
   }
   return { groups: out, unpredicted: unpredicted.sort(), total, done, margin, diagnostics };
 }
+
+const kwh = (j: number) => (j / 3.6e6).toFixed(3);
 
 /** How node-hours and GPU-hours were counted, in words. */
 function hoursBasis(t: PredictResult['total']): string {
@@ -389,7 +416,7 @@ export function formatPrediction(r: PredictResult, shown = 5): string {
     if (!g.predictions.length) lines.push('  nothing left to run here');
     else {
       const t = g.total!;
-      lines.push(`  ${g.predictions.length} to run: ${seconds(t.seconds)} (${seconds(t.low)}-${seconds(t.high)})${t.energyJ !== undefined ? `, ${(t.energyJ / 3.6e6).toFixed(3)} kWh` : ''}${t.bytes !== undefined ? `, ${formatBytes(t.bytes)} of output (up to ${formatBytes(t.bytesHigh!)})` : ''}`);
+      lines.push(`  ${g.predictions.length} to run: ${seconds(t.seconds)} (${seconds(t.low)}-${seconds(t.high)})${t.energyJ !== undefined ? `, ${kwh(t.energyJ)} kWh (${kwh(t.energyLowJ!)}-${kwh(t.energyHighJ!)})` : ''}${t.bytes !== undefined ? `, ${formatBytes(t.bytes)} of output (up to ${formatBytes(t.bytesHigh!)})` : ''}`);
       for (const p of g.predictions.slice(0, shown)) lines.push(`    ${p.id}: ${seconds(p.seconds)} (${seconds(p.low)}-${seconds(p.high)})${p.bytes !== undefined ? `, ${formatBytes(p.bytes)} of output` : ''}${p.extrapolated ? ` extrapolated${p.extrapolated === 'far' ? ' far' : ''}` : ''}`);
       if (g.predictions.length > shown) lines.push(`    ... ${g.predictions.length - shown} more (--verbose or --json lists every bundle)`);
     }
@@ -397,7 +424,7 @@ export function formatPrediction(r: PredictResult, shown = 5): string {
     for (const w of g.warnings) lines.push(`  warning: ${w}`);
   }
   const t = r.total;
-  lines.push('', `The rest of the sweep: ${t.bundles} bundle${t.bundles === 1 ? '' : 's'}, ${seconds(t.seconds)} (${seconds(t.low)}-${seconds(t.high)}), ${t.nodeHours.toFixed(2)} node-hours and ${t.gpuHours.toFixed(2)} GPU-hours (${hoursBasis(t)})${t.energyJ !== undefined ? `, ${(t.energyJ / 3.6e6).toFixed(3)} kWh of GPU energy` : ''}${t.bytes !== undefined ? `, ${formatBytes(t.bytes)} of output (up to ${formatBytes(t.bytesHigh!)}) where finished bundles recorded it` : ''}.`);
+  lines.push('', `The rest of the sweep: ${t.bundles} bundle${t.bundles === 1 ? '' : 's'}, ${seconds(t.seconds)} (${seconds(t.low)}-${seconds(t.high)}), ${t.nodeHours.toFixed(2)} node-hours (${t.nodeHoursLow.toFixed(2)}-${t.nodeHoursHigh.toFixed(2)}) and ${t.gpuHours.toFixed(2)} GPU-hours (${t.gpuHoursLow.toFixed(2)}-${t.gpuHoursHigh.toFixed(2)}; ${hoursBasis(t)})${t.energyJ !== undefined ? `, ${kwh(t.energyJ)} kWh of GPU energy (${kwh(t.energyLowJ!)}-${kwh(t.energyHighJ!)})` : ''}${t.bytes !== undefined ? `, ${formatBytes(t.bytes)} of output (up to ${formatBytes(t.bytesHigh!)}) where finished bundles recorded it` : ''}.`);
   if (r.unpredicted.length) lines.push(`Not predicted (no finished bundle like them, or too few): ${r.unpredicted.length}: ${r.unpredicted.slice(0, 5).join(', ')}${r.unpredicted.length > 5 ? ', ...' : ''}`);
   return lines.join('\n');
 }

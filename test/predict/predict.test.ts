@@ -204,6 +204,15 @@ describe('eegen predict', () => {
     const expected = r.groups[0]!.predictions.reduce((a, p) => a + 250 * p.seconds, 0);
     expect(r.total.energyJ).toBeGreaterThan(expected * 0.95);
     expect(r.total.energyJ).toBeLessThan(expected * 1.05);
+    // With a band, around the estimate, and the GPU-hours too.
+    for (const p of r.groups[0]!.predictions) {
+      expect(p.energyLowJ).toBeLessThanOrEqual(p.energyJ!);
+      expect(p.energyHighJ).toBeGreaterThan(p.energyJ!);
+    }
+    expect(r.total.energyLowJ).toBeLessThan(r.total.energyJ!);
+    expect(r.total.energyHighJ).toBeGreaterThan(r.total.energyJ!);
+    expect(r.total.gpuHoursLow).toBeLessThan(r.total.gpuHours);
+    expect(r.total.gpuHoursHigh).toBeGreaterThan(r.total.gpuHours);
   });
 
   it('output bytes where recorded: a law of their own, the held-back bundles in the band, totalled with an upper end', async () => {
@@ -301,7 +310,7 @@ describe('eegen predict', () => {
       expect(r.total.nodeHours).toBeCloseTo((2 * 3000) / 3600, 2);
       expect(r.total.gpuHours).toBeCloseTo((10 * 1500) / 3600, 2);
       const text = eegen(['predict', out]);
-      expect(text.stdout).toContain(`${r.total.nodeHours.toFixed(2)} node-hours and ${r.total.gpuHours.toFixed(2)} GPU-hours (as each bundle's job script requests nodes and GPUs)`);
+      expect(text.stdout).toContain(`${r.total.nodeHours.toFixed(2)} node-hours (${r.total.nodeHoursLow.toFixed(2)}-${r.total.nodeHoursHigh.toFixed(2)}) and ${r.total.gpuHours.toFixed(2)} GPU-hours (${r.total.gpuHoursLow.toFixed(2)}-${r.total.gpuHoursHigh.toFixed(2)}; as each bundle's job script requests nodes and GPUs)`);
     });
   }
 
@@ -311,7 +320,7 @@ describe('eegen predict', () => {
     const r = await predict({ out });
     expect(r.total.assumed).toBe(8);
     expect(r.total.gpuHours).toBeCloseTo(r.total.seconds / 3600, 6);
-    expect(eegen(['predict', out]).stdout).toContain('GPU-hours (at one node and one GPU per bundle: the job scripts request none)');
+    expect(eegen(['predict', out]).stdout).toMatch(/GPU-hours \(\d+\.\d+-\d+\.\d+; at one node and one GPU per bundle: the job scripts request none\)/);
   });
 
   it('the CLI: --json, a bad margin, no results, a corrupt results line', () => {
