@@ -16,6 +16,8 @@
 #   EEGEN_POWER=0                       no GPU power trace / energy readings
 #   EEGEN_POWER_MS                      power sampling period in ms (default 1000)
 #   EEGEN_KILL_AFTER                    seconds a signalled script gets before KILL (10)
+#   EEGEN_FINGERPRINT_CACHE=0           measure the fingerprint every run (no per-host cache)
+#   EEGEN_CACHE_DIR                     where that cache is (~/.cache/eegen)
 # Environment it sets for the script: EEGEN_WRAPPED=1, EEGEN_BUNDLE, EEGEN_BUNDLE_ID,
 # EEGEN_RUN_DIR, EEGEN_EVENTS, and the shell function `eegen_progress PERCENT [MSG...]`.
 # Exit status: the script's; 128+n when the run was stopped by signal n.
@@ -49,9 +51,16 @@ eegen__json() {
   printf '"%s"' "$s"
 }
 
-# ISO 8601 UTC with milliseconds where date knows %N, else seconds.
+# ISO 8601 UTC with milliseconds: bash 5's clock and strftime (no process), else date where
+# it knows %N, else seconds.
 eegen__ts() {
-  local t
+  local t=${EPOCHREALTIME:-}
+  case $t in
+    [0-9]*[.,][0-9][0-9][0-9][0-9][0-9][0-9])
+      TZ=UTC printf '%(%Y-%m-%dT%H:%M:%S)T.%sZ' "${t%[.,]*}" "${t:${#t}-6:3}"
+      return 0
+      ;;
+  esac
   t=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ 2>/dev/null)
   case $t in
     *T??:??:??.[0-9][0-9][0-9]Z) printf '%s' "$t" ;;
@@ -89,16 +98,30 @@ case $eegen_script in
   *) [ -e "$eegen_script" ] && eegen_script="$PWD/$eegen_script" ;;
 esac
 
-EEGEN_BUNDLE=$(cd "$(dirname "$0")" && pwd)
-cd "$EEGEN_BUNDLE" || exit 2
+# The bundle is this file's directory (shell expansions: each process a trivial run saves counts).
+case $0 in */*) EEGEN_BUNDLE=${0%/*} ;; *) EEGEN_BUNDLE=. ;; esac
+CDPATH='' cd -- "${EEGEN_BUNDLE:-/}" || exit 2
+EEGEN_BUNDLE=$PWD
 EEGEN_RUN_DIR="$EEGEN_BUNDLE/eegen-run"
-mkdir -p "$EEGEN_RUN_DIR" 2>/dev/null
+[ -d "$EEGEN_RUN_DIR" ] || mkdir -p "$EEGEN_RUN_DIR" 2>/dev/null
 EEGEN_EVENTS="$EEGEN_RUN_DIR/events.jsonl"
 EEGEN_BUNDLE_ID=''
 if [ -r manifest.json ]; then
-  EEGEN_BUNDLE_ID=$(sed -n 's/^  "id": *"\([^"\\]*\)",*[[:space:]]*$/\1/p' manifest.json 2>/dev/null | head -n 1)
+  # "id" is among the first lines eegen writes; read with builtins, sed only if not there.
+  eegen_re='^  "id": *"([^"\\]*)",*[[:space:]]*$'
+  eegen_n=0
+  while [ $eegen_n -lt 20 ] && IFS= read -r eegen_line; do
+    eegen_n=$((eegen_n + 1))
+    if [[ $eegen_line =~ $eegen_re ]]; then
+      EEGEN_BUNDLE_ID=${BASH_REMATCH[1]}
+      break
+    fi
+  done <manifest.json
+  if [ -z "$EEGEN_BUNDLE_ID" ] && [ $eegen_n -ge 20 ]; then
+    EEGEN_BUNDLE_ID=$(sed -n 's/^  "id": *"\([^"\\]*\)",*[[:space:]]*$/\1/p' manifest.json 2>/dev/null | head -n 1)
+  fi
 fi
-[ -n "$EEGEN_BUNDLE_ID" ] || EEGEN_BUNDLE_ID=$(basename "$EEGEN_BUNDLE")
+[ -n "$EEGEN_BUNDLE_ID" ] || EEGEN_BUNDLE_ID=${EEGEN_BUNDLE##*/}
 EEGEN_WRAPPED=1
 export EEGEN_WRAPPED EEGEN_BUNDLE EEGEN_BUNDLE_ID EEGEN_RUN_DIR EEGEN_EVENTS
 
@@ -257,7 +280,7 @@ eegen_slot=''
 eegen_slots=${EEGEN_SLOTS:-}
 case $eegen_slots in '' | *[!0-9]*) eegen_slots='' ;; esac
 if [ -n "$eegen_slots" ] && [ "$eegen_slots" -gt 0 ] && [ -n "${EEGEN_SLOTS_DIR:-}" ]; then
-  mkdir -p "$EEGEN_SLOTS_DIR" 2>/dev/null
+  [ -d "$EEGEN_SLOTS_DIR" ] || mkdir -p "$EEGEN_SLOTS_DIR" 2>/dev/null
   # An unusable slots directory must not hold the run back forever: run without a slot.
   [ -d "$EEGEN_SLOTS_DIR" ] && [ -w "$EEGEN_SLOTS_DIR" ] || eegen_slots=''
 fi
@@ -267,9 +290,14 @@ if [ -n "$eegen_slots" ] && [ "$eegen_slots" -gt 0 ]; then
   eegen_queued=''
   eegen_in_queue=''
   eegen_seen=() # mkdir locks without a pid file: when first seen so (SECONDS)
+  # Each run looks from a slot of its own (by pid) round all of them: runs started together
+  # do not all try slot 1, then 2, ... (a process per slot tried).
+  eegen_k0=$(($$ % eegen_slots))
   while [ -z "$eegen_slot" ]; do
-    k=1
-    while [ $k -le "$eegen_slots" ]; do
+    eegen_i=0
+    while [ $eegen_i -lt "$eegen_slots" ]; do
+      k=$(((eegen_k0 + eegen_i) % eegen_slots + 1))
+      eegen_i=$((eegen_i + 1))
       if [ $eegen_lock = flock ]; then
         # fd 9 stays open (and locked) for the whole run; children get it closed.
         if { exec 9>>"$EEGEN_SLOTS_DIR/slot.$k"; } 2>/dev/null; then
@@ -311,7 +339,6 @@ if [ -n "$eegen_slots" ] && [ "$eegen_slots" -gt 0 ]; then
           fi
         fi
       fi
-      k=$((k + 1))
     done
     [ -n "$eegen_slot" ] && break
     if [ -z "$eegen_queued" ]; then
@@ -337,7 +364,7 @@ eegen_extra=''
 # are never taken for a bundle of other content that happens to have the same id.
 eegen_content=''
 if [ -r SHA256SUMS ]; then
-  eegen_content=$( (sha256sum SHA256SUMS || shasum -a 256 SHA256SUMS) 2>/dev/null | head -n 1)
+  eegen_content=$( (sha256sum SHA256SUMS || shasum -a 256 SHA256SUMS) 2>/dev/null)
   eegen_content=${eegen_content%% *}
   case $eegen_content in *[!0-9a-f]*) eegen_content='' ;; esac
   [ ${#eegen_content} -eq 64 ] || eegen_content=''
@@ -347,37 +374,132 @@ eegen__emit "{\"ts\":\"$(eegen__ts)\",\"event\":\"start\",\"host\":$(eegen__json
 
 # Hardware/software fingerprint (same JSON as fingerprintScript() in src/results), in the
 # background: eegen-run/fingerprint.json and a `fingerprint` event.
+#
+# Measuring costs processes (a pyenv shim's `python3 --version` alone takes ~0.3 s), so the
+# parts that stay put (host, cpu, os, python, node) are cached per host, in
+# ${EEGEN_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/eegen}/fingerprint-HOST.txt, and reused
+# only while all they were measured from is unchanged (eegen__fp_key) and for at most a day;
+# a reused part carries `"cached":TS`, when it was measured. GPUs and CUDA are measured every
+# run: a job's GPUs come with its allocation, and a GPU can fall off the bus. Measured every
+# run too: with EEGEN_FINGERPRINT_CACHE=0, and where /proc's boot id, `stat -c` or bash 5's
+# EPOCHSECONDS are missing (macOS, old bash).
+eegen__fp_key() { # sets eegen_fp_key from builtins and one stat, or fails: do not cache
+  local boot='' root='' online='' allowed='' line rest d t v found py=''
+  local -a files=()
+  [ "${EEGEN_FINGERPRINT_CACHE:-1}" != 0 ] && [ -n "${EPOCHSECONDS:-}" ] || return 1
+  { read -r boot </proc/sys/kernel/random/boot_id; } 2>/dev/null
+  [ -n "$boot" ] || return 1
+  # A reboot (kernel, hardware), another mount namespace (a container: its own root), CPUs
+  # brought online or a job's CPU set (nproc, with the OMP_ variables it honours).
+  while read -r _ _ _ _ d rest; do
+    [ "$d" = / ] && root="$d $rest" && break
+  done 2>/dev/null </proc/self/mountinfo
+  { read -r online </sys/devices/system/cpu/online; } 2>/dev/null
+  while IFS= read -r line; do
+    case $line in Cpus_allowed_list:*) allowed=${line#*:} && break ;; esac
+  done 2>/dev/null </proc/self/status
+  eegen_fp_key="v1|host=$eegen_host|boot=$boot|root=$root|online=$online|allowed=$allowed"
+  # What picks the tools: PATH and the environments that change it or select a version.
+  for v in OMP_NUM_THREADS OMP_THREAD_LIMIT PATH PYENV_VERSION PYENV_ROOT VIRTUAL_ENV CONDA_PREFIX LOADEDMODULES APPTAINER_CONTAINER SINGULARITY_CONTAINER container; do
+    eegen_fp_key="$eegen_fp_key|$v=${!v-}"
+  done
+  # The tools as `command -v` finds them (PATH walked with builtins), and the files that
+  # change when they are upgraded or switched (ctime and inode: a package keeps mtimes).
+  for t in python3 python node lscpu; do
+    found=''
+    rest="$PATH:"
+    while [ -n "$rest" ]; do
+      d=${rest%%:*}
+      rest=${rest#*:}
+      [ -n "$d" ] || d=.
+      if [ -f "$d/$t" ] && [ -x "$d/$t" ]; then found=$d/$t && break; fi
+    done
+    eegen_fp_key="$eegen_fp_key|$t=$found"
+    [ -n "$found" ] && files+=("$found")
+    case $found in */shims/*) py=1 ;; esac
+  done
+  [ -r /etc/os-release ] && files+=(/etc/os-release)
+  if [ -n "$py" ]; then
+    # A version manager's shim (pyenv, asdf): the version is in these files, from here up.
+    d=$PWD
+    while :; do
+      for t in .python-version .tool-versions; do [ -f "$d/$t" ] && files+=("$d/$t"); done
+      [ -n "$d" ] || break
+      d=${d%/*}
+    done
+    for t in "${PYENV_ROOT:-$HOME/.pyenv}/version" "$HOME/.tool-versions"; do [ -f "$t" ] && files+=("$t"); done
+  fi
+  if [ ${#files[@]} -gt 0 ]; then
+    v=$(LC_ALL=C stat -L -c '%n|%i|%z|%s' -- "${files[@]}" 2>/dev/null) || return 1
+    eegen_fp_key="$eegen_fp_key|files=$v"
+  fi
+  eegen_fp_key=${eegen_fp_key//$'\n'/;}
+  return 0
+}
+
 eegen__fingerprint() {
-  local body='' model='' cores='' allowed='' cpu os gpus='' line name rest driver mem uuid g smi cuda v
+  local body='' pre='' post='' model='' cores='' allowed='' cpu os gpus='' line name rest driver mem uuid g smi cuda v
+  local key='' cache='' cdir h l1='' l2='' l3='' l4='' at=''
   eegen__int() { case $1 in '' | *[!0-9]*) ;; *) printf '%s' "$1" ;; esac; }
   eegen__add() { [ -n "$2" ] && body="$body${body:+,}\"$1\":$2"; }
-  eegen__add host "$(eegen__json "$(uname -n 2>/dev/null)")"
-  if command -v lscpu >/dev/null 2>&1; then
-    model=$(LC_ALL=C lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
+  if eegen__fp_key; then
+    key=$eegen_fp_key
+    cdir=${EEGEN_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/eegen}
+    h=${eegen_host//[!A-Za-z0-9._-]/_}
+    cache="$cdir/fingerprint-${h:-host}.txt"
+    # Line 1: version and when measured (epoch seconds, ISO); 2: the key; 3, 4: the parts.
+    if [ -f "$cache" ] && { IFS= read -r l1 && IFS= read -r l2 && IFS= read -r l3 && IFS= read -r l4; } <"$cache" 2>/dev/null; then
+      v=${l1#* }
+      g=${v%% *}
+      if [ "${l1%% *}" = eegen-fingerprint-cache-1 ] && [ "$l2" = "$key" ] && [ -n "$l3" ]; then
+        case $g in
+          '' | *[!0-9]*) ;;
+          *) [ $((EPOCHSECONDS - g)) -ge 0 ] && [ $((EPOCHSECONDS - g)) -lt 86400 ] && at=${v#* } ;;
+        esac
+      fi
+    fi
   fi
-  if [ -z "$model" ] && [ -r /proc/cpuinfo ]; then
-    model=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)
+  case $at in
+    ????-??-??T*Z) pre=$l3 post=$l4 ;;
+    *) at='' ;;
+  esac
+  if [ -z "$at" ]; then
+    eegen__add host "$(eegen__json "$(uname -n 2>/dev/null)")"
+    if command -v lscpu >/dev/null 2>&1; then
+      model=$(LC_ALL=C lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
+    fi
+    if [ -z "$model" ] && [ -r /proc/cpuinfo ]; then
+      model=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)
+    fi
+    [ -n "$model" ] || model=$(sysctl -n machdep.cpu.brand_string 2>/dev/null)
+    cores=$(eegen__int "$(getconf _NPROCESSORS_ONLN 2>/dev/null)")
+    allowed=$(eegen__int "$(nproc 2>/dev/null)")
+    if [ -n "$model$cores" ]; then
+      cpu="\"model\":$(eegen__json "$model")"
+      [ -n "$cores" ] && cpu="$cpu,\"cores\":$cores"
+      [ -n "$allowed" ] && cpu="$cpu,\"allowed\":$allowed"
+      eegen__add cpu "{$cpu}"
+    fi
+    os=''
+    if [ -r /etc/os-release ]; then
+      os=$(sed -n 's/^PRETTY_NAME=//p' /etc/os-release | head -n 1)
+      os=${os#[\"\']}
+      os=${os%[\"\']}
+    fi
+    if [ -z "$os" ] && command -v sw_vers >/dev/null 2>&1; then
+      os="$(sw_vers -productName 2>/dev/null) $(sw_vers -productVersion 2>/dev/null)"
+    fi
+    [ -n "$os" ] || os=$(uname -s 2>/dev/null)
+    eegen__add os "{\"name\":$(eegen__json "$os"),\"kernel\":$(eegen__json "$(uname -r 2>/dev/null)"),\"arch\":$(eegen__json "$(uname -m 2>/dev/null)")}"
+    pre=$body
+    body=''
+    v=$( (python3 --version || python --version) 2>&1 | sed -n 's/^Python \([0-9][0-9.]*\).*/\1/p' | head -n 1)
+    [ -n "$v" ] && eegen__add python "$(eegen__json "$v")"
+    v=$(node --version 2>/dev/null | sed -n 's/^v\([0-9][0-9.]*\).*/\1/p' | head -n 1)
+    [ -n "$v" ] && eegen__add node "$(eegen__json "$v")"
+    post=$body
+    body=''
   fi
-  [ -n "$model" ] || model=$(sysctl -n machdep.cpu.brand_string 2>/dev/null)
-  cores=$(eegen__int "$(getconf _NPROCESSORS_ONLN 2>/dev/null)")
-  allowed=$(eegen__int "$(nproc 2>/dev/null)")
-  if [ -n "$model$cores" ]; then
-    cpu="\"model\":$(eegen__json "$model")"
-    [ -n "$cores" ] && cpu="$cpu,\"cores\":$cores"
-    [ -n "$allowed" ] && cpu="$cpu,\"allowed\":$allowed"
-    eegen__add cpu "{$cpu}"
-  fi
-  os=''
-  if [ -r /etc/os-release ]; then
-    os=$(sed -n 's/^PRETTY_NAME=//p' /etc/os-release | head -n 1)
-    os=${os#[\"\']}
-    os=${os%[\"\']}
-  fi
-  if [ -z "$os" ] && command -v sw_vers >/dev/null 2>&1; then
-    os="$(sw_vers -productName 2>/dev/null) $(sw_vers -productVersion 2>/dev/null)"
-  fi
-  [ -n "$os" ] || os=$(uname -s 2>/dev/null)
-  eegen__add os "{\"name\":$(eegen__json "$os"),\"kernel\":$(eegen__json "$(uname -r 2>/dev/null)"),\"arch\":$(eegen__json "$(uname -m 2>/dev/null)")}"
   if command -v nvidia-smi >/dev/null 2>&1; then
     smi=$($eegen_timeout nvidia-smi --query-gpu=name,driver_version,memory.total,uuid --format=csv,noheader,nounits 2>/dev/null)
     if [ $? -eq 0 ] && [ -n "$smi" ]; then
@@ -401,11 +523,18 @@ EEGEN_END
       [ -n "$cuda" ] && eegen__add cuda "$(eegen__json "$cuda")"
     fi
   fi
-  v=$( (python3 --version || python --version) 2>&1 | sed -n 's/^Python \([0-9][0-9.]*\).*/\1/p' | head -n 1)
-  [ -n "$v" ] && eegen__add python "$(eegen__json "$v")"
-  v=$(node --version 2>/dev/null | sed -n 's/^v\([0-9][0-9.]*\).*/\1/p' | head -n 1)
-  [ -n "$v" ] && eegen__add node "$(eegen__json "$v")"
   v=$(eegen__ts)
+  if [ -n "$key" ] && [ -z "$at" ] && [ -n "$pre" ]; then
+    # Measured: cached for the next run (whole or not at all: a temp file renamed).
+    { [ -d "$cdir" ] || mkdir -p "$cdir" 2>/dev/null; } &&
+      printf 'eegen-fingerprint-cache-1 %s %s\n%s\n%s\n%s\n' "$EPOCHSECONDS" "$v" "$key" "$pre" "$post" 2>/dev/null >"$cache.tmp.$$" &&
+      { mv -f "$cache.tmp.$$" "$cache" 2>/dev/null || rm -f "$cache.tmp.$$" 2>/dev/null; }
+  fi
+  g=$body
+  body=$pre
+  [ -n "$g" ] && body="$body${body:+,}$g"
+  [ -n "$post" ] && body="$body${body:+,}$post"
+  [ -n "$at" ] && body="$body${body:+,}\"cached\":\"$at\""
   printf '{"ts":"%s"%s}\n' "$v" "${body:+,$body}" >"$EEGEN_RUN_DIR/fingerprint.json.tmp.$$" &&
     mv -f "$EEGEN_RUN_DIR/fingerprint.json.tmp.$$" "$EEGEN_RUN_DIR/fingerprint.json"
   eegen__emit "{\"ts\":\"$v\",\"event\":\"fingerprint\"${body:+,$body}}"
