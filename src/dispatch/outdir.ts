@@ -53,11 +53,16 @@ export function selectBundles<T extends { id: string }>(bundles: readonly T[], o
   const patterns = [...only];
   const keep: Matcher[] = [];
   const drop: Matcher[] = [];
+  // Plain ids (no glob syntax) are looked up, not matched: a caller naming 1,000 bundles
+  // would otherwise match every bundle against every pattern.
+  const keepIds = new Set<string>();
   for (const p of patterns) {
     if (p.startsWith('!') && !p.startsWith('!(')) drop.push(idMatcher(p.slice(1)));
+    else if (/^[A-Za-z0-9_.-]+$/.test(p) && !isGlob(p)) keepIds.add(p);
     else keep.push(idMatcher(p));
   }
-  const selected = bundles.filter((b) => (keep.length === 0 || keep.some((m) => m(b.id))) && !drop.some((m) => m(b.id)));
+  const kept = (id: string): boolean => (keep.length === 0 && keepIds.size === 0) || keepIds.has(id) || keep.some((m) => m(id));
+  const selected = bundles.filter((b) => kept(b.id) && !drop.some((m) => m(b.id)));
   if (selected.length === 0) throw new DiagnosticError(noMatch(bundles, patterns, out));
   return selected;
 }

@@ -55,6 +55,13 @@ export interface SubmitOptions extends DispatchCallOptions {
   after?: readonly string[];
   /** Record the commands instead of running them. */
   dryRun?: boolean;
+  /**
+   * The selected bundles' status on `hosts`, as a status() call just gave it (a caller that
+   * polls anyway: the workflow coordinator): submit then decides from it and asks no host
+   * first (one round trip less). A bundle not in it counts as never submitted. The hosts'
+   * claims still keep a bundle that is there from being submitted twice.
+   */
+  asked?: readonly BundleStatus[];
 }
 
 export interface HostSubmitReport {
@@ -299,7 +306,8 @@ async function submitLocked(opts: SubmitOptions, ctx: DispatchContext): Promise<
   const ask = new Map<string, HostEntry>();
   for (const h of [...opts.hosts, ...(opts.alsoAsk ?? []).filter((h) => known.has(h.name))]) ask.set(h.name, h);
   const ids = selected.map((b) => b.id);
-  const answers: HostAnswer[] = await Promise.all(
+  const asked = opts.asked ? new Map(opts.asked.map((s) => [s.id, s])) : undefined;
+  const answers: HostAnswer[] = asked ? [] : await Promise.all(
     [...ask.values()].map(async (h) => {
       const a = await askHost(runner, h, opts.out, ids, signal, ctx.schedulers);
       opts.onEvent?.({ type: 'asked', host: h.name, ok: a.ok, ...(a.ok ? {} : { error: answerError(a) }) });
@@ -307,8 +315,8 @@ async function submitLocked(opts: SubmitOptions, ctx: DispatchContext): Promise<
     }),
   );
   throwIfAborted(signal);
-  const statuses = combine(selected, answers, undefined, ctx.schedulers);
-  const okHosts = new Set(answers.filter((a) => a.ok).map((a) => a.host.name));
+  const statuses = asked ? selected.map((b) => asked.get(b.id) ?? { id: b.id, state: 'built' as const }) : combine(selected, answers, undefined, ctx.schedulers);
+  const okHosts = new Set(asked ? opts.hosts.map((h) => h.name) : answers.filter((a) => a.ok).map((a) => a.host.name));
   const what = new Set<RetryWhat>([...(opts.retry ?? []), ...(opts.retryFailed ? (['failed'] as const) : [])]);
   const { plans, alreadyThere } = assign(statuses, byId, opts.hosts, okHosts, what);
   // Every host to its end (settled), also when one is aborted: nothing may still write the

@@ -141,7 +141,12 @@ export function inputFiles(spec: WorkflowSpec, node: WorkflowNode): { files: Bun
 /** The nodes that run something, by host name, in dependency order. */
 export function nodesByHost(spec: WorkflowSpec): Map<string, WorkflowNode[]> {
   const out = new Map<string, WorkflowNode[]>();
-  for (const n of spec.nodes) if (!n.virtual && !n.experiment && n.host) out.set(n.host.name, [...(out.get(n.host.name) ?? []), n]);
+  for (const n of spec.nodes) {
+    if (n.virtual || n.experiment || !n.host) continue;
+    const list = out.get(n.host.name);
+    if (list) list.push(n);
+    else out.set(n.host.name, [n]);
+  }
   return out;
 }
 

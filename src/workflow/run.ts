@@ -23,14 +23,17 @@ import { ACTIVE_STATES, cancel as cancelBundles, collect, createContext, status 
 import { diag, DiagnosticError } from '../diagnostics/index.js';
 import { nearest } from '../diagnostics/suggest.js';
 import type { HostEntry } from '../inventory/hosts.js';
-import { sleep, throwIfAborted } from '../util/abort.js';
+import { throwIfAborted } from '../util/abort.js';
+import { runsInPlace } from '../dispatch/transport.js';
+import { RUN_LAYOUT } from '../bundle/run-layout.js';
 import path from 'node:path';
-import { experimentOut, inputFiles, TIMEOUT_EXIT, TIMEOUT_MARK, writeHostDirs } from './bundles.js';
+import { experimentOut, inputFiles, nodesByHost, TIMEOUT_EXIT, TIMEOUT_MARK, writeHostDirs } from './bundles.js';
 import { chainAfter, pendingChain } from './chain.js';
 import { buildExperiments, cancelExperiment, collectExperiment, observeExperiment, submitExperiment, type RunSummary } from './experiment.js';
 import { WORKFLOW_CODES as C } from './codes.js';
 import { renderLabel } from './labels.js';
 import { holdLock } from './lock.js';
+import { RunWatch } from './wake.js';
 import { NODE_ACTIVE, NODE_FAILED, NODE_FINAL, nodeOf, type NodeState, type NodeStatus, type WorkflowEvent, type WorkflowNode, type WorkflowSpec } from './types.js';
 
 export interface WorkflowCallOptions {
@@ -84,13 +87,20 @@ const hostsOf = (spec: WorkflowSpec): HostEntry[] => {
   return [...seen.values()];
 };
 
-async function observe(spec: WorkflowSpec, outs: Map<string, string>, ctx: DispatchContext, signal?: AbortSignal): Promise<Observation> {
-  const bundles = new Map<string, BundleStatus>();
+/**
+ * What the hosts say now: one status round trip per host. With `ask`, only about those
+ * nodes (a host none of them is on is not asked); the others keep what `known` holds.
+ */
+async function observe(spec: WorkflowSpec, outs: Map<string, string>, ctx: DispatchContext, signal?: AbortSignal, ask?: ReadonlySet<string>, known?: ReadonlyMap<string, BundleStatus>): Promise<Observation> {
+  const bundles = new Map<string, BundleStatus>(known ?? []);
   const hostErrors: HostError[] = [];
   const unknownHosts = new Set<string>();
+  const onHost = ask ? nodesByHost(spec) : undefined;
   await Promise.all(
     hostsOf(spec).map(async (h) => {
-      const r = await bundleStatus({ out: outs.get(h.name)!, hosts: [h], context: ctx, ...(signal ? { signal } : {}) });
+      const only = onHost?.get(h.name)?.map((n) => n.name).filter((n) => ask!.has(n));
+      if (only && !only.length) return;
+      const r = await bundleStatus({ out: outs.get(h.name)!, hosts: [h], context: ctx, ...(only ? { only } : {}), ...(signal ? { signal } : {}) });
       for (const e of r.hostErrors) {
         hostErrors.push(e);
         unknownHosts.add(h.name);
@@ -378,10 +388,23 @@ export async function runWorkflow(spec: WorkflowSpec, opts: RunWorkflowOptions =
     await buildExperiments(spec, signal);
     return writeHostDirs(spec);
   });
+  // Between looks at the hosts: woken early by the run records of local nodes (wake.ts).
+  const watch = new RunWatch();
+  // What each node's host said last, and the nodes to ask about again however they stood
+  // (submitted, rerun or cancelled since). The first look asks about every node; after it,
+  // a node that ended (and that this run has not started again) is not asked about again:
+  // 1,000 ended nodes cost the hosts and this process nothing on later polls.
+  let known = new Map<string, BundleStatus>();
+  const touched = new Set<string>();
+  let full = true;
   for (;;) {
+    if (signal?.aborted) watch.close();
     throwIfAborted(signal);
     const tick = await holdLock(spec, signal, emit, async () => {
-      const obs = await observe(spec, outs, ctx, signal);
+      const ask = full ? undefined : new Set(spec.nodes.filter((n) => !settled(n.name)).map((n) => n.name));
+      for (const n of ask ?? spec.nodes.map((x) => x.name)) touched.delete(n);
+      const obs = await observe(spec, outs, ctx, signal, ask, ask ? known : undefined);
+      known = obs.bundles;
       let nodes = derive(spec, obs, previous, opts);
       // An experiment that is done has its merged results collected (once per coordinator run)
       // before anything after it starts: the next node may read them.
@@ -432,7 +455,10 @@ export async function runWorkflow(spec: WorkflowSpec, opts: RunWorkflowOptions =
           }
           calls.push(...byAfter.values());
           for (const c of calls) {
-            const r = await submitBundles({ out: outs.get(hostName)!, hosts: [h], only: c.only, retry: c.retry, ...(c.after ? { after: c.after } : {}), context: ctx, ...(signal ? { signal } : {}) });
+            for (const id of c.only) touched.add(id);
+            // The host was just asked about these nodes (under this same lock): submit need not ask it again.
+            const asked = c.only.map((id) => obs.bundles.get(id) ?? { id, state: 'built' as const });
+            const r = await submitBundles({ out: outs.get(hostName)!, hosts: [h], only: c.only, retry: c.retry, asked, ...(c.after ? { after: c.after } : {}), context: ctx, ...(signal ? { signal } : {}) });
             for (const rep of r.hosts) if (rep.diagnostic) emit({ type: 'host-error', error: { host: rep.host, error: rep.error ?? '', diagnostic: rep.diagnostic } });
             for (const id of c.only) {
               wanted.rerun.delete(id);
@@ -445,6 +471,7 @@ export async function runWorkflow(spec: WorkflowSpec, opts: RunWorkflowOptions =
         hostsOf(spec).map(async (h) => {
           const ids = dangling.filter((s) => s.host === h.name && !nodeOf(spec, s.name)!.experiment).map((s) => s.name);
           if (!ids.length) return;
+          for (const id of ids) touched.add(id);
           const r = await cancelBundles({ out: outs.get(h.name)!, hosts: [h], only: ids, context: ctx, ...(signal ? { signal } : {}) });
           for (const error of r.hostErrors) emit({ type: 'host-error', error });
         }),
@@ -459,17 +486,43 @@ export async function runWorkflow(spec: WorkflowSpec, opts: RunWorkflowOptions =
         wanted.rerunFailed?.delete(x.node.name);
       }
       return { nodes, obs, submitted: p.submit.size > 0 || p.experiments.length > 0 || dangling.length > 0 };
+    }).catch((e: unknown) => {
+      watch.close();
+      throw e;
     });
     previous = new Map(tick.nodes.map((s) => [s.name, s]));
     const finished = !tick.submitted && tick.obs.unknownHosts.size === 0 && tick.nodes.every((s) => NODE_FINAL.has(s.state));
     if (finished) {
+      watch.close();
       const ok = tick.nodes.every((s) => s.state === 'done');
       emit({ type: 'finished', ok, nodes: tick.nodes });
       return { ok, nodes: tick.nodes, hostErrors: tick.obs.hostErrors };
     }
-    // Just submitted: look again soon (the run records appear within moments).
-    await sleep(tick.submitted ? Math.min(pollMs, 200) : pollMs, signal);
+    // A host that could not be asked is asked about everything next time.
+    full = tick.obs.unknownHosts.size > 0;
+    // The nodes running or just submitted that this machine runs in place: their run
+    // directories wake the wait. Just submitted to a host it cannot watch: look again soon
+    // (the run records appear within moments).
+    const live = tick.nodes.filter((s) => s.host && (NODE_ACTIVE.has(s.state) || touched.has(s.name))).map((s) => localRunDir(spec, outs, s.name));
+    watch.watch(live.filter((d): d is string => d !== undefined));
+    const elsewhere = tick.submitted && live.some((d) => d === undefined);
+    await watch.wait(elsewhere ? Math.min(pollMs, 200) : pollMs, signal);
   }
+
+  /** A node whose run ended (or that cannot run) and that nothing done since may have changed: not asked about. */
+  function settled(name: string): boolean {
+    const p = previous.get(name);
+    const b = known.get(name);
+    return !!p && NODE_FINAL.has(p.state) && !touched.has(name) && !(b && ACTIVE_STATES.has(b.state)) && !nodeOf(spec, name)!.experiment;
+  }
+}
+
+/** The run directory of a node that runs in place on this machine (its records can be watched), else undefined. */
+function localRunDir(spec: WorkflowSpec, outs: ReadonlyMap<string, string>, name: string): string | undefined {
+  const node = nodeOf(spec, name);
+  const out = node?.host ? outs.get(node.host.name) : undefined;
+  if (!node?.host || !out || node.experiment || node.virtual || !runsInPlace(node.host, out)) return undefined;
+  return path.join(out, node.name, RUN_LAYOUT.dir);
 }
 
 /** Every node's state now: one status round trip per host, nothing started. */
