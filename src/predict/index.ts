@@ -15,13 +15,10 @@
  * Reads OUT/index.json (every bundle and its parameters) and OUT/results.jsonl (what
  * collect brought back); writes nothing.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { diag, DiagnosticError, type Diagnostic } from '../diagnostics/index.js';
-import { schedulerNamed } from '../scheduler/registry.js';
 import type { JobRequest } from '../scheduler/types.js';
 import type { Value } from '../types.js';
-import { loadStudy, num, str, type Study, type StudyBundle, type StudyRow } from '../report/study.js';
+import { jobRequests, loadStudy, num, str, type Study, type StudyBundle, type StudyRow } from '../report/study.js';
 import { formatBytes } from '../report/summary.js';
 import { band, fitConstant, fitLine, fitPlane, predictFit, type Fit } from './fit.js';
 
@@ -185,28 +182,7 @@ function fitFor(xs: number[][], ys: number[], features: string[]): { fit?: Fit; 
 export async function predict(opts: PredictOptions): Promise<PredictResult> {
   const margin = marginOf(opts.margin);
   const study = await loadStudy(opts.out);
-  return predictStudy(study, margin, await requestsOf(study));
-}
-
-/**
- * What the job script of each bundle not done yet asks for (its scheduler's directives:
- * nodes and GPUs), read from OUT; a bundle whose script cannot be read, or whose scheduler
- * requests nothing (bash), has no entry.
- */
-export async function requestsOf(study: Study): Promise<Map<string, JobRequest>> {
-  const out = new Map<string, JobRequest>();
-  const todo = study.bundles.filter((b) => study.rows.get(b.id)?.state !== 'done' && typeof b.dir === 'string' && typeof b.script === 'string' && typeof b.scheduler === 'string');
-  // Bundles of one template share their directives but for per-bundle values: read each, a few at a time.
-  for (let i = 0; i < todo.length; i += 64)
-    await Promise.all(
-      todo.slice(i, i + 64).map(async (b) => {
-        const requests = schedulerNamed(b.scheduler!)?.requests;
-        if (!requests || b.dir!.split('/').includes('..') || b.script!.split('/').includes('..')) return;
-        const text = await readFile(path.join(study.out, b.dir!, b.script!), 'utf8').catch(() => undefined);
-        if (text !== undefined) out.set(b.id, requests(text));
-      }),
-    );
-  return out;
+  return predictStudy(study, margin, await jobRequests(study, (b) => study.rows.get(b.id)?.state !== 'done'));
 }
 
 /** The margin to use (default 0.25); EG8004 unless a fraction between 0 and 10. */
@@ -395,8 +371,8 @@ const kwh = (j: number) => (j / 3.6e6).toFixed(3);
 /** How node-hours and GPU-hours were counted, in words. */
 function hoursBasis(t: PredictResult['total']): string {
   if (t.assumed === 0) return "as each bundle's job script requests nodes and GPUs";
-  if (t.assumed === t.bundles) return 'at one node and one GPU per bundle: the job scripts request none';
-  return `as the job scripts request, and one node and one GPU for the ${t.assumed} bundle${t.assumed === 1 ? '' : 's'} whose scripts request none`;
+  if (t.assumed === t.bundles) return 'at one node and one GPU per bundle: no job script says otherwise';
+  return `as the job scripts request, and one node and one GPU for the ${t.assumed} bundle${t.assumed === 1 ? '' : 's'} whose scripts say nothing`;
 }
 
 /** The text `eegen predict` prints. */

@@ -17,7 +17,7 @@ import { diag, DiagnosticError, SourceSet, type Diagnostic } from '../diagnostic
 import { EEGEN_VERSION } from '../version.js';
 import { sleep } from '../util/abort.js';
 import { acquireLock, statePaths, writeFileAtomic, type Lock } from '../write/state.js';
-import { loadStudy, STUDY_CODES, type Study } from './study.js';
+import { jobRequests, loadStudy, STUDY_CODES, type Study } from './study.js';
 import { CRATE_CODES, licenseEntity } from './crate.js';
 import { summaryMarkdown } from './summary.js';
 import type { Chart } from './charts.js';
@@ -138,7 +138,8 @@ export async function report(opts: ReportOptions): Promise<ReportResult> {
   const rendered: { chart: Chart; svg: string }[] = [];
   for (const chart of chartsFor(studies, settings.settings)) rendered.push({ chart, svg: await renderSvg(chart) });
   const files = new Map<string, Buffer>();
-  files.set('summary.md', Buffer.from(summaryMarkdown(studies, EEGEN_VERSION, title !== undefined ? { title } : {})));
+  const requests = new Map(await Promise.all(studies.map(async (s) => [s, await jobRequests(s, (b) => s.rows.has(b.id))] as const)));
+  files.set('summary.md', Buffer.from(summaryMarkdown(studies, EEGEN_VERSION, { ...(title !== undefined ? { title } : {}), requests })));
   files.set('report.html', Buffer.from(reportHtml(studies, rendered, EEGEN_VERSION, title !== undefined ? { title } : {})));
   for (const { chart, svg } of rendered) {
     files.set(`charts/${chart.name}.svg`, Buffer.from(svg));

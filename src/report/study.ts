@@ -8,6 +8,8 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { diag, DiagnosticError, type Diagnostic } from '../diagnostics/index.js';
+import { schedulerNamed } from '../scheduler/registry.js';
+import type { JobRequest } from '../scheduler/types.js';
 import type { Mapping } from '../types.js';
 
 export const STUDY_CODES = {
@@ -120,3 +122,23 @@ export async function loadStudy(out: string): Promise<Study> {
 export const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 /** A non-empty string, or undefined. */
 export const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/**
+ * What the job script of each bundle `which` picks asks for (its scheduler's directives:
+ * nodes and GPUs), read from OUT; a bundle whose script cannot be read, or whose scheduler
+ * requests nothing (bash), has no entry.
+ */
+export async function jobRequests(study: Study, which: (b: StudyBundle) => boolean = () => true): Promise<Map<string, JobRequest>> {
+  const out = new Map<string, JobRequest>();
+  const todo = study.bundles.filter((b) => which(b) && typeof b.dir === 'string' && typeof b.script === 'string' && typeof b.scheduler === 'string');
+  for (let i = 0; i < todo.length; i += 64)
+    await Promise.all(
+      todo.slice(i, i + 64).map(async (b) => {
+        const requests = schedulerNamed(b.scheduler!)?.requests;
+        if (!requests || b.dir!.split('/').includes('..') || b.script!.split('/').includes('..')) return;
+        const text = await readFile(path.join(study.out, b.dir!, b.script!), 'utf8').catch(() => undefined);
+        if (text !== undefined) out.set(b.id, requests(text));
+      }),
+    );
+  return out;
+}

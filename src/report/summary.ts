@@ -8,6 +8,7 @@
  * Markdown cannot take for markup: table pipes and line breaks escaped, `<`, `>` and `&`
  * as entities, so a note like `<script>` or `a | b` stays what it is on GitHub.
  */
+import type { JobRequest } from '../scheduler/types.js';
 import type { Study, StudyRow } from './study.js';
 import { num, str } from './study.js';
 
@@ -82,7 +83,8 @@ interface Entry {
   params: Record<string, unknown>;
 }
 
-export function summaryMarkdown(studies: readonly Study[], eegenVersion: string, opts: { title?: string } = {}): string {
+/** `requests`: per study, the nodes and GPUs each bundle's script asks for (jobRequests); GPU-hours assume one GPU where a bundle has none. */
+export function summaryMarkdown(studies: readonly Study[], eegenVersion: string, opts: { title?: string; requests?: ReadonlyMap<Study, ReadonlyMap<string, JobRequest>> } = {}): string {
   const entries: Entry[] = [];
   for (const s of studies) for (const b of s.bundles) entries.push({ study: s, row: s.rows.get(b.id) ?? { id: b.id, state: 'not collected' }, params: b.params });
   const title = opts.title ?? studies.map((s) => s.name ?? s.out).join(', ');
@@ -112,6 +114,13 @@ export function summaryMarkdown(studies: readonly Study[], eegenVersion: string,
   // Totals.
   const ran = entries.filter((e) => num(e.row.duration_s) !== undefined);
   const seconds = ran.reduce((a, e) => a + num(e.row.duration_s)!, 0);
+  let gpuSeconds = 0;
+  let assumed = 0;
+  for (const e of ran) {
+    const request = opts.requests?.get(e.study)?.get(e.row.id);
+    if (!request) assumed++;
+    gpuSeconds += num(e.row.duration_s)! * (request?.gpus ?? 1);
+  }
   const withEnergy = entries.filter((e) => num(e.row.energy_j) !== undefined);
   const joules = withEnergy.reduce((a, e) => a + num(e.row.energy_j)!, 0);
   const withBytes = entries.filter((e) => num(e.row.output_bytes) !== undefined);
@@ -119,7 +128,7 @@ export function summaryMarkdown(studies: readonly Study[], eegenVersion: string,
   lines.push(
     '## Totals',
     '',
-    `- Run time: ${formatNumber(seconds / 3600)} bundle-hours over ${ran.length} runs (${formatNumber(seconds / 3600)} GPU-hours at one GPU per bundle).`,
+    `- Run time: ${formatNumber(seconds / 3600)} bundle-hours over ${ran.length} runs (${formatNumber(gpuSeconds / 3600)} GPU-hours ${assumed === 0 ? "as each bundle's job script requests GPUs" : assumed === ran.length ? 'at one GPU per bundle: no job script says otherwise' : `as the job scripts request, one GPU for the ${assumed} whose scripts say nothing`}).`,
     withEnergy.length ? `- GPU energy: ${formatNumber(joules / 3.6e6)} kWh (${formatNumber(joules)} J) over the ${withEnergy.length} runs that recorded it.` : '- GPU energy: not recorded by any run.',
     ...(withBytes.length ? [`- Output written: ${formatBytes(bytes)} (${bytes} bytes) over the ${withBytes.length} runs that recorded it.`] : []),
     '',

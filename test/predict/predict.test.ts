@@ -320,7 +320,7 @@ describe('eegen predict', () => {
     const r = await predict({ out });
     expect(r.total.assumed).toBe(8);
     expect(r.total.gpuHours).toBeCloseTo(r.total.seconds / 3600, 6);
-    expect(eegen(['predict', out]).stdout).toMatch(/GPU-hours \(\d+\.\d+-\d+\.\d+; at one node and one GPU per bundle: the job scripts request none\)/);
+    expect(eegen(['predict', out]).stdout).toMatch(/GPU-hours \(\d+\.\d+-\d+\.\d+; at one node and one GPU per bundle: no job script says otherwise\)/);
   });
 
   it('the CLI: --json, a bad margin, no results, a corrupt results line', () => {

@@ -8,6 +8,7 @@
 import { mkdirSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { build } from '../../src/build.js';
 import { loadStudy, report, summaryMarkdown } from '../../src/report/index.js';
 import { EEGEN_VERSION } from '../../src/version.js';
 import { expectBaseline } from '../support/baseline.js';
@@ -57,6 +58,19 @@ describe('eegen report: summary.md', () => {
     const r = await report({ outs: [out], dir });
     expect(r.diagnostics.map((d) => d.code)).toEqual(['EG8009']);
     expect(readFileSync(path.join(dir, 'report.html'), 'utf8')).not.toContain('gone_bundle');
+  });
+
+  it("GPU-hours as each bundle's job script requests GPUs (real built Slurm bundles, 2 nodes x 1 or 4 GPUs)", async () => {
+    const dir = tmpDir('eegen-report-gpus-');
+    writeFileSync(path.join(dir, 'config.yaml'), 'name: gq\nscheduler: slurm\nexperiment:\n  epoch: "1,2"\n  ngpu: "1,4"\nresources:\n  nodes: 2\n  gpus_per_node: "{experiment.ngpu}"\nrun:\n  command: echo {experiment.epoch}\n');
+    const out = path.join(dir, 'out');
+    expect((await build({ config: path.join(dir, 'config.yaml'), out })).ok).toBe(true);
+    const index = JSON.parse(readFileSync(path.join(out, 'index.json'), 'utf8')) as { bundles: { id: string; params: { epoch: number } }[] };
+    // 3600 s each: 4 runs, 4 bundle-hours; GPU-hours 2 + 8 + 2 + 8 = 20.
+    writeFileSync(path.join(out, 'results.jsonl'), index.bundles.map((b) => JSON.stringify({ id: b.id, host: 'cluster', state: 'done', duration_s: 3600 })).join('\n') + '\n');
+    const r = await report({ outs: [out], dir: path.join(dir, 'report') });
+    const text = readFileSync(path.join(r.dir, 'summary.md'), 'utf8');
+    expect(text).toContain("- Run time: 4 bundle-hours over 4 runs (20 GPU-hours as each bundle's job script requests GPUs).");
   });
 
   it('the same inputs give the same bytes', async () => {
