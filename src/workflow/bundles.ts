@@ -66,7 +66,8 @@ export function runScript(node: WorkflowNode, commandFile: string, direct: boole
   if (h.kind === 'slurm') lines.push(`#SBATCH --job-name=${node.name}`);
   if (h.kind === 'lsf') lines.push(`#BSUB -J ${node.name}`);
   lines.push(`# eegen workflow node ${node.name}: runs ${commandFile} in this directory.`);
-  const command = `${direct ? '' : 'bash '}./${commandFile}`;
+  let command = `${direct ? '' : 'bash '}./${commandFile}`;
+  if (node.wsl) command = wslCommand(node.wsl, lines, direct, commandFile);
   lines.push('rc=0');
   if (node.timeoutS !== undefined) {
     lines.push(`timeout -k 10 ${node.timeoutS} ${command} || rc=$?`);
@@ -76,6 +77,23 @@ export function runScript(node: WorkflowNode, commandFile: string, direct: boole
   }
   lines.push('exit "$rc"', '');
   return insertHook(lines.join('\n'));
+}
+
+/**
+ * A `kind: wsl` node: the run (its wrapper, its records) is this machine's, as for any local
+ * node; the command runs in WSL through wsl.exe, in this same directory as WSL sees it, as
+ * cloudmesh-cc does (`wsl --cd DIR ...`). `--cd` gets the Windows path (Git Bash's `pwd -W`;
+ * wsl.exe maps it to /mnt/c/...), else this shell's own (another bash: a fake wsl.exe in
+ * tests); `--exec` runs the command without a shell in between, so nothing of the node's
+ * (its command is a file of the bundle) is ever parsed as wsl.exe's or a shell's words. The
+ * distribution is checked by the spec (EG7117) and quoted all the same. Adds the setup lines
+ * to `lines`; returns the command.
+ */
+export function wslCommand(wsl: NonNullable<WorkflowNode['wsl']>, lines: string[], direct: boolean, commandFile: string): string {
+  lines.push('# kind: wsl: the command runs in WSL (wsl.exe), in this directory.');
+  lines.push('eegen_cd=$(pwd -W 2>/dev/null) || eegen_cd=$PWD');
+  const distro = wsl.distribution !== undefined ? `-d ${shellQuote(wsl.distribution)} ` : '';
+  return `wsl.exe ${distro}--cd "$eegen_cd" --exec ${direct ? '' : 'bash '}./${commandFile}`;
 }
 
 /** The bundle of one node (a node with a host and a command). Pure. */
@@ -91,7 +109,7 @@ export function nodeBundle(spec: Pick<WorkflowSpec, 'name' | 'path'>, node: Work
     commandFile = 'node/exec.sh';
     files.push({ path: commandFile, content: Buffer.from(`${node.exec ?? ''}\n`), mode: 0o644 });
   }
-  const info = { workflow: spec.name, file: spec.path, node: node.name, host: node.host!.name, kind: node.kind, needs: node.needs, ...(node.timeoutS !== undefined ? { timeout: node.timeoutS } : {}) };
+  const info = { workflow: spec.name, file: spec.path, node: node.name, host: node.host!.name, kind: node.kind, needs: node.needs, ...(node.timeoutS !== undefined ? { timeout: node.timeoutS } : {}), ...(node.wsl?.distribution !== undefined ? { distribution: node.wsl.distribution } : {}) };
   const infoText = Buffer.from(`${JSON.stringify(info, null, 2)}\n`);
   files.push({ path: 'run.sh', content: Buffer.from(runScript(node, commandFile, direct)), mode: 0o755 });
   files.push({ path: 'node.json', content: infoText, mode: 0o644 });

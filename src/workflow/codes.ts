@@ -23,8 +23,10 @@ export const WORKFLOW_CODES = {
   noCommand: 'EG7108',
   /** A node's script file cannot be read. */
   badScript: 'EG7109',
-  /** A node kind eegen cannot run yet (wsl). */
+  /** A node kind that cannot run where it is: wsl on a host other than this machine, or an experiment of kind wsl. */
   unsupportedKind: 'EG7110',
+  /** A WSL distribution name that could be read as an option or holds control characters. */
+  badDistribution: 'EG7117',
   /** A `timeout:` that is not a positive duration. */
   badTimeout: 'EG7111',
   /** A node key one or two letters from one of eegen's (a warning: it may be the user's own). */

@@ -39,7 +39,9 @@ export interface LoadWorkflowResult {
 /** Node names become directory names and bundle ids: letters, digits, `_` and `-`. */
 const NODE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$/;
 const VIRTUAL = new Set(['start', 'end']);
-const NODE_KEYS = ['name', 'user', 'host', 'kind', 'label', 'script', 'exec', 'experiment', 'inputs', 'outputs', 'status', 'needs', 'retries', 'timeout'];
+const NODE_KEYS = ['name', 'user', 'host', 'kind', 'label', 'script', 'exec', 'experiment', 'inputs', 'outputs', 'status', 'needs', 'retries', 'timeout', 'distribution'];
+/** A WSL distribution name as `wsl.exe -d` takes it: letters, digits, . _ - (not first). */
+const DISTRIBUTION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 /** A path inside a node's directory: segments of plain characters, none `.` or `..`. */
 const DATA_PATH = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*(\/[A-Za-z0-9_][A-Za-z0-9_.+-]*)*$/;
 /** Colours of cloudmesh-cc (tests/workflow-example), for states a spec does not colour. */
@@ -223,14 +225,16 @@ async function readNode(loaded: LoadedYaml, name: string, raw: Mapping, inv: Inv
   const kindWritten = raw.kind as string | undefined;
   if (!virtual) {
     const hostName = (raw.host as string | undefined) ?? 'local';
-    const thisMachine = (hostName === 'localhost' || hostName === 'local') && (kindWritten === undefined || kindWritten === 'local');
+    const thisMachine = (hostName === 'localhost' || hostName === 'local') && (kindWritten === undefined || kindWritten === 'local' || kindWritten === 'wsl');
     host = inv.hosts.get(hostName) ?? (thisMachine ? inv.hosts.get('local') : undefined);
-    if (kindWritten === 'wsl') {
-      out.push(diag(C.unsupportedKind, `The node "${name}" is of kind wsl, which eegen cannot run yet.`, at('kind'), 'Run it on a local, ssh, slurm or lsf host of hosts.yaml.'));
+    if (kindWritten === 'wsl' && host && (host.kind !== 'local' || exp !== undefined)) {
+      // WSL is a subsystem of this (Windows) machine: wsl.exe runs the command in it, from a
+      // local host's run (cloudmesh-cc's `wsl --cd DIR ...`).
+      out.push(diag(C.unsupportedKind, exp !== undefined ? `The node "${name}" is an experiment of kind wsl: a sweep runs on its hosts, not through wsl.exe.` : `The node "${name}" is of kind wsl, but the host "${host.name}" is of kind ${host.kind}: wsl.exe runs on this machine.`, at('kind'), exp !== undefined ? 'Leave kind out (the hosts of the experiment say how it runs).' : 'Put it on a local host (host: local, or a host of kind local in hosts.yaml).'));
     } else if (!host) {
       const near = nearest(hostName, inv.hosts.keys());
       out.push(diag(C.unknownHost, `The node "${name}" runs on "${hostName}", which is not a host ${inv.file ? `in ${inv.file}` : '(no hosts.yaml found; only "local" exists)'}.`, at(raw.host === undefined ? undefined : 'host'), `${near ? `Did you mean "${near}"? ` : ''}Known hosts: ${[...inv.hosts.keys()].join(', ')}. Add it to hosts.yaml, or pass --hosts FILE.`));
-    } else if (kindWritten !== undefined && kindWritten !== host.kind) {
+    } else if (kindWritten !== undefined && kindWritten !== host.kind && kindWritten !== 'wsl') {
       out.push(diag(C.kindMismatch, `The node "${name}" says kind: ${kindWritten}, but the host "${host.name}" is of kind ${host.kind}${inv.file ? ` in ${inv.file}` : ''}.`, at('kind'), `Write kind: ${host.kind} (or leave kind out), or pick a host of kind ${kindWritten}.`));
     }
   }
@@ -306,6 +310,12 @@ async function readNode(loaded: LoadedYaml, name: string, raw: Mapping, inv: Inv
       if (dataPath(p, typeof paths === 'string' ? ['inputs', from] : ['inputs', from, i])) inputs.push({ from, path: p });
     });
   }
+  const distribution = raw.distribution as string | undefined;
+  if (distribution !== undefined && kindWritten !== 'wsl') {
+    out.push(diag(C.badDistribution, `The node "${name}" names a WSL distribution but is not of kind wsl.`, at('distribution', 'key'), 'Add kind: wsl, or leave distribution out.'));
+  } else if (distribution !== undefined && !DISTRIBUTION.test(distribution)) {
+    out.push(diag(C.badDistribution, `The WSL distribution of the node "${name}", ${JSON.stringify(distribution)}, is not a distribution name.`, at('distribution'), 'Use the name `wsl.exe --list` shows: letters, digits, . _ and -, not starting with - or a dot.'));
+  }
   if (out.slice(before).some((d) => d.severity === 'error')) return undefined;
   return {
     name,
@@ -322,6 +332,7 @@ async function readNode(loaded: LoadedYaml, name: string, raw: Mapping, inv: Inv
     needs: [],
     retries: (raw.retries as number | undefined) ?? 0,
     ...(timeoutS !== undefined ? { timeoutS } : {}),
+    ...(kindWritten === 'wsl' && !virtual ? { wsl: distribution !== undefined ? { distribution } : {} } : {}),
     virtual,
     attributes,
     at: keyAt,

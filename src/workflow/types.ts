@@ -35,6 +35,8 @@ export interface WorkflowNode {
   retries: number;
   /** Seconds a run may take before it is stopped. */
   timeoutS?: number;
+  /** `kind: wsl` (on a local host): the command runs through wsl.exe, in `distribution` (default: WSL's default). */
+  wsl?: { distribution?: string };
   /** start / end without a command: done when every node it needs is done, runs nothing. */
   virtual: boolean;
   /** The node's scalar values, for `{key}` in its label. */
