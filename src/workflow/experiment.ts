@@ -18,7 +18,20 @@ import { WORKFLOW_CODES as C } from './codes.js';
 import type { NodeState, NodeStatus, WorkflowNode, WorkflowSpec } from './types.js';
 
 /** What a node's run looks like now (the fields of NodeStatus a run gives). */
-export type RunSummary = Omit<NodeStatus, 'name' | 'kind' | 'label' | 'host'> & { host: string; state: NodeState; jobId: string; incomplete?: boolean };
+export type RunSummary = Omit<NodeStatus, 'name' | 'kind' | 'label' | 'host'> & {
+  host: string;
+  state: NodeState;
+  jobId: string;
+  incomplete?: boolean;
+  /**
+   * The job ids the sweep's runs stand on, as a dependency names them (chain.ts): each job
+   * array once (`slurm:123`, all its tasks) while every bundle is at its first run, else
+   * each bundle's own job (`slurm:123_4`: a retried task replaced one of the array's).
+   */
+  jobs: string[];
+  /** Bundles that ended and did not succeed (at most allow_failed for a done sweep). */
+  failed: number;
+};
 
 const sig = (signal?: AbortSignal) => (signal ? { signal } : {});
 
@@ -51,6 +64,7 @@ function summarize(node: WorkflowNode, bundles: readonly BundleStatus[]): RunSum
   if (active.length || incomplete) state = active.some((b) => b.state === 'running') ? 'running' : active.length ? 'queued' : 'submitted';
   else state = bad.length > exp.allowFailed ? 'failed' : 'done';
   const hosts = [...new Set(submitted.map((b) => b.host).filter((h): h is string => !!h))];
+  const firstRuns = submitted.every((b) => (b.run ?? 1) === 1);
   return {
     host: hosts.join(',') || exp.hosts.map((h) => h.name).join(','),
     state,
@@ -65,7 +79,17 @@ function summarize(node: WorkflowNode, bundles: readonly BundleStatus[]): RunSum
     // The job ids the sweep was submitted to wait for (a chain: workflow/chain.ts).
     ...(submitted.some((b) => b.after?.length) ? { after: [...new Set(submitted.flatMap((b) => b.after ?? []))] } : {}),
     ...(incomplete ? { incomplete: true } : {}),
+    jobs: [...new Set(submitted.map((b) => (firstRuns ? arrayOf(b.jobId!) : b.jobId!)))],
+    failed: bad.length,
   };
+}
+
+/**
+ * The job a dependency on this recorded id waits for as a whole: an array task's array
+ * (`slurm:123_4` and LSF's `lsf:456[2]` -> `slurm:123`, `lsf:456`), else the id itself.
+ */
+export function arrayOf(jobId: string): string {
+  return jobId.replace(/^([A-Za-z0-9]+:\d+)(?:_\d+|\[\d+\])$/, '$1');
 }
 
 export async function observeExperiment(spec: WorkflowSpec, node: WorkflowNode, ctx: DispatchContext, signal?: AbortSignal): Promise<{ run?: RunSummary; hostErrors: HostError[] }> {

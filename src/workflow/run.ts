@@ -23,12 +23,13 @@ import { ACTIVE_STATES, cancel as cancelBundles, collect, createContext, status 
 import { diag, DiagnosticError } from '../diagnostics/index.js';
 import { nearest } from '../diagnostics/suggest.js';
 import type { HostEntry } from '../inventory/hosts.js';
+import { DEFAULT_SCHEDULERS } from '../scheduler/registry.js';
 import { throwIfAborted } from '../util/abort.js';
 import { runsInPlace } from '../dispatch/transport.js';
 import { RUN_LAYOUT } from '../bundle/run-layout.js';
 import path from 'node:path';
 import { experimentOut, inputFiles, nodesByHost, TIMEOUT_EXIT, TIMEOUT_MARK, writeHostDirs } from './bundles.js';
-import { chainAfter, pendingChain } from './chain.js';
+import { chainAfter, pendingChain, unchainedWhy } from './chain.js';
 import { buildExperiments, cancelExperiment, collectExperiment, observeExperiment, submitExperiment, type RunSummary } from './experiment.js';
 import { WORKFLOW_CODES as C } from './codes.js';
 import { renderLabel } from './labels.js';
@@ -135,31 +136,34 @@ const ms = (iso?: string): number | undefined => (iso ? Date.parse(iso) : undefi
 export function derive(spec: WorkflowSpec, obs: Observation, previous: ReadonlyMap<string, NodeStatus>, opts: WorkflowCallOptions, missing: ReadonlyMap<string, string[]> = new Map()): NodeStatus[] {
   const byName = new Map<string, NodeStatus>();
   const out: NodeStatus[] = [];
+  const sweeps = obs.experiments ?? new Map<string, RunSummary>();
+  const schedulers = { schedulers: opts.context?.schedulers ?? DEFAULT_SCHEDULERS };
   for (const node of spec.nodes) {
     const needs = node.needs.map((n) => byName.get(n)!);
     const bad = needs.filter((s) => (NODE_FAILED.has(s.state) && !retriable(spec, s)) || s.state === 'blocked').map((s) => s.name);
     const allDone = needs.every((s) => s.state === 'done');
     let st: Omit<NodeStatus, 'label'>;
     const seen = obs.bundles.get(node.name);
-    const chain = seen ? pendingChain(seen, needs) : undefined;
-    // A chained run waiting for a replaced run, or for a try that will be retried, counts as
-    // none: its job is cancelled and the node submitted again (chain.ts).
-    const b = chain === 'stale' || (chain === 'held' && needs.some((s) => retriable(spec, s))) ? undefined : seen;
+    const chain = seen ? pendingChain(seen, needs, sweeps) : undefined;
+    // A chained run waiting for a replaced run, for a try that will be retried, or for every
+    // job of a sweep that was done with failed bundles (allow_failed), counts as none: its
+    // job is cancelled and the node submitted again (chain.ts).
+    const b = chain === 'stale' || chain === 'tolerated' || (chain === 'held' && needs.some((s) => retriable(spec, s))) ? undefined : seen;
     if (node.virtual) {
       const ends = needs.map((s) => ms(s.ended)).filter((t): t is number => t !== undefined);
       const at = ends.length ? new Date(Math.max(...ends)).toISOString() : undefined;
       st = { name: node.name, kind: node.kind, state: bad.length ? 'blocked' : allDone ? 'done' : 'waiting', ...(allDone && at ? { started: at, ended: at } : {}), ...(allDone ? { progress: 100 } : {}), ...(bad.length ? { blockedBy: bad } : {}) };
     } else if (node.experiment) {
       const seenRun = obs.experiments?.get(node.name);
-      const held = seenRun ? pendingChain(seenRun, needs) : undefined;
-      // As for a node's run (below): a held sweep waiting for a replaced run, or a try that will be retried, is none.
-      const r = held === 'stale' || (held === 'held' && needs.some((s) => retriable(spec, s))) ? undefined : seenRun;
+      const held = seenRun ? pendingChain(seenRun, needs, sweeps) : undefined;
+      // As for a node's run (below): a held sweep waiting for a replaced run, a try that will be retried, or a tolerated sweep, is none.
+      const r = held === 'stale' || held === 'tolerated' || (held === 'held' && needs.some((s) => retriable(spec, s))) ? undefined : seenRun;
       const prev = previous.get(node.name);
       const hosts = node.experiment.hosts.map((h) => h.name).join(',');
       if (obs.unknownExperiments?.has(node.name)) st = prev ? { ...prev } : { name: node.name, kind: node.kind, host: hosts, state: 'waiting' };
       else if (r && held === 'held' && bad.length) st = { name: node.name, kind: node.kind, host: hosts, state: 'blocked', blockedBy: bad, jobId: r.jobId, ...(r.run !== undefined ? { run: r.run } : {}), ...(r.bundles ? { bundles: r.bundles } : {}), why: `held for ${bad.join(', ')}, which did not succeed`, ...(r.after ? { after: r.after } : {}) };
       else if (r) {
-        const { incomplete: _, ...run } = r;
+        const { incomplete: _, jobs: _j, failed: _f, ...run } = r;
         st = { name: node.name, kind: node.kind, ...run, ...(r.state === 'done' ? { results: path.join(experimentOut(spec, node.name), 'results.csv') } : {}) };
       } else st = { name: node.name, kind: node.kind, host: hosts, state: bad.length ? 'blocked' : allDone ? 'ready' : 'waiting', ...(bad.length ? { blockedBy: bad } : {}) };
     } else if (node.host && obs.unknownHosts.has(node.host.name)) {
@@ -194,6 +198,11 @@ export function derive(spec: WorkflowSpec, obs: Observation, previous: ReadonlyM
       // Ready, but a file it reads from a node before it is not there: it cannot start.
       const lacking = st.state === 'ready' ? missing.get(node.name) : undefined;
       if (lacking?.length) Object.assign(st, { state: 'blocked', blockedBy: [...new Set(lacking.map((m) => m.split('/')[0]!))], why: `input${lacking.length > 1 ? 's' : ''} missing: ${lacking.join(', ')}` });
+    }
+    // Waiting although a need is active on its own cluster: why the scheduler does not carry it.
+    if (st.state === 'waiting' && !node.virtual) {
+      const why = unchainedWhy(spec, node, byName, schedulers, sweeps);
+      if (why) st.why = why;
     }
     const full: NodeStatus = { ...st, label: '' } as NodeStatus;
     byName.set(node.name, full);
@@ -435,7 +444,7 @@ export async function runWorkflow(spec: WorkflowSpec, opts: RunWorkflowOptions =
         const b = obs.bundles.get(s.name);
         return !!b?.jobId && ACTIVE_STATES.has(b.state) && !NODE_ACTIVE.has(s.state);
       });
-      const p = plan(spec, nodes, wanted, new Set([...(obs.experiments ?? [])].filter(([, r]) => r.incomplete).map(([n]) => n)), { busy: new Set(dangling.map((s) => s.name)), after: (node, byName) => chainAfter(spec, node, byName, ctx) });
+      const p = plan(spec, nodes, wanted, new Set([...(obs.experiments ?? [])].filter(([, r]) => r.incomplete).map(([n]) => n)), { busy: new Set(dangling.map((s) => s.name)), after: (node, byName) => chainAfter(spec, node, byName, ctx, obs.experiments) });
       for (const e of obs.hostErrors) emit({ type: 'host-error', error: e });
       diff(previous, nodes, p.retrying, emit);
       emit({ type: 'status', nodes, hostErrors: obs.hostErrors });
@@ -542,12 +551,15 @@ export async function workflowStatus(spec: WorkflowSpec, opts: WorkflowCallOptio
 
 /** The nodes whose queued runs, not started, wait (a scheduler dependency, at any depth) for a run of `nodes`. */
 function heldFor(spec: WorkflowSpec, nodes: ReadonlySet<string>, obs: Observation): string[] {
-  const jobs = new Set([...nodes].map((n) => obs.bundles.get(n)?.jobId).filter((j): j is string => !!j));
+  const jobs = new Set([...nodes].flatMap((n) => obs.experiments?.get(n)?.jobs ?? [obs.bundles.get(n)?.jobId]).filter((j): j is string => !!j));
   const held: string[] = [];
   for (const node of spec.nodes) {
-    // A sweep is held as a whole (every bundle waits for the same jobs); nothing waits for a sweep.
+    // A sweep is held as a whole (every bundle waits for the same jobs), and what is held for it waits for all its jobs.
     const r = node.experiment ? obs.experiments?.get(node.name) : undefined;
-    if (r && !nodes.has(node.name) && !r.started && NODE_ACTIVE.has(r.state) && r.after?.some((j) => jobs.has(j))) held.push(node.name);
+    if (r && !nodes.has(node.name) && !r.started && NODE_ACTIVE.has(r.state) && r.after?.some((j) => jobs.has(j))) {
+      held.push(node.name);
+      for (const j of r.jobs) jobs.add(j);
+    }
     const b = obs.bundles.get(node.name);
     if (nodes.has(node.name) || !b?.jobId || b.started || !ACTIVE_STATES.has(b.state) || !b.after?.some((j) => jobs.has(j))) continue;
     held.push(node.name);
@@ -578,7 +590,8 @@ export async function cancelWorkflow(spec: WorkflowSpec, opts: WorkflowCallOptio
   }
   await Promise.all(
     hostsOf(spec).map(async (h) => {
-      const ids = spec.nodes.filter((n) => n.host?.name === h.name && !n.virtual && (!only || only.has(n.name))).map((n) => n.name);
+      // The host's script nodes (an experiment node's bundles are in its own directory, cancelled above).
+      const ids = spec.nodes.filter((n) => n.host?.name === h.name && !n.virtual && !n.experiment && (!only || only.has(n.name))).map((n) => n.name);
       if (!ids.length) return;
       const r = await cancelBundles({ out: outs.get(h.name)!, hosts: [h], only: ids, context: ctx, ...(opts.signal ? { signal: opts.signal } : {}) });
       result.cancelled.push(...r.cancelled);

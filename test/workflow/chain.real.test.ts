@@ -7,69 +7,21 @@
  * experiment node's job array held for a script node the same way. And
  * the same through LSF's `bsub -w`, with a fake bsub (LSF cannot be installed here).
  */
-import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContext } from '../../src/dispatch/context.js';
 import { DEFAULT_SCHEDULERS, withSchedulers } from '../../src/scheduler/registry.js';
-import { parseKeyValues, slurm } from '../../src/scheduler/slurm.js';
+import { slurm } from '../../src/scheduler/slurm.js';
 import { hostOut } from '../../src/workflow/bundles.js';
 import { isAbortError } from '../../src/util/abort.js';
 import { cancelWorkflow, runWorkflow, workflowStatus } from '../../src/workflow/run.js';
-import type { WorkflowEvent } from '../../src/workflow/types.js';
 import { parseEvents } from '../../src/results/index.js';
-import { BIN, ROOT } from '../support/cli.js';
+import { ROOT } from '../support/cli.js';
 import { skipWithout } from '../support/env.js';
 import { tmpDir } from '../support/tree.js';
 import { load, recorder, runTimes, starts, workflowDir } from './helpers.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** What the Slurm controller says of a job (scontrol -o show job; jobs stay MinJobAge, an hour here). */
-function slurmJob(jobId: string): Record<string, string> {
-  const id = jobId.replace(/^slurm:/, '');
-  return parseKeyValues(execFileSync('scontrol', ['-o', 'show', 'job', id], { encoding: 'utf8' }));
-}
-
-/** The jobs squeue still lists, of these ids: `ID STATE REASON` lines. */
-function squeue(jobIds: readonly string[]): string[] {
-  const out = execFileSync('squeue', ['-h', '-o', '%i %T %r', '-j', jobIds.map((j) => j.replace(/^slurm:/, '')).join(',')], { encoding: 'utf8' });
-  return out.split('\n').filter(Boolean);
-}
-
-async function until(what: string, ok: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-/** `eegen workflow run FILE --json` as a child process; its events, as they come. */
-function cliRun(dir: string): { child: ReturnType<typeof spawn>; events: () => WorkflowEvent[]; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [BIN, 'workflow', 'run', 'wf.yaml', '--poll', '0.1', '--json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
-  const events = (): WorkflowEvent[] => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as WorkflowEvent);
-  return { child, events, output: () => out, exited };
-}
-
-/** Wait until the coordinator reported both nodes started (handed to Slurm), then kill -9 it. */
-async function bothSubmitted(run: ReturnType<typeof cliRun>): Promise<void> {
-  try {
-    await until('both nodes submitted', () => startedIds(run.events()).size === 2, 60_000);
-  } catch (e) {
-    throw new Error(`${(e as Error).message}: ${run.output()}`);
-  } finally {
-    run.child.kill('SIGKILL');
-    await run.exited;
-  }
-}
-
-const startedIds = (events: readonly WorkflowEvent[]): Map<string, string> => new Map(events.flatMap((e) => (e.type === 'started' && e.jobId ? [[e.node, e.jobId] as [string, string]] : [])));
+import { bothSubmitted, cliRun, slurmJob, squeue, startedIds, until } from './slurm-helpers.js';
 
 /** A two-node chain a -> b on host `host` (running bundles in place): a runs `first` (with $LOG), b appends b to the file when its last line is a. */
 function chainWorkflow(first: string, host = 'cluster: {kind: slurm}'): { dir: string; file: string; log: string } {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createContext } from '../../src/dispatch/context.js';
 import type { BundleStatus } from '../../src/dispatch/index.js';
-import { chainAfter } from '../../src/workflow/chain.js';
+import { chainAfter, pendingChain, unchainedWhy, type SweepJobs } from '../../src/workflow/chain.js';
 import { derive } from '../../src/workflow/run.js';
 import { loadWorkflow } from '../../src/workflow/spec.js';
 import type { NodeStatus, WorkflowSpec } from '../../src/workflow/types.js';
@@ -29,6 +29,11 @@ const YAML = `workflow:
     sweep: {experiment: {config: c.yaml, hosts: [cluster]}, needs: a}
     split: {experiment: {config: c.yaml, hosts: [cluster, farm]}, needs: a}
     after-sweep: {host: cluster, exec: "true", needs: sweep}
+    reads-sweep: {host: cluster, exec: "true", inputs: {sweep: [results.csv]}}
+    after-split: {host: cluster, exec: "true", needs: split}
+    sweep-r: {experiment: {config: c.yaml, hosts: [cluster]}, retries: 1}
+    after-sweep-r: {host: cluster, exec: "true", needs: sweep-r}
+    box-after-sweep: {host: box2, exec: "true", needs: sweep}
 `;
 
 async function spec(): Promise<WorkflowSpec> {
@@ -67,14 +72,56 @@ describe('chains the scheduler carries: the rules', () => {
     const last = byName(derive(s, obs([{ id: 'a', state: 'done', jobId: 'slurm:10' }, { id: 'b', state: 'running', jobId: 'slurm:12', run: 1 }, { id: 'r', state: 'queued', jobId: 'slurm:13', run: 2 }]), new Map(), {}));
     expect(chainAfter(s, node('after-r'), last, ctx)).toEqual(['slurm:13']);
     expect(chainAfter(s, node('c'), last, ctx)).toEqual(['slurm:12']);
-    // A sweep on that one host is held as a whole; one split between hosts is not; nothing waits for a sweep (its results are collected first).
+    // A sweep on that one host is held as a whole; one split between hosts is not.
     expect(chainAfter(s, node('sweep'), m, ctx)).toEqual(['slurm:10']);
     expect(chainAfter(s, node('split'), m, ctx)).toBeUndefined();
-    const sweeping = new Map(m).set('sweep', { name: 'sweep', kind: 'experiment', host: 'cluster', state: 'queued', jobId: 'slurm:40_0', run: 1, label: '' });
-    expect(chainAfter(s, node('after-sweep'), sweeping, ctx)).toBeUndefined();
     // A tampered job id in a need's record never becomes a dependency.
     const bad = byName(derive(s, obs([{ id: 'a', state: 'queued', jobId: 'slurm:10;touch x', run: 1 }]), new Map(), {}));
     expect(chainAfter(s, node('b'), bad, ctx)).toBeUndefined();
+  });
+
+  it('a node after a sweep on the same cluster waits for every job of it; not with inputs from it, a need with retries, a sweep split or not fully submitted (why says so)', async () => {
+    const s = await spec();
+    const node = (n: string) => s.nodes.find((x) => x.name === n)!;
+    const st = (name: string, jobId: string, run = 1) => ({ name, kind: 'experiment', host: 'cluster', state: 'running' as const, jobId, run, label: '' });
+    const m = new Map([['sweep', st('sweep', 'slurm:40_0')], ['split', st('split', 'slurm:50_0')], ['sweep-r', st('sweep-r', 'slurm:60_0')]]);
+    const sweeps = new Map<string, SweepJobs>([
+      ['sweep', { jobId: 'slurm:40_0', jobs: ['slurm:40', 'slurm:41'], failed: 0 }],
+      ['split', { jobId: 'slurm:50_0', jobs: ['slurm:50'], failed: 0 }],
+      ['sweep-r', { jobId: 'slurm:60_0', jobs: ['slurm:60'], failed: 0 }],
+    ]);
+    // Every job array of the sweep (an array as a whole: all its tasks).
+    expect(chainAfter(s, node('after-sweep'), m, ctx, sweeps)).toEqual(['slurm:40', 'slurm:41']);
+    expect(unchainedWhy(s, node('after-sweep'), m, ctx, sweeps)).toBeUndefined();
+    // Not seen yet as a whole, or only partly submitted: wait for the next poll.
+    expect(chainAfter(s, node('after-sweep'), m, ctx)).toBeUndefined();
+    expect(chainAfter(s, node('after-sweep'), m, ctx, new Map(sweeps).set('sweep', { ...sweeps.get('sweep')!, incomplete: true }))).toBeUndefined();
+    // Its merged results are collected on this machine before the reader starts.
+    expect(chainAfter(s, node('reads-sweep'), m, ctx, sweeps)).toBeUndefined();
+    expect(unchainedWhy(s, node('reads-sweep'), m, ctx, sweeps)).toBe("not chained on cluster: its inputs from sweep are copied in by the coordinator once sweep ended (a sweep's merged results are collected on this machine first)");
+    // Split between two clusters, a retry left, another host without dependencies.
+    expect(chainAfter(s, node('after-split'), m, ctx, sweeps)).toBeUndefined();
+    expect(unchainedWhy(s, node('after-split'), m, ctx, sweeps)).toBeUndefined();
+    expect(chainAfter(s, node('after-sweep-r'), m, ctx, sweeps)).toBeUndefined();
+    expect(unchainedWhy(s, node('after-sweep-r'), m, ctx, sweeps)).toMatch(/^not chained to sweep-r on cluster: sweep-r has retries left/);
+    expect(chainAfter(s, node('box-after-sweep'), m, ctx, sweeps)).toBeUndefined();
+    expect(unchainedWhy(s, node('box-after-sweep'), m, ctx, sweeps)).toBeUndefined();
+    // The sweep's last try: chained.
+    expect(chainAfter(s, node('after-sweep-r'), new Map(m).set('sweep-r', st('sweep-r', 'slurm:60_0', 2)), ctx, sweeps)).toEqual(['slurm:60']);
+    // derive shows why a node waits with the coordinator.
+    const derived = derive(s, { ...obs([{ id: 'r', state: 'running', jobId: 'slurm:11', run: 1 }]), experiments: new Map() }, new Map(), {});
+    expect(derived.find((x) => x.name === 'after-r')).toMatchObject({ state: 'waiting', why: expect.stringMatching(/^not chained to r on cluster: r has retries left/) });
+  });
+
+  it('a run held for a sweep: held while it runs; once the sweep is done with failed bundles (allow_failed), tolerated: it counts as none and is submitted again', () => {
+    const done = { name: 'sweep', kind: 'experiment', host: 'cluster', state: 'done' as const, jobId: 'slurm:40_0', run: 1, label: '' };
+    const held = { after: ['slurm:40'], state: 'cancelled' };
+    expect(pendingChain(held, [done], new Map([['sweep', { jobId: 'slurm:40_0', jobs: ['slurm:40'], failed: 1 }]]))).toBe('tolerated');
+    expect(pendingChain(held, [done], new Map([['sweep', { jobId: 'slurm:40_0', jobs: ['slurm:40'], failed: 0 }]]))).toBe('held');
+    expect(pendingChain(held, [{ ...done, state: 'running' }], new Map([['sweep', { jobId: 'slurm:40_0', jobs: ['slurm:40'], failed: 1 }]]))).toBe('held');
+    // The sweep ran again (a retried bundle: its own job): the run waits for what no longer stands.
+    expect(pendingChain(held, [done], new Map([['sweep', { jobId: 'slurm:40_0', jobs: ['slurm:40_0', 'slurm:77'], failed: 0 }]]))).toBe('stale');
+    expect(pendingChain({ ...held, started: '2026-01-01T00:00:00Z' }, [done], new Map())).toBeUndefined();
   });
 
   it('a held run that has not started: its own state while its need is active or done; blocked when the need failed; as none when it waits for a replaced run or a try that will be retried', async () => {
