@@ -9,11 +9,24 @@
  *   - every bundle ended: `failed` when more than `allow_failed` did not succeed, else `done`.
  * A sweep only partly submitted (a coordinator killed during its submit) is submitted again:
  * submit adds only the bundles no host has.
+ *
+ * `inputs:` of an experiment node land in every bundle of its sweep as inputs/FROM/PATH,
+ * beside the bundle's own files (where its job runs, so a template's script or the
+ * command reads them by that relative path on any host), listed in its manifest and
+ * SHA256SUMS, as for a script node. They are added to the bundles the build made
+ * (compiled in memory, then written by the same incremental writer); the node is
+ * submitted only once every input is there (else blocked: `input missing: FROM/PATH`).
+ * An input whose bundle path is one of the sweep's own files is an error (EG7117).
  */
 import { build } from '../build.js';
 import { diag, DiagnosticError, hasErrors } from '../diagnostics/index.js';
 import { collect, status, submit, cancel, FINAL_STATES, type BundleStatus, type CancelResult, type DispatchContext, type HostError, type RetryWhat } from '../dispatch/index.js';
-import { experimentOut } from './bundles.js';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { indexFile, jobsScript } from '../bundle/side-files.js';
+import { LAYOUT, type BuildPlan, type BundleFile, type BundlePlan, type Mapping } from '../types.js';
+import { finalizeBundle, sha256, writeBuild } from '../write/index.js';
+import { experimentOut, inputFiles } from './bundles.js';
 import { WORKFLOW_CODES as C } from './codes.js';
 import type { NodeState, NodeStatus, WorkflowNode, WorkflowSpec } from './types.js';
 
@@ -37,15 +50,64 @@ const sig = (signal?: AbortSignal) => (signal ? { signal } : {});
 
 /** Build every experiment node's sweep; a config that does not build stops the workflow before anything runs. */
 export async function buildExperiments(spec: WorkflowSpec, signal?: AbortSignal): Promise<void> {
-  for (const n of spec.nodes) {
-    if (!n.experiment) continue;
-    // One host of hosts.yaml: its entry is the profile the bundles are rendered for (as `eegen build --host`).
-    const only = n.experiment.hosts.length === 1 && spec.inventory.file && n.experiment.hosts[0]!.name !== 'local' ? { host: n.experiment.hosts[0]!.name } : {};
-    const r = await build({ config: n.experiment.config, ...(n.experiment.template ? { template: n.experiment.template } : {}), out: experimentOut(spec, n.name), ...(spec.inventory.file ? { hostsFile: spec.inventory.file } : {}), ...only, ...sig(signal) });
-    if (!r.ok || hasErrors(r.diagnostics)) {
-      throw new DiagnosticError([diag(C.badExperiment, `The experiment of the node "${n.name}" (${n.experiment.config}) does not build; nothing was started.`, n.at, 'Fix the config (the errors below); eegen build CONFIG shows the same.'), ...r.diagnostics.filter((d) => d.severity === 'error')]);
-    }
+  for (const n of spec.nodes) if (n.experiment) await buildExperiment(spec, n, signal);
+}
+
+/**
+ * Build one experiment node's sweep into its output directory, with the node's inputs
+ * that are here now in every bundle (see the module doc). Throws a DiagnosticError
+ * (EG7115 and the build's errors, or EG7117) when it cannot be built.
+ */
+export async function buildExperiment(spec: WorkflowSpec, n: WorkflowNode, signal?: AbortSignal): Promise<void> {
+  const exp = n.experiment!;
+  const out = experimentOut(spec, n.name);
+  // One host of hosts.yaml: its entry is the profile the bundles are rendered for (as `eegen build --host`).
+  const only = exp.hosts.length === 1 && spec.inventory.file && exp.hosts[0]!.name !== 'local' ? { host: exp.hosts[0]!.name } : {};
+  const opts = { config: exp.config, ...(exp.template ? { template: exp.template } : {}), out, ...(spec.inventory.file ? { hostsFile: spec.inventory.file } : {}), ...only, ...sig(signal) };
+  // Without inputs: the plain incremental build. With: compiled in memory, the inputs added, then written.
+  const r = await build(n.inputs.length ? { ...opts, dryRun: true } : opts);
+  if (!r.ok || hasErrors(r.diagnostics) || (n.inputs.length && !r.plan)) {
+    throw new DiagnosticError([diag(C.badExperiment, `The experiment of the node "${n.name}" (${exp.config}) does not build; nothing was started.`, n.at, 'Fix the config (the errors below); eegen build CONFIG shows the same.'), ...r.diagnostics.filter((d) => d.severity === 'error')]);
   }
+  if (!n.inputs.length) return;
+  // Every declared input's place is checked, also of those not here yet: a clash stops the workflow before anything runs.
+  const declared = n.inputs.map((i) => `inputs/${i.from}/${i.path}`);
+  const plan = withInputs(r.plan!, declared, inputFiles(spec, n).files, n);
+  await writeBuild(plan, out);
+  // The build's reuse keys describe bundles without the inputs: a later plain build must render again.
+  await Promise.all(['keys.json', 'sigs.json'].map((f) => rm(path.join(out, LAYOUT.stateDir, f), { force: true })));
+}
+
+/** The sweep's bundles with `files` (inputs/FROM/PATH) added: each finalized again (manifest, SHA256SUMS), index.json and jobs.sh anew. */
+function withInputs(plan: BuildPlan, declared: readonly string[], files: readonly BundleFile[], n: WorkflowNode): BuildPlan {
+  const bundles = plan.bundles.map((b) => withFiles(b, declared, files, n));
+  const index = plan.sideFiles.find((f) => f.path === LAYOUT.index);
+  const info = index ? (JSON.parse(index.content.toString('utf8')) as { eegen: string; schema: string; name?: string; varying: string[] }) : undefined;
+  const sideFiles = plan.sideFiles.map((f) => (f.path === LAYOUT.index && info ? indexFile(info, bundles) : f.path === LAYOUT.jobs ? jobsScript(bundles) : f));
+  return { ...plan, bundles, sideFiles };
+}
+
+function withFiles(b: BundlePlan, declared: readonly string[], extra: readonly BundleFile[], n: WorkflowNode): BundlePlan {
+  const manifestFile = b.files.find((f) => f.path === LAYOUT.manifest)!;
+  const m = JSON.parse(manifestFile.content.toString('utf8')) as { eegen: string; schema: string; inputs?: Record<string, string>; env: { used: string[]; deferred: string[] } };
+  const own = b.files.filter((f) => f.path !== LAYOUT.manifest && f.path !== LAYOUT.checksums);
+  const clash = declared.find((x) => own.some((f) => f.path === x || f.path.startsWith(`${x}/`) || x.startsWith(`${f.path}/`)));
+  if (clash) {
+    throw new DiagnosticError(diag(C.inputClash, `The input ${clash.slice('inputs/'.length)} of the node "${n.name}" would be ${clash} in each bundle of its sweep, where the bundle ${b.id} has a file of its own.`, n.at, 'Copy nothing to inputs/ with the config\'s files:, or name the input otherwise.'));
+  }
+  return finalizeBundle({
+    id: b.id,
+    dir: b.dir,
+    index: b.index,
+    params: b.params as Mapping,
+    script: b.script,
+    scheduler: b.scheduler,
+    files: [...own, ...extra],
+    inputs: { ...(m.inputs ?? {}), ...Object.fromEntries(extra.map((f) => [`workflow:${f.path}`, sha256(f.content)])) },
+    env: m.env,
+    eegenVersion: m.eegen,
+    schemaVersion: m.schema,
+  });
 }
 
 function summarize(node: WorkflowNode, bundles: readonly BundleStatus[]): RunSummary | undefined {

@@ -30,7 +30,7 @@ import { RUN_LAYOUT } from '../bundle/run-layout.js';
 import path from 'node:path';
 import { experimentOut, inputFiles, nodesByHost, TIMEOUT_EXIT, TIMEOUT_MARK, writeHostDirs } from './bundles.js';
 import { chainAfter, pendingChain, unchainedWhy } from './chain.js';
-import { buildExperiments, cancelExperiment, collectExperiment, observeExperiment, submitExperiment, type RunSummary } from './experiment.js';
+import { buildExperiment, buildExperiments, cancelExperiment, collectExperiment, observeExperiment, submitExperiment, type RunSummary } from './experiment.js';
 import { WORKFLOW_CODES as C } from './codes.js';
 import { renderLabel } from './labels.js';
 import { holdLock } from './lock.js';
@@ -195,10 +195,10 @@ export function derive(spec: WorkflowSpec, obs: Observation, previous: ReadonlyM
       if (st.state === 'done') st.progress = 100;
     } else {
       st = { name: node.name, kind: node.kind, host: node.host!.name, state: bad.length ? 'blocked' : allDone ? 'ready' : 'waiting', ...(bad.length ? { blockedBy: bad } : {}) };
-      // Ready, but a file it reads from a node before it is not there: it cannot start.
-      const lacking = st.state === 'ready' ? missing.get(node.name) : undefined;
-      if (lacking?.length) Object.assign(st, { state: 'blocked', blockedBy: [...new Set(lacking.map((m) => m.split('/')[0]!))], why: `input${lacking.length > 1 ? 's' : ''} missing: ${lacking.join(', ')}` });
     }
+    // Ready (a script node, or a sweep not submitted yet), but a file it reads from a node before it is not there: it cannot start.
+    const lacking = st.state === 'ready' ? missing.get(node.name) : undefined;
+    if (lacking?.length) Object.assign(st, { state: 'blocked', blockedBy: [...new Set(lacking.map((m) => m.split('/')[0]!))], why: `input${lacking.length > 1 ? 's' : ''} missing: ${lacking.join(', ')}` });
     // Waiting although a need is active on its own cluster: why the scheduler does not carry it.
     if (st.state === 'waiting' && !node.virtual) {
       const why = unchainedWhy(spec, node, byName, schedulers, sweeps);
@@ -323,14 +323,16 @@ function plan(spec: WorkflowSpec, nodes: readonly NodeStatus[], wanted: { rerun:
  * The inputs of the nodes about to start, into their bundles: a producer's file not here
  * yet (its run was on another host, or not in place) is brought back first (collect of
  * that one node, once per coordinator run), then the consumer's host directory is written
- * again with inputs/FROM/PATH in its bundle. Returns the files still missing, per node.
+ * again with inputs/FROM/PATH in its bundle (an experiment node: its sweep is built again
+ * with them in every bundle). Returns the files still missing, per node.
  */
 async function prepareInputs(spec: WorkflowSpec, nodes: readonly NodeStatus[], outs: ReadonlyMap<string, string>, fetched: Set<string>, ctx: DispatchContext, emit: (e: WorkflowEvent) => void, signal?: AbortSignal): Promise<Map<string, string[]>> {
   const missing = new Map<string, string[]>();
   const rewrite = new Set<string>();
+  const sweeps: WorkflowNode[] = [];
   for (const s of nodes) {
     const node = nodeOf(spec, s.name)!;
-    if (s.state !== 'ready' || !node.inputs.length || !node.host || node.experiment) continue;
+    if (s.state !== 'ready' || !node.inputs.length || !node.host) continue;
     let lacking = inputFiles(spec, node).missing;
     for (const from of new Set(lacking.map((m) => m.split('/')[0]!))) {
       const producer = nodeOf(spec, from);
@@ -341,9 +343,11 @@ async function prepareInputs(spec: WorkflowSpec, nodes: readonly NodeStatus[], o
     }
     lacking = inputFiles(spec, node).missing;
     if (lacking.length) missing.set(node.name, lacking);
+    else if (node.experiment) sweeps.push(node);
     else rewrite.add(node.host.name);
   }
   if (rewrite.size) await writeHostDirs(spec, rewrite);
+  for (const node of sweeps) await buildExperiment(spec, node, signal);
   return missing;
 }
 

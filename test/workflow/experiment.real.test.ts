@@ -6,7 +6,8 @@
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { experimentOut } from '../../src/workflow/bundles.js';
+import { lineColumn, type Diagnostic } from '../../src/diagnostics/index.js';
+import { experimentOut, hostOut } from '../../src/workflow/bundles.js';
 import { runWorkflow } from '../../src/workflow/run.js';
 import { ROOT } from '../support/cli.js';
 import { skipWithout } from '../support/env.js';
@@ -211,4 +212,97 @@ describe.skipIf(skipWithout('ssh', 'slurm', 'rsync'))("the paper's study as one 
       expect(runs.map((d) => readFileSync(path.join(work, 'cluster', d, 'eegen-run', 'events.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"event":"start"')).length), `killed at ${killAt} ms`).toEqual([1, 1]);
     }
   }, 300_000);
+});
+
+/** A sweep whose command reads the node's inputs where they land in each bundle (inputs/FROM/PATH, beside its job). */
+const readingSweep = (extra = '') => `name: sweep\nexperiment:\n  x: "1,2"\nscheduler: bash\n${extra}run:\n  command: ${JSON.stringify('test -s inputs/fetch/data.txt && echo "x={experiment.x} data=$(cat inputs/fetch/data.txt) more=$(cat inputs/fetch/sub/more.txt)" > seen.txt')}\n`;
+
+/** seen.txt of each bundle of a sweep run in place, by bundle id. */
+function seen(out: string): Record<string, string> {
+  const index = JSON.parse(readFileSync(path.join(out, 'index.json'), 'utf8')) as { bundles: { id: string; dir: string }[] };
+  return Object.fromEntries(index.bundles.map((b) => [b.id, existsSync(path.join(out, b.dir, 'seen.txt')) ? readFileSync(path.join(out, b.dir, 'seen.txt'), 'utf8') : '']));
+}
+
+describe('experiment nodes with inputs: (real local processes)', () => {
+  it("a sweep's inputs land in every bundle as inputs/FROM/PATH (manifest, SHA256SUMS) before it is submitted; its command reads them; a rerun changes and runs nothing", async () => {
+    const { file } = workflowDir(
+      `workflow:
+  nodes:
+    fetch: {exec: "echo 42 > data.txt; mkdir -p sub; echo deep > sub/more.txt", outputs: [data.txt, sub/more.txt]}
+    s:
+      experiment: {config: sweep.yaml}
+      inputs: {fetch: [data.txt, sub/more.txt]}
+    after: {exec: "grep -c ',done,' inputs/s/results.csv > rows.txt", inputs: {s: [results.csv]}}
+`,
+      { 'sweep.yaml': readingSweep() },
+    );
+    const spec = await load(file);
+    const r = await runWorkflow(spec, { pollMs: 100 });
+    expect(r.nodes.map((n) => `${n.name}:${n.state}`), JSON.stringify(r.nodes)).toEqual(['fetch:done', 's:done', 'after:done']);
+    const out = experimentOut(spec, 's');
+    expect(Object.values(seen(out)).sort()).toEqual(['x=1 data=42 more=deep\n', 'x=2 data=42 more=deep\n']);
+    const index = JSON.parse(readFileSync(path.join(out, 'index.json'), 'utf8')) as { bundles: { id: string; dir: string; hash: string }[] };
+    for (const b of index.bundles) {
+      const sums = readFileSync(path.join(out, b.dir, 'SHA256SUMS'), 'utf8');
+      expect(sums, b.id).toMatch(/ {2}inputs\/fetch\/data\.txt\n/);
+      expect(sums, b.id).toMatch(/ {2}inputs\/fetch\/sub\/more\.txt\n/);
+      const manifest = JSON.parse(readFileSync(path.join(out, b.dir, 'manifest.json'), 'utf8')) as { inputs: Record<string, string>; files: Record<string, string> };
+      expect(Object.keys(manifest.files)).toContain('inputs/fetch/data.txt');
+      expect(manifest.inputs['workflow:inputs/fetch/data.txt']).toMatch(/^[0-9a-f]{64}$/);
+    }
+    expect(readFileSync(path.join(hostOut(spec, 'local'), 'after', 'rows.txt'), 'utf8')).toBe('2\n');
+    // Again (a new coordinator builds the sweep with the inputs it finds): nothing changed, nothing runs twice.
+    const again = await runWorkflow(spec, { pollMs: 100 });
+    expect(again.nodes.map((n) => `${n.state}:${n.changed ?? false}`)).toEqual(Array(3).fill('done:false'));
+    expect(Object.values(bundleStarts(out))).toEqual([1, 1]);
+    expect(JSON.parse(readFileSync(path.join(out, 'index.json'), 'utf8'))).toEqual(index);
+  }, 120_000);
+
+  it('an input its producer did not write blocks the sweep (why names it): nothing of it is submitted; and what comes after it is blocked', async () => {
+    const { file } = workflowDir('workflow:\n  nodes:\n    fetch: {exec: "echo 42 > data.txt", outputs: [data.txt, sub/more.txt]}\n    s: {experiment: {config: sweep.yaml}, inputs: {fetch: [data.txt, sub/more.txt]}}\n    after: {exec: "true", needs: s}\n', { 'sweep.yaml': readingSweep() });
+    const spec = await load(file);
+    const r = await runWorkflow(spec, { pollMs: 100 });
+    expect(r.nodes.map((n) => `${n.name}:${n.state}`)).toEqual(['fetch:done', 's:blocked', 'after:blocked']);
+    expect(r.nodes[1]).toMatchObject({ blockedBy: ['fetch'], why: 'input missing: fetch/sub/more.txt' });
+    expect(r.nodes[1]!.jobId).toBeUndefined();
+    expect(Object.values(bundleStarts(experimentOut(spec, 's')))).toEqual([0, 0]);
+  }, 60_000);
+
+  it("an input whose place is a file of the sweep's bundles (the config's files: copies to inputs/): EG7117 at the node, before anything runs", async () => {
+    const { dir, file } = workflowDir('workflow:\n  nodes:\n    fetch: {exec: "touch ran; echo 42 > data.txt", outputs: [data.txt]}\n    s:\n      experiment: {config: sweep.yaml}\n      inputs: {fetch: [data.txt]}\n', {
+      'sweep.yaml': readingSweep('files:\n  - {from: mine.txt, to: inputs/fetch/data.txt}\n'),
+      'mine.txt': 'mine\n',
+    });
+    const spec = await load(file);
+    const e = (await runWorkflow(spec, { pollMs: 100 }).catch((x: unknown) => x)) as { diagnostics?: Diagnostic[] };
+    expect(e.diagnostics?.map((d) => d.code)).toEqual(['EG7117']);
+    const d = e.diagnostics![0]!;
+    expect(d.message).toMatch(/^The input fetch\/data\.txt of the node "s" would be inputs\/fetch\/data\.txt in each bundle of its sweep, where the bundle \S+ has a file of its own\.$/);
+    // Positioned at the node's key in the workflow file (line 4: "    s:").
+    expect(d.file).toBe(file);
+    expect(lineColumn(readFileSync(file, 'utf8'), d.start!)).toEqual({ line: 4, column: 5 });
+    expect(existsSync(path.join(dir, '.eegen-workflow', 'wf.yaml', 'hosts', 'local', 'fetch', 'ran'))).toBe(false);
+  }, 60_000);
+});
+
+describe.skipIf(skipWithout('ssh', 'rsync'))('experiment nodes with inputs: across the real sshd', () => {
+  it('fetch on the ssh host -> a sweep on the ssh host reading what fetch wrote (through this machine, inside each bundle)', async () => {
+    const { testEnv } = await import('../support/env.js');
+    const { ssh } = testEnv();
+    const work = tmpDir('eegen-wf-expin-');
+    const { file } = workflowDir(
+      `workflow:
+  nodes:
+    fetch: {host: box, exec: "echo 42 > data.txt; mkdir -p sub; echo far > sub/more.txt", outputs: [data.txt, sub/more.txt]}
+    s: {host: box, experiment: {config: sweep.yaml}, inputs: {fetch: [data.txt, sub/more.txt]}}
+`,
+      { 'sweep.yaml': readingSweep(), 'hosts.yaml': `hosts:\n  box: {kind: ssh, hostname: ${ssh!.host}, ssh_config: ${ssh!.config}, workdir: ${work}/box}\n` },
+    );
+    const spec = await load(file);
+    const r = await runWorkflow(spec, { pollMs: 100 });
+    expect(r.nodes.map((n) => `${n.name}:${n.state}:${n.host}`), JSON.stringify(r.nodes)).toEqual(['fetch:done:box', 's:done:box']);
+    // Where the bundles ran on the host (its workdir): each read the inputs.
+    const ran = readdirSync(path.join(work, 'box')).filter((d) => /^sweep-.*-[0-9a-f]{12}$/.test(d) || /^x-\d-[0-9a-f]{12}$/.test(d));
+    expect(ran.map((d) => readFileSync(path.join(work, 'box', d, 'seen.txt'), 'utf8')).sort()).toEqual(['x=1 data=42 more=far\n', 'x=2 data=42 more=far\n']);
+  }, 120_000);
 });
