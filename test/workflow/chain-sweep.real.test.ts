@@ -125,6 +125,26 @@ describe.skipIf(skipWithout('slurm'))('a node chained onto a sweep (the real loc
     for (const x of sweepRuns(experimentOut(spec, 'wfsweep-s'))) expect(runTimes(spec, 'wfsweep-after').start!, x.id).toBeGreaterThanOrEqual(x.end!);
   }, 240_000);
 
+  it('two coordinators started at once on a sweep and the node chained onto it: every bundle and the node submitted once, the node after every task', async () => {
+    const { dir, file } = sweepThenNode('sleep 3; echo x={experiment.x}');
+    const spec = await load(file);
+    const runs = [cliRun(dir), cliRun(dir)];
+    const codes = await Promise.all(runs.map((r) => r.exited));
+    expect(codes, runs.map((r) => r.output()).join('\n----\n')).toEqual([0, 0]);
+    const ids = runs.map((r) => startedIds(r.events()));
+    expect(ids[1]).toEqual(ids[0]);
+    const submitted = (out: string) => readFileSync(path.join(out, '.eegen', 'ledger.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"action":"submitted"')).map((l) => (JSON.parse(l) as { id: string }).id).sort();
+    expect(submitted(hostOut(spec, 'cluster'))).toEqual(['wfsweep-after']);
+    expect(submitted(experimentOut(spec, 'wfsweep-s'))).toHaveLength(3);
+    expect(new Set(submitted(experimentOut(spec, 'wfsweep-s'))).size).toBe(3);
+    const runsNow = sweepRuns(experimentOut(spec, 'wfsweep-s'));
+    expect(runsNow.map((x) => x.starts.length)).toEqual([1, 1, 1]);
+    expect(starts(spec, 'wfsweep-after')).toBe(1);
+    const st = await workflowStatus(spec);
+    expect(st.nodes[1]!.after).toEqual([ids[0]!.get('wfsweep-s')!.replace(/_\d+$/, '')]);
+    for (const x of runsNow) expect(runTimes(spec, 'wfsweep-after').start!, x.id).toBeGreaterThanOrEqual(x.end!);
+  }, 240_000);
+
   it('workflow cancel of the sweep also cancels the node held for it: nothing of either is left in the queue, the node never ran and is blocked', async () => {
     const { dir, file } = sweepThenNode('sleep 60');
     const spec = await load(file);

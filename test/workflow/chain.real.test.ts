@@ -7,6 +7,7 @@
  * experiment node's job array held for a script node the same way. And
  * the same through LSF's `bsub -w`, with a fake bsub (LSF cannot be installed here).
  */
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,6 +75,27 @@ describe.skipIf(skipWithout('slurm'))('chains the scheduler carries (the real lo
     expect([starts(spec, 'wfchain-a'), starts(spec, 'wfchain-b')]).toEqual([1, 1]);
     const ledger = readFileSync(path.join(hostOut(spec, 'cluster'), '.eegen', 'ledger.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"action":"submitted"'));
     expect(ledger).toHaveLength(2);
+  }, 180_000);
+
+  it('two coordinators started at once on a chained pair: each node is submitted once (one job each, two submits in the ledger, one run record each), both run in order', async () => {
+    const { dir, file, log } = chainWorkflow('sleep 4; echo a >> $LOG');
+    const spec = await load(file);
+    const runs = [cliRun(dir), cliRun(dir)];
+    const codes = await Promise.all(runs.map((r) => r.exited));
+    expect(codes, runs.map((r) => r.output()).join('\n----\n')).toEqual([0, 0]);
+    // Both saw the same job of each node: one was submitted, the other found it.
+    const ids = runs.map((r) => startedIds(r.events()));
+    expect([...ids[0]!.keys()].sort()).toEqual(['wfchain-a', 'wfchain-b']);
+    expect(ids[1]).toEqual(ids[0]);
+    const ledger = readFileSync(path.join(hostOut(spec, 'cluster'), '.eegen', 'ledger.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"action":"submitted"'));
+    expect(ledger.map((l) => (JSON.parse(l) as { id: string }).id).sort()).toEqual(['wfchain-a', 'wfchain-b']);
+    expect([starts(spec, 'wfchain-a'), starts(spec, 'wfchain-b')]).toEqual([1, 1]);
+    expect(readFileSync(log, 'utf8')).toBe('a\nb\n');
+    // The controller knows exactly these two jobs of the workflow's directory (none submitted twice and dropped).
+    const mine = execFileSync('bash', ['-c', 'scontrol -o show job | grep -F -- "$1" || true', 'bash', ` WorkDir=${hostOut(spec, 'cluster')}/`], { encoding: 'utf8', maxBuffer: 1 << 28 }).split('\n').filter(Boolean);
+    expect(mine.map((l) => `slurm:${/^JobId=(\d+)/.exec(l)![1]}`).sort()).toEqual([...ids[0]!.values()].sort());
+    // b was chained (held on a's job), by whichever coordinator decided first.
+    expect((await workflowStatus(spec)).nodes[1]!.after).toEqual([ids[0]!.get('wfchain-a')]);
   }, 180_000);
 
   it('a first node that fails: b (already submitted, held) never runs, Slurm cancels it (DependencyNeverSatisfied), it is shown blocked, with or without a coordinator', async () => {
