@@ -38,7 +38,7 @@ export const WORKFLOW_CODES = {
   /** An input or output path that is not a plain relative path. */
   badPath: 'EG7116',
   /** An experiment node's input whose place in its bundles (inputs/FROM/PATH) is a file of the sweep's bundles already. */
-  inputClash: 'EG7117',
+  inputClash: 'EG7118',
   /** The inventory (hosts.yaml) could not be loaded. */
   badInventory: 'EG7112',
   /** A label variable that does not exist. */

@@ -16,7 +16,7 @@
  * SHA256SUMS, as for a script node. They are added to the bundles the build made
  * (compiled in memory, then written by the same incremental writer); the node is
  * submitted only once every input is there (else blocked: `input missing: FROM/PATH`).
- * An input whose bundle path is one of the sweep's own files is an error (EG7117).
+ * An input whose bundle path is one of the sweep's own files is an error (EG7118).
  */
 import { build } from '../build.js';
 import { diag, DiagnosticError, hasErrors } from '../diagnostics/index.js';
@@ -56,7 +56,7 @@ export async function buildExperiments(spec: WorkflowSpec, signal?: AbortSignal)
 /**
  * Build one experiment node's sweep into its output directory, with the node's inputs
  * that are here now in every bundle (see the module doc). Throws a DiagnosticError
- * (EG7115 and the build's errors, or EG7117) when it cannot be built.
+ * (EG7115 and the build's errors, or EG7118) when it cannot be built.
  */
 export async function buildExperiment(spec: WorkflowSpec, n: WorkflowNode, signal?: AbortSignal): Promise<void> {
   const exp = n.experiment!;

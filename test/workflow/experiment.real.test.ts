@@ -268,14 +268,14 @@ describe('experiment nodes with inputs: (real local processes)', () => {
     expect(Object.values(bundleStarts(experimentOut(spec, 's')))).toEqual([0, 0]);
   }, 60_000);
 
-  it("an input whose place is a file of the sweep's bundles (the config's files: copies to inputs/): EG7117 at the node, before anything runs", async () => {
+  it("an input whose place is a file of the sweep's bundles (the config's files: copies to inputs/): EG7118 at the node, before anything runs", async () => {
     const { dir, file } = workflowDir('workflow:\n  nodes:\n    fetch: {exec: "touch ran; echo 42 > data.txt", outputs: [data.txt]}\n    s:\n      experiment: {config: sweep.yaml}\n      inputs: {fetch: [data.txt]}\n', {
       'sweep.yaml': readingSweep('files:\n  - {from: mine.txt, to: inputs/fetch/data.txt}\n'),
       'mine.txt': 'mine\n',
     });
     const spec = await load(file);
     const e = (await runWorkflow(spec, { pollMs: 100 }).catch((x: unknown) => x)) as { diagnostics?: Diagnostic[] };
-    expect(e.diagnostics?.map((d) => d.code)).toEqual(['EG7117']);
+    expect(e.diagnostics?.map((d) => d.code)).toEqual(['EG7118']);
     const d = e.diagnostics![0]!;
     expect(d.message).toMatch(/^The input fetch\/data\.txt of the node "s" would be inputs\/fetch\/data\.txt in each bundle of its sweep, where the bundle \S+ has a file of its own\.$/);
     // Positioned at the node's key in the workflow file (line 4: "    s:").
