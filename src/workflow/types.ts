@@ -4,6 +4,8 @@
  * events a run reports. Nothing here is kept between runs: the hosts hold the truth.
  */
 import type { HostError } from '../dispatch/codes.js';
+import type { DispatchContext } from '../dispatch/context.js';
+import type { Runner } from '../dispatch/process.js';
 import type { BundleState } from '../dispatch/types.js';
 import type { HostEntry, Inventory } from '../inventory/hosts.js';
 import type { Span } from '../diagnostics/index.js';
@@ -133,4 +135,35 @@ export function nodeOf(spec: WorkflowSpec, name: string): WorkflowNode | undefin
     byName.set(spec, m);
   }
   return m.get(name);
+}
+
+/** Options of every workflow call (run, status, cancel). */
+export interface WorkflowCallOptions {
+  onEvent?: (e: WorkflowEvent) => void;
+  /** Abort: the call rejects with AbortError; what runs on the hosts goes on (as after kill -9). */
+  signal?: AbortSignal;
+  /** The dispatcher's context (runner, caches) for every call. */
+  context?: DispatchContext;
+  runner?: Runner;
+  /** Time zone labels show times in (IANA; default UTC). */
+  timeZone?: string;
+  /** `{os.VAR}` of labels, after the host's profile `env` (default: none). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** The clock (labels' `{now}`, `{dt0}`). */
+  now?: () => Date;
+}
+
+export interface RunWorkflowOptions extends WorkflowCallOptions {
+  /** Between two polls of the hosts (default 1000 ms). */
+  pollMs?: number;
+  /** Run these nodes again although they ended (done ones too); never one that is still running. */
+  rerun?: readonly string[];
+  /** Run every node again that ended badly (also out of retries, also cancelled). */
+  rerunFailed?: boolean;
+}
+
+export interface WorkflowResult {
+  ok: boolean;
+  nodes: NodeStatus[];
+  hostErrors: HostError[];
 }
