@@ -41,6 +41,37 @@ export interface DirectiveSet {
   setup?: string[];
 }
 
+/** Job resources, as written under `resources:` in a config (and allowed in profile directives). */
+export interface Resources {
+  /** Wall-clock limit: "HH:MM:SS", "D-HH:MM:SS", or minutes. */
+  time?: string | number;
+  nodes?: string | number;
+  ntasks?: string | number;
+  ntasks_per_node?: string | number;
+  cpus_per_task?: string | number;
+  gpus?: string | number;
+  gpus_per_node?: string | number;
+  /** Memory per node, e.g. "32G". */
+  mem?: string | number;
+  partition?: string;
+  account?: string;
+  qos?: string;
+  reservation?: string;
+  constraint?: string;
+  gres?: string;
+  job_name?: string;
+  /** Log file patterns (%j etc. are the scheduler's). */
+  output?: string;
+  error?: string;
+  /** Raw extra directive arguments, one directive line each. */
+  extra?: string[];
+  /** Shell lines run before the command (module loads, venv activation); not part of the block. */
+  setup?: string[];
+}
+
+/** A bundle's directives and resources merged: what a scheduler's directive block is written from. */
+export type DirectiveValues = DirectiveSet & Resources;
+
 /**
  * A host/site profile: everything site-specific that templates may read. Lives in
  * data files (profiles/*.yaml, hosts.yaml), never in code.

@@ -11,7 +11,8 @@ import { placeholderRoots, PROVIDED_NAMESPACES } from '../syntax/placeholders.js
 import { substituteSlots } from '../shell/context.js';
 import { scalarText, ShellQuoteError } from '../shell/quote.js';
 import { blockingProblems, scanShell, type ShellScan, type Slot } from '../shell/scan.js';
-import type { Mapping, Value } from '../types.js';
+import { schedulers } from '../scheduler/registry.js';
+import type { Mapping, Scheduler, Value } from '../types.js';
 import { RENDER_CODES as C } from './codes.js';
 import { directiveBlock } from './directives.js';
 import type { RenderContext } from './index.js';
@@ -23,6 +24,9 @@ interface Scanned extends ShellScan {
   names: number;
 }
 const scans = new WeakMap<TemplateSource, Scanned>();
+
+/** The adapters' directive block placeholders (`{slurm.sbatch}`, `{lsf.bsub}`): the scheduler, its namespace and the whole name. */
+const BLOCKS = schedulers().flatMap((a) => (a.templateBlock ? [{ name: a.name as Scheduler, namespace: a.templateBlock.namespace, placeholder: `${a.templateBlock.namespace}.${a.templateBlock.field}` }] : []));
 
 function scanOf(t: TemplateSource): Scanned {
   let s = scans.get(t);
@@ -58,8 +62,7 @@ export function renderCloudmesh(t: TemplateSource, ctx: RenderContext): { text?:
   const config = templateConfig(ctx);
   let rootSet: Set<string> | undefined;
   const roots = (): Set<string> => (rootSet ??= placeholderRoots(config));
-  const block = (scheduler: 'slurm' | 'lsf'): string => directiveBlock(scheduler, ctx.directives);
-  const ns: NamespaceInput = { config, host: ctx.host, bundle: ctx.bundle, blocks: { slurm: () => block('slurm'), lsf: () => block('lsf') } };
+  const ns: NamespaceInput = { config, host: ctx.host, bundle: ctx.bundle, blocks: Object.fromEntries(BLOCKS.map(({ namespace, name }) => [namespace, () => directiveBlock(name, ctx.directives)])) };
   let failed = false;
   const fail = (d: Diagnostic): undefined => {
     diagnostics.push(d);
@@ -105,7 +108,7 @@ export function renderCloudmesh(t: TemplateSource, ctx: RenderContext): { text?:
       if (near) diagnostics.push(diag(C.nearMissPlaceholder, `{${slot.name}} on line ${slot.line} is left as written: "${root}" is not a config key or namespace.`, at(slot), `Did you mean {${[near, ...slot.path.slice(1)].join('.')}}?`, 'warning'));
       return undefined;
     }
-    const isBlock = !Object.hasOwn(config, root) && ((root === 'slurm' && slot.name === 'slurm.sbatch') || (root === 'lsf' && slot.name === 'lsf.bsub'));
+    const isBlock = !Object.hasOwn(config, root) && BLOCKS.some((b) => b.namespace === root && b.placeholder === slot.name);
     let ref: Reference;
     try {
       ref = classifyReference(slot.path, ns);

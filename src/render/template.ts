@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diag, type Diagnostic } from '../diagnostics/index.js';
 import type { Scheduler } from '../types.js';
+import { schedulers } from '../scheduler/registry.js';
 import { RENDER_CODES as C } from './codes.js';
 
 export interface TemplateSource {
@@ -33,11 +34,10 @@ export function outputNameFor(file: string): string {
   return base;
 }
 
+/** The scheduler a template's output name is for, by the adapters' templateExtensions (`job.slurm`: slurm); bash otherwise. */
 export function schedulerFor(outputName: string): Scheduler {
   const ext = path.extname(outputName).toLowerCase();
-  if (ext === '.slurm' || ext === '.sbatch') return 'slurm';
-  if (ext === '.lsf' || ext === '.bsub') return 'lsf';
-  return 'bash';
+  return (schedulers().find((a) => a.templateExtensions?.includes(ext))?.name as Scheduler | undefined) ?? 'bash';
 }
 
 /** Read a user template; a missing file is a diagnostic. */

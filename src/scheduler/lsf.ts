@@ -20,7 +20,8 @@ import { findSlurmJob, submitFailure, type SubmitResult } from './slurm.js';
 import { lsfWords } from '../shell/directive.js';
 import { quoteLiteral as q } from '../shell/quote.js';
 import { lastOption, leadingDirectives, underDir } from './script.js';
-import { dependencyIds, type JobRequest, type JobState, type SchedulerAdapter, type SchedulerJob } from './types.js';
+import type { DirectiveValues } from '../types.js';
+import { dependencyIds, type DirectiveWriter, type JobRequest, type JobState, type SchedulerAdapter, type SchedulerJob } from './types.js';
 
 export type { SubmitResult } from './slurm.js';
 
@@ -278,6 +279,62 @@ function lsfRequests(scriptText: string): JobRequest {
   return { nodes, gpus: nodes * (num ? Number(num[1]) : 1) };
 }
 
+/** Slurm time ("MM", "MM:SS", "HH:MM:SS", "D-HH[:MM[:SS]]", or minutes) as LSF's "H:MM". */
+export function lsfTime(time: string | number): string {
+  let minutes: number | undefined;
+  if (typeof time === 'number') minutes = time;
+  else {
+    const m = /^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$/.exec(time.trim());
+    if (m) {
+      const [, d, a, b, c] = m;
+      const n = (x: string | undefined): number => (x === undefined ? 0 : Number(x));
+      if (d !== undefined) minutes = n(d) * 1440 + n(a) * 60 + n(b) + (c !== undefined && n(c) > 0 ? 1 : 0);
+      else if (c !== undefined) minutes = n(a) * 60 + n(b) + (n(c) > 0 ? 1 : 0);
+      else if (b !== undefined) minutes = n(a) + (n(b) > 0 ? 1 : 0);
+      else minutes = n(a);
+    }
+  }
+  if (minutes === undefined || !Number.isFinite(minutes)) return String(time);
+  const whole = Math.ceil(minutes);
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, '0')}`;
+}
+
+/** LSF memory: "32G" -> "32GB" (LSF's unit names), numbers as written. */
+function lsfMem(mem: string | number): string {
+  return typeof mem === 'string' ? mem.replace(/^(\d+(?:\.\d+)?)\s*([KMGTP])$/i, (_m, n: string, u: string) => `${n}${u.toUpperCase()}B`) : String(mem);
+}
+
+/**
+ * In a fixed order: `#BSUB -J name`, -q queue, -P account, -U reservation, -R select[...],
+ * -W H:MM, -nnodes, -n tasks, -R span[ptile=N], -R affinity[...], -M mem, -gpu num=N,
+ * -o/-e (`qos` and `gres` are Slurm-only), then `extra` verbatim.
+ */
+function lsfBlock(d: DirectiveValues, { arg, raw, present }: DirectiveWriter): string[] {
+  const lines: string[] = [];
+  const add = (flag: string, v: unknown, what: string): void => {
+    if (present(v)) lines.push(`#BSUB ${flag} ${arg(v, what, `#BSUB ${flag} `)}`);
+  };
+  add('-J', d.job_name, 'job_name');
+  add('-q', d.partition, 'partition');
+  add('-P', d.account, 'account');
+  add('-U', d.reservation, 'reservation');
+  if (present(d.constraint)) add('-R', `select[${String(d.constraint)}]`, 'constraint');
+  if (present(d.time)) add('-W', lsfTime(d.time!), 'time');
+  add('-nnodes', d.nodes, 'nodes');
+  const perNode = d.ntasks_per_node;
+  const tasks = present(d.ntasks) ? d.ntasks : present(perNode) && present(d.nodes) ? Number(d.nodes) * Number(perNode) : undefined;
+  add('-n', tasks, 'ntasks');
+  if (present(perNode)) add('-R', `span[ptile=${String(perNode)}]`, 'ntasks_per_node');
+  if (present(d.cpus_per_task)) add('-R', `affinity[core(${String(d.cpus_per_task)})]`, 'cpus_per_task');
+  if (present(d.mem)) add('-M', lsfMem(d.mem!), 'mem');
+  const gpus = present(d.gpus_per_node) ? d.gpus_per_node : d.gpus;
+  if (present(gpus)) add('-gpu', `num=${String(gpus)}`, 'gpus');
+  add('-o', d.output, 'output');
+  add('-e', d.error, 'error');
+  for (const x of d.extra ?? []) lines.push(`#BSUB ${raw(x)}`);
+  return lines;
+}
+
 const BSUB_JOB_ID = `sed -n 's/^Job <\\([0-9]*\\)>.*/\\1/p' | head -n1`;
 
 export const lsf: SchedulerAdapter = {
@@ -289,7 +346,9 @@ export const lsf: SchedulerAdapter = {
     words: 'strict',
     option: (token) => (token.startsWith('--') ? token.split('=')[0]! : token),
     perBundle: new Set(['-J', '-o', '-oo', '-e', '-eo', '-cwd']),
+    block: lsfBlock,
   },
+  templateExtensions: ['.lsf', '.bsub'],
   templateBlock: { namespace: 'lsf', field: 'bsub' },
   // "$@": the submit's arguments for this bundle (a dependency), each one word.
   submitLine: () => `out=$(cd -- "$id" && bsub "$@" < "$script" 2>&1) || { emit FAIL "$id" "$(printf '%s' "$out" | oneline)"; return; }

@@ -25,7 +25,8 @@
 import { sbatchWords } from '../shell/directive.js';
 import { quoteLiteral as q } from '../shell/quote.js';
 import { lastOption, leadingDirectives, underDir } from './script.js';
-import { countOf, dependencyIds, type JobRequest, type JobState, type SchedulerAdapter, type SchedulerJob } from './types.js';
+import type { DirectiveValues } from '../types.js';
+import { countOf, dependencyIds, type DirectiveWriter, type JobRequest, type JobState, type SchedulerAdapter, type SchedulerJob } from './types.js';
 
 // ---------------------------------------------------------------- submission
 
@@ -457,6 +458,42 @@ function slurmRequests(scriptText: string): JobRequest {
   return { nodes, gpus: nodes * gpus };
 }
 
+/**
+ * Each key's #SBATCH option, in eegen's order for keys no site entry orders
+ * (directive-table.ts mergeDirectives puts a site entry's own keys first, in its order).
+ */
+export const SLURM_OPTIONS: readonly (readonly [keyof DirectiveValues, string])[] = [
+  ['job_name', 'job-name'],
+  ['partition', 'partition'],
+  ['account', 'account'],
+  ['qos', 'qos'],
+  ['reservation', 'reservation'],
+  ['constraint', 'constraint'],
+  ['time', 'time'],
+  ['nodes', 'nodes'],
+  ['ntasks', 'ntasks'],
+  ['ntasks_per_node', 'ntasks-per-node'],
+  ['cpus_per_task', 'cpus-per-task'],
+  ['mem', 'mem'],
+  ['gres', 'gres'],
+  ['gpus', 'gpus'],
+  ['gpus_per_node', 'gpus-per-node'],
+  ['output', 'output'],
+  ['error', 'error'],
+];
+const SLURM_FLAG: ReadonlyMap<string, string> = new Map(SLURM_OPTIONS);
+
+/** `#SBATCH --flag=value`, one line per set key, in the order of `d`'s keys (cloudmesh-rivanna writes a table entry's keys in their order), then `extra` verbatim. */
+function slurmBlock(d: DirectiveValues, { arg, raw, present }: DirectiveWriter): string[] {
+  const lines: string[] = [];
+  for (const key of Object.keys(d) as (keyof DirectiveValues)[]) {
+    const flag = SLURM_FLAG.get(key);
+    if (flag !== undefined && present(d[key])) lines.push(`#SBATCH --${flag}=${arg(d[key], key, `#SBATCH --${flag}=`)}`);
+  }
+  for (const x of d.extra ?? []) lines.push(`#SBATCH ${raw(x)}`);
+  return lines;
+}
+
 export const slurm: SchedulerAdapter = {
   name: 'slurm',
   hostKinds: ['slurm'],
@@ -466,7 +503,9 @@ export const slurm: SchedulerAdapter = {
     words: 'slurm',
     option: slurmOption,
     perBundle: new Set(['--job-name', '-J', '--output', '-o', '--error', '-e', '--array', '-a', '--chdir', '-D']),
+    block: slurmBlock,
   },
+  templateExtensions: ['.slurm', '.sbatch'],
   templateBlock: { namespace: 'slurm', field: 'sbatch' },
   // "$@": the submit's arguments for this bundle (a dependency), each one word.
   submitLine: () => `out=$(cd -- "$id" && sbatch --parsable "$@" "$script" 2>&1) || { emit FAIL "$id" "$(printf '%s' "$out" | oneline)"; return; }

@@ -11,6 +11,7 @@
  * is the bundle directory, `$script` its script; `return` ends the bundle's turn.
  */
 import type { DirectiveKind } from '../shell/directive.js';
+import type { DirectiveValues } from '../types.js';
 
 /** What a scheduler can say about a job (a subset of the dispatcher's BundleState). */
 export type JobState = 'submitted' | 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'timeout' | 'oom';
@@ -38,6 +39,22 @@ export interface DirectiveSyntax {
   option(firstWord: string): string;
   /** Options that differ per bundle or that an array driver sets itself: left out of array groups. */
   perBundle: ReadonlySet<string>;
+  /**
+   * The directive lines of a bundle's directives and resources (`#SBATCH --partition=gpu`),
+   * one per set key, with its values quoted by `w` (the renderer's: each value one word for
+   * the scheduler, `extra` one printable line; both throw ShellQuoteError otherwise).
+   */
+  block(d: DirectiveValues, w: DirectiveWriter): string[];
+}
+
+/** How a directive block writer quotes: the renderer hands it to DirectiveSyntax.block. */
+export interface DirectiveWriter {
+  /** A value as exactly one word after `line` (the directive text before it). */
+  arg(value: unknown, what: string, line: string): string;
+  /** An `extra` entry: verbatim, one printable line. */
+  raw(value: unknown): string;
+  /** Set: not undefined, null or ''. */
+  present(value: unknown): boolean;
 }
 
 /** Job arrays: many bundles in one submission. */
@@ -103,6 +120,8 @@ export interface SchedulerAdapter {
   jobIdPrefix: string;
   /** Its job scripts' directive lines; none for a plain shell. */
   directives?: DirectiveSyntax;
+  /** Template output names whose extension makes a template this scheduler's (`job.slurm`, `run.sbatch`), lower case with the dot. */
+  templateExtensions?: readonly string[];
   /** The template placeholder of its directive block, `{slurm.sbatch}`: namespace and field. */
   templateBlock?: { namespace: string; field: string };
   /**

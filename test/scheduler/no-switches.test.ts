@@ -2,7 +2,8 @@
  * Scheduler differences live in the adapters (src/scheduler/) and nowhere else in the
  * dispatcher and the inventory: no `kind === 'slurm'` switch, no scheduler command named in
  * code (comments aside); nor do the compile-side files that used to switch (shell/,
- * resolve/). The renderer's and the workflow coordinator's own scheduler words are theirs.
+ * resolve/, and the renderer's directive blocks and template extensions). The cloudmesh
+ * formats' own `slurm.sbatch` section and the workflow coordinator's words are theirs.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -33,7 +34,14 @@ describe('no scheduler switches outside src/scheduler', () => {
   });
 
   it("no kind === 'slurm' / 'lsf' or case 'slurm' / 'lsf' in the dispatcher, the inventory, the adapters or the compile-side files that used to switch", () => {
-    expect(hits(['dispatch', 'inventory', 'scheduler', 'shell', 'resolve'], /kind\s*[!=]==\s*'(slurm|lsf)'|case\s+'(slurm|lsf)'/)).toEqual([]);
+    expect(hits(['dispatch', 'inventory', 'scheduler', 'shell', 'resolve', 'render'], /kind\s*[!=]==\s*'(slurm|lsf)'|case\s+'(slurm|lsf)'/)).toEqual([]);
+  });
+
+  it("the renderer writes no scheduler's directives and maps no template extension itself: the adapters' block() and templateExtensions do", () => {
+    // Each scheduler's option words are the adapter's alone.
+    expect(hits(['render'], /scheduler\s*[!=]==\s*'|'--(job-name|partition|gpus-per-node)'|'-(nnodes|gpu)'|'\.(slurm|sbatch|lsf|bsub)'/)).toEqual([]);
+    expect(hits(['scheduler'], /block: slurmBlock|block: lsfBlock/)).toHaveLength(2);
+    expect(hits(['scheduler'], /templateExtensions: \[/)).toHaveLength(2);
   });
 
   it('the dispatcher and the inventory name no scheduler and run no scheduler command in code', () => {
