@@ -5,13 +5,10 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { compile, type CompileOptions, type CompileStats } from './compile/index.js';
-import { bundleSignature } from './write/disk.js';
-import { parseChecksums } from './write/manifest.js';
 import { diag, hasErrors, isDiagnosticError, SourceSet, type Diagnostic } from './diagnostics/index.js';
 import type { StudyBundle } from './report/study.js';
 import { LAYOUT, type BuildPlan, type WriteReport } from './types.js';
 import { checkBuild, openWrite, writeBuild, type Difference, type WriteSession } from './write/index.js';
-import { writeFileAtomic } from './write/state.js';
 import type { FsMode } from './write/fsx.js';
 import { throwIfAborted } from './util/abort.js';
 
@@ -35,6 +32,12 @@ export interface BuildOptions extends CompileOptions {
   timeFrom?: string;
   /** With timeFrom: predict's margin over the upper band (default 0.25). */
   timeMargin?: number;
+  /**
+   * false: a plain build returns a plan without its bundles (`count` says how many), so
+   * that its memory stays flat however large the sweep (the CLI, unless --json lists them).
+   * Default true. --dry-run, --check and --archive hold every bundle's bytes anyway.
+   */
+  keepBundles?: boolean;
 }
 
 /** A difference found by --check; `id` is '' for a side file (index.json, jobs.sh). */
@@ -52,6 +55,8 @@ export interface BuildResult {
   sources: SourceSet;
   /** How the bundles were produced (workers, reused bundles). */
   stats?: CompileStats;
+  /** Bundles the config produces (plan.bundles.length unless keepBundles was false). */
+  count?: number;
 }
 
 export const DEFAULT_OUT = 'out';
@@ -91,27 +96,6 @@ async function readKeys(outDir: string): Promise<Keys> {
     // No signatures: every reused bundle's SHA256SUMS is read and hashed once.
   }
   return keys;
-}
-
-/** The files a bundle consists of; a bundle reused unrendered knows them from its SHA256SUMS. */
-function bundleFileNames(b: BuildPlan['bundles'][number]): string[] {
-  if (b.written) return b.written.map((f) => f.path);
-  if (b.files.length !== 1 || b.files[0]!.path !== LAYOUT.checksums) return b.files.map((f) => f.path);
-  return [LAYOUT.checksums, ...(parseChecksums(b.files[0]!.content.toString('utf8'))?.keys() ?? [])];
-}
-
-/** Record each bundle's input key and hash, and the signature of its SHA256SUMS as written. */
-async function writeKeys(outDir: string, plan: BuildPlan, known: ReadonlyMap<string, string>): Promise<void> {
-  const bundles: Record<string, { key: string; hash: string }> = {};
-  const sigs: Record<string, string> = {};
-  for (const b of plan.bundles) {
-    if (!b.inputKey) continue;
-    bundles[b.id] = { key: b.inputKey, hash: b.hash };
-    const sig = b.sig ?? known.get(b.dir) ?? bundleSignature(path.join(outDir, b.dir), bundleFileNames(b));
-    if (sig !== undefined) sigs[b.id] = sig;
-  }
-  await writeFileAtomic(path.join(outDir, KEYS_FILE), `${JSON.stringify({ version: 1, bundles })}\n`);
-  await writeFileAtomic(path.join(outDir, SIGS_FILE), `${JSON.stringify({ version: 1, bundles: sigs })}\n`);
 }
 
 const writeEvents =
@@ -172,7 +156,7 @@ async function buildWithTimes(opts: BuildOptions, outDir: string, times: Times):
   // and --archive need every byte, so they always render everything.
   const incremental = !opts.dryRun && !opts.check && !opts.archive;
   if (incremental) return writeWhileCompiling(opts, outDir, { outDir, keys: await readKeys(outDir) }, times);
-  const { plan, sources, diagnostics } = await compile(opts);
+  const { plan, sources, diagnostics } = await compile({ ...opts, keepBundles: true });
   if (!plan || hasErrors(diagnostics)) return { ok: false, outDir, diagnostics, sources };
   const other = await otherConfig(opts, plan, times);
   if (other) return { ok: false, outDir, diagnostics: [...diagnostics, other], sources };
@@ -208,9 +192,12 @@ async function writeWhileCompiling(opts: BuildOptions, outDir: string, reuse: No
     result = await compile({
       ...opts,
       reuse,
+      // --time-from compares the bundles with its study's (otherConfig).
+      keepBundles: opts.keepBundles !== false || times.bundles !== undefined,
+      streamed: true,
       onStart: async () => {
         // Progress is the compile's: a bundle counts once it is staged (onBundle).
-        session = await openWrite(outDir, { trustReused: true, ...(opts.fs ? { fs: opts.fs } : {}) });
+        session = await openWrite(outDir, { trustReused: true, stream: true, ...(opts.fs ? { fs: opts.fs } : {}) });
       },
       onBundle: (b) => session!.stage(b),
     });
@@ -218,10 +205,10 @@ async function writeWhileCompiling(opts: BuildOptions, outDir: string, reuse: No
     await session?.abort();
     throw e;
   }
-  const { plan, sources, diagnostics, stats } = result;
+  const { plan, sources, diagnostics, stats, count, index } = result;
   const other = plan && (await otherConfig(opts, plan, times));
   if (other) diagnostics.push(other);
-  if (!plan || hasErrors(diagnostics) || !session) {
+  if (!plan || !index || hasErrors(diagnostics) || !session) {
     await session?.abort();
     return { ok: false, outDir, diagnostics, sources, ...(stats ? { stats } : {}) };
   }
@@ -230,9 +217,10 @@ async function writeWhileCompiling(opts: BuildOptions, outDir: string, reuse: No
     await session.abort();
     throwIfAborted(opts.signal);
   }
-  const report = await session.commit(plan, { prune: opts.prune ?? false });
+  // index.json, jobs.sh, keys.json and sigs.json: written by the session from the bundles it staged.
+  const report = await session.finish(index, { prune: opts.prune ?? false });
   // Recovered interrupted builds, stale bundles kept because runs wrote into them, ...
   diagnostics.push(...report.warnings);
-  await writeKeys(outDir, plan, report.signatures);
-  return { ok: true, outDir: path.normalize(outDir), plan, report, diagnostics, sources, ...(stats ? { stats } : {}) };
+  if (opts.keepBundles === false) plan.bundles = [];
+  return { ok: true, outDir: path.normalize(outDir), plan, report, diagnostics, sources, ...(stats ? { stats } : {}), ...(count !== undefined ? { count } : {}) };
 }

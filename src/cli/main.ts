@@ -78,6 +78,8 @@ async function runBuild(config: string, flags: BuildFlags): Promise<number> {
       prune: flags.prune ?? false,
       force: flags.force ?? false,
       strict: flags.strict ?? false,
+      // Only --json lists every bundle: the printed report needs none, so memory stays flat in the sweep's size.
+      keepBundles: flags.json === true,
       ...(flags.jobs !== undefined ? { workers: flags.jobs } : envWorkers()),
       ...envFs(),
       ...(flags.archive ? { archive: flags.archive } : {}),

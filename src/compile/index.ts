@@ -15,7 +15,7 @@
  */
 import { indexFile, jobsScript } from '../bundle/side-files.js';
 import { dedupe, hasErrors, type Diagnostic } from '../diagnostics/index.js';
-import { iterateCombinations, planSweep, productSize, varyingKeys } from '../expand/index.js';
+import { iterateCombinations, paramsAt, planSweep, productSize, varyingKeys } from '../expand/index.js';
 import type { Mapping } from '../types.js';
 import { setting } from '../validate/index.js';
 import { EEGEN_VERSION } from '../version.js';
@@ -58,20 +58,22 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
   const varying = varyingKeys(sweep);
 
   // 3-4. Name, key, render and finalize each combination, in sweep order.
-  const naming = namingInputs(r, varying, opts.reuse, opts.timeLimits);
+  const naming = namingInputs(r, varying, opts.reuse, (index) => paramsAt(sweep, index), opts.timeLimits);
   const total = opts.force ? productSize(sweep) : Math.min(productSize(sweep), limit);
   await opts.onStart?.();
   const evalErrors: Diagnostic[] = [];
   const stats: CompileStats = { workers: 0, renderedHere: 0, renderedOnWorkers: 0, reused: 0 };
-  const bundles = await compileAll(opts, naming, iterateCombinations(sweep, evalErrors), evalErrors, diagnostics, total, stats);
+  const { bundles, count } = await compileAll(opts, naming, iterateCombinations(sweep, evalErrors), evalErrors, diagnostics, total, stats);
   diagnostics.push(...evalErrors);
   if (opts.strict) strictly(diagnostics);
   if (hasErrors(diagnostics)) return { sources, diagnostics: dedupe(diagnostics), stats };
 
   // 5. Side files.
   const name = typeof setting(config, 'name') === 'string' ? setting<string>(config, 'name') : typeof setting<Mapping>(config, 'application')?.name === 'string' ? String(setting<Mapping>(config, 'application')!.name) : undefined;
-  const sideFiles = [indexFile({ eegen: EEGEN_VERSION, schema: r.schema, varying, ...(name !== undefined ? { name } : {}) }, bundles), jobsScript(bundles)];
+  const index = { eegen: EEGEN_VERSION, schema: r.schema, varying, ...(name !== undefined ? { name } : {}) };
+  // A streaming build's writer wrote them from the bundles as they came (write/index.ts openWrite).
+  const sideFiles = opts.streamed ? [] : [indexFile(index, bundles), jobsScript(bundles)];
   // A warning from the template repeats in every bundle: report it once.
   const reported = dedupe(diagnostics);
-  return { plan: { bundles, sideFiles, diagnostics: reported }, sources, diagnostics: reported, stats };
+  return { plan: { bundles, sideFiles, diagnostics: reported }, count, index, sources, diagnostics: reported, stats };
 }

@@ -32,32 +32,59 @@ export interface NamingInputs {
   sharedKey: string;
   /** canonicalJson of the bundle's config (bundleConfig) for these params, the fixed part written once. */
   configJson: (params: Mapping) => string;
-  /** Lower-cased ids seen so far (case-insensitive filesystems) -> their params. */
-  seenIds: Map<string, Mapping>;
+  /**
+   * The ids seen so far, lower-cased (case-insensitive filesystems), as a small hash of
+   * each -> the product position(s) of the combinations named so: numbers, not names or
+   * params, so the check costs a few dozen bytes a bundle. A hash seen before names the
+   * earlier combinations, named again to tell a clash from two names with one hash.
+   */
+  seenIds: Map<number, number | number[]>;
+  /** The params of the combination at a product position (expand/iterate.ts paramsAt). */
+  paramsAt: (index: number) => Mapping;
   /** Time limits over the config's, per bundle id (CompileOptions.timeLimits). */
   timeLimits?: ReadonlyMap<string, string>;
 }
 
 
-/** Name the bundle: eegen's id from the varying values, or the config's `identifier:` template. */
-function nameBundle(s: NamingInputs, combo: Combination, diagnostics: Diagnostic[]): string | undefined {
-  let id = bundleId(combo.params, s.varying);
-  if (typeof setting(s.r.config, 'identifier') === 'string') {
-    const first = resolveConfig({ config: bundleConfig(s.r.config, combo.params), host: s.r.profile, loaded: s.r.loaded, bundle: { id, index: combo.index, ee: eeIdentifier(combo.params) } });
-    if (!first.config || hasErrors(first.diagnostics)) {
-      diagnostics.push(...first.diagnostics);
-      return undefined;
-    }
-    id = identifierId(String(setting(first.config, 'identifier')), combo.params, s.varying);
-  }
-  const clash = s.seenIds.get(id.toLowerCase());
-  if (clash) {
-    diagnostics.push(
-      diag('EG3091', `Two combinations get the same bundle name "${id}": ${JSON.stringify(clash)} and ${JSON.stringify(combo.params)}.`, s.r.loaded.locate(settingPath(s.r.config, 'identifier')), `Include every swept key (${s.varying.join(', ')}) in identifier, or remove identifier to let eegen name the bundles.`),
-    );
+/** The bundle's name: eegen's id from the varying values, or the config's `identifier:` template. */
+function idOf(s: NamingInputs, combo: Combination, diagnostics: Diagnostic[]): string | undefined {
+  const id = bundleId(combo.params, s.varying);
+  if (typeof setting(s.r.config, 'identifier') !== 'string') return id;
+  const first = resolveConfig({ config: bundleConfig(s.r.config, combo.params), host: s.r.profile, loaded: s.r.loaded, bundle: { id, index: combo.index, ee: eeIdentifier(combo.params) } });
+  if (!first.config || hasErrors(first.diagnostics)) {
+    diagnostics.push(...first.diagnostics);
     return undefined;
   }
-  s.seenIds.set(id.toLowerCase(), combo.params);
+  return identifierId(String(setting(first.config, 'identifier')), combo.params, s.varying);
+}
+
+/** A 30-bit FNV-1a hash of a string: a small integer, held in a Map without an allocation. */
+export function smallHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h & 0x3fffffff;
+}
+
+/** Name the bundle and refuse a name an earlier combination got (EG3091). */
+function nameBundle(s: NamingInputs, combo: Combination, diagnostics: Diagnostic[]): string | undefined {
+  const id = idOf(s, combo, diagnostics);
+  if (id === undefined) return undefined;
+  const lower = id.toLowerCase();
+  const h = smallHash(lower);
+  const seen = s.seenIds.get(h);
+  if (seen !== undefined) {
+    const earlier = typeof seen === 'number' ? [seen] : seen;
+    for (const index of earlier) {
+      const params = s.paramsAt(index);
+      // Named once before without an error, so it is named the same way again.
+      if (idOf(s, { index, params }, [])?.toLowerCase() !== lower) continue;
+      diagnostics.push(
+        diag('EG3091', `Two combinations get the same bundle name "${id}": ${JSON.stringify(params)} and ${JSON.stringify(combo.params)}.`, s.r.loaded.locate(settingPath(s.r.config, 'identifier')), `Include every swept key (${s.varying.join(', ')}) in identifier, or remove identifier to let eegen name the bundles.`),
+      );
+      return undefined;
+    }
+    s.seenIds.set(h, [...earlier, combo.index]);
+  } else s.seenIds.set(h, combo.index);
   return id;
 }
 
@@ -123,12 +150,13 @@ export function headOf(s: NamingInputs, combo: Combination, diagnostics: Diagnos
 }
 
 /** The naming state of one compile: the keys every bundle shares, the ids seen so far. */
-export function namingInputs(r: BundleInputs, varying: string[], reuse: CompileOptions['reuse'], timeLimits?: ReadonlyMap<string, string>): NamingInputs {
+export function namingInputs(r: BundleInputs, varying: string[], reuse: CompileOptions['reuse'], paramsAt: (index: number) => Mapping, timeLimits?: ReadonlyMap<string, string>): NamingInputs {
   const { config, template } = r;
   return {
     r,
     varying,
     seenIds: new Map(),
+    paramsAt,
     configJson: canonicalJsonWith(withoutSweepRules(config), 'experiment'),
     ...(reuse ? { reuse } : {}),
     ...(timeLimits?.size ? { timeLimits } : {}),

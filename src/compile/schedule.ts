@@ -40,8 +40,11 @@ interface Outcome {
  * bundles, the diagnostics and where a failing compile stops are exactly those of a
  * sequential compile.
  */
-export async function compileAll(opts: CompileOptions, naming: NamingInputs, combos: Iterable<Combination>, evalErrors: Diagnostic[], diagnostics: Diagnostic[], total: number, stats: CompileStats): Promise<BundlePlan[]> {
+export async function compileAll(opts: CompileOptions, naming: NamingInputs, combos: Iterable<Combination>, evalErrors: Diagnostic[], diagnostics: Diagnostic[], total: number, stats: CompileStats): Promise<{ bundles: BundlePlan[]; count: number }> {
+  /** The bundles, unless the caller keeps none (keepBundles: false: onBundle has each one). */
   const bundles: BundlePlan[] = [];
+  const keep = opts.keepBundles !== false;
+  let count = 0;
   const done = new Map<number, Outcome>();
   let nextSeq = 0;
   let emitted = 0;
@@ -56,15 +59,16 @@ export async function compileAll(opts: CompileOptions, naming: NamingInputs, com
       done.delete(emitted++);
       diagnostics.push(...o.diagnostics);
       if (o.bundle) {
-        const at = bundles.push(o.bundle) - 1;
+        count++;
+        const at = keep ? bundles.push(o.bundle) - 1 : -1;
         // What the writer keeps instead (the bundle without its bytes, once they are on disk).
         const kept = await opts.onBundle?.(o.bundle);
-        if (kept) bundles[at] = kept;
+        if (kept && keep) bundles[at] = kept;
       } else if (++failing >= MAX_FAILING_BUNDLES) {
         stopped = true;
         stopEval = o.evalCount;
       }
-      opts.onEvent?.({ type: 'compile', done: bundles.length, total });
+      opts.onEvent?.({ type: 'compile', done: count, total });
     }
   };
 
@@ -169,5 +173,5 @@ export async function compileAll(opts: CompileOptions, naming: NamingInputs, com
   }
   // A sequential compile stops producing combinations (and their evaluation errors) where it stopped.
   if (stopped && stopEval >= 0) evalErrors.length = Math.min(evalErrors.length, stopEval);
-  return bundles;
+  return { bundles, count };
 }

@@ -1,6 +1,7 @@
 /** The compile stage's options and results (the values `build` and the library pass in and get back). */
 import type { Diagnostic, SourceSet } from '../diagnostics/index.js';
 import type { Sweep } from '../expand/index.js';
+import type { IndexInfo } from '../bundle/side-files.js';
 import type { BuildEvent, BuildPlan, BundlePlan, LoadedYaml, Mapping } from '../types.js';
 
 export interface CompileOptions {
@@ -43,6 +44,17 @@ export interface CompileOptions {
    */
   onBundle?: (bundle: BundlePlan) => Promise<BundlePlan | void>;
   /**
+   * false: the plan lists no bundles, so that a compile's memory does not grow with the
+   * sweep (a streaming build: its writer takes each one from `onBundle`); the result's
+   * `count` says how many there were. Default true.
+   */
+  keepBundles?: boolean;
+  /**
+   * The caller writes index.json and jobs.sh itself from the bundles `onBundle` gets (a
+   * build's stream session, with the result's `index`): the plan holds no side files.
+   */
+  streamed?: boolean;
+  /**
    * Report every placeholder-shaped text that is left as written (`{word}` whose first
    * segment is no config key or namespace), and fail on any warning.
    */
@@ -81,6 +93,10 @@ export interface CompileStats {
 
 export interface CompileResult {
   plan?: BuildPlan;
+  /** Bundles compiled (plan.bundles.length, unless keepBundles was false). */
+  count?: number;
+  /** The head of index.json (bundle/side-files.ts), for a caller that writes it (`streamed`). */
+  index?: IndexInfo;
   stats?: CompileStats;
   sources: SourceSet;
   diagnostics: Diagnostic[];

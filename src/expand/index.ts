@@ -11,6 +11,6 @@
 export type { Axis, DeriveRule, Dimension, ExcludeRule, ExprSource, SampleSpec, Sweep } from './types.js';
 export { compileSweep } from './compile.js';
 export { productSize, varyingKeys } from './product.js';
-export { iterateCombinations } from './iterate.js';
+export { iterateCombinations, paramsAt } from './iterate.js';
 export { planSweep, type RuleReport, type SweepPlan } from './plan.js';
 export { DEFAULT_LIMIT, EXPAND_CODES, MAX_DIMENSION_VALUES, MAX_EVAL_ERRORS } from './codes.js';

@@ -35,6 +35,17 @@ export function* iterateCombinations(sweep: Sweep, sink?: Diagnostic[]): Generat
   }
 }
 
+/**
+ * The params of the combination at product position `index`, evaluated again (errors
+ * dropped): how a caller that keeps only positions gets a combination's values back.
+ */
+export function paramsAt(sweep: Sweep, index: number): Combination['params'] {
+  const walker = new Walker(sweep, new EvalSink());
+  walker.seek(index);
+  walker.evaluate(index);
+  return walker.params();
+}
+
 function* keptInOrder(sweep: Sweep, errors: EvalSink): Generator<Combination> {
   const total = productSize(sweep);
   const walker = new Walker(sweep, errors);

@@ -5,18 +5,21 @@
  * removed — unless a run left files in them. Files a run wrote into a bundle directory
  * (anything its manifest does not list) are never deleted.
  */
-import { lstat, mkdir, realpath, rm, rmdir, stat } from 'node:fs/promises';
+import { lstat, mkdir, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/index.js';
 import { LAYOUT, type BuildPlan, type BundleFile, type BundlePlan, type WriteReport } from '../types.js';
 import { WRITE_CODES, WriteError, isWriteError, warning } from './codes.js';
-import { beginUpdates, endUpdates, placeStaged, removeBundle, recover, stageInto, stagingPath, updateBundle } from './commit.js';
+import { beginUpdates, endUpdates, placeStaged, removeBundle, recover, stageInto, updateBundle } from './commit.js';
 import { stagerScript, StagingThread } from './stage-thread.js';
-import { AdaptiveRunner, forEachAdaptive, SLOW_WRITE_MS, type FsMode } from './fsx.js';
+import { AdaptiveRunner, SLOW_WRITE_MS, type FsMode } from './fsx.js';
+import { indexEntry, indexHead, indexTail, jobsHead, jobsLine, jobsTail, type IndexInfo } from '../bundle/side-files.js';
+import { KeyRecords, writeKeyFiles } from './records.js';
+import { assemble, hashFile, Spool, type Part } from './spool.js';
 import { errnoOf, listTree, readIfExists } from './disk.js';
 import { compareBytes } from './paths.js';
 import { CONCURRENCY, forEachLimit } from './pool.js';
-import { acquireLock, ensureStateDirs, readKnownDirs, readLedger, readSideFileHashes, statePaths, writeAtomic, writeKnownDirs, writeSideFileHashes, type StatePaths } from './state.js';
+import { acquireLock, ensureStateDirs, freshToken, readKnownDirs, readLedger, readSideFileHashes, statePaths, writeAtomic, writeKnownDirs, writeSideFileHashes, type StatePaths } from './state.js';
 import { checkEscapes, EscapeChecker, refuseForeignSideFiles, findStale, listTop, managedFiles, surveyBundle, surveyBundles, UNCHANGED, unlisted, type BundleState, type StaleBundle } from './survey.js';
 import { PlanValidator, validatePlan } from './validate.js';
 
@@ -34,8 +37,6 @@ export interface WriteOptions {
 /** WriteReport plus warnings (kept stale bundles, recovered interruptions, taken-over locks). */
 export interface WriteOutcome extends WriteReport {
   warnings: Diagnostic[];
-  /** Bundle dir -> statSignature of the SHA256SUMS written, where known without another stat. */
-  signatures: Map<string, string>;
 }
 
 /** `changed-mode`: same bytes, another execute bit than the build writes. */
@@ -53,6 +54,11 @@ export interface Difference {
  * expensive part), then `commit` puts everything in place, or `abort` throws it away.
  * Until `commit`, the output directory itself is untouched: a compile error or a kill
  * leaves the previous build as it was.
+ *
+ * Opened with `stream`, the session needs no plan at the end: it writes index.json,
+ * jobs.sh, keys.json and sigs.json itself from the bundles as they are staged (spools in
+ * `.eegen/tmp`, put in place at commit), and `finish` commits. What it keeps per bundle
+ * is its directory (and its id, where that is not the directory) and one status byte, so a sweep of any size fits in memory.
  */
 export interface WriteSession {
   /**
@@ -63,6 +69,8 @@ export interface WriteSession {
   stage(b: BundlePlan): Promise<BundlePlan>;
   /** `plan` must hold exactly the staged bundles, in the same order, plus the side files. */
   commit(plan: BuildPlan, opts?: { prune?: boolean }): Promise<WriteOutcome>;
+  /** A `stream` session's commit: index.json (with `index`'s header), jobs.sh, keys.json and sigs.json from the staged bundles. */
+  finish(index: IndexInfo, opts?: { prune?: boolean }): Promise<WriteOutcome>;
   abort(): Promise<void>;
 }
 
@@ -81,10 +89,52 @@ export interface OpenOptions {
   thread?: boolean;
   /** Filesystem calls: adaptive (default), or pinned to 'sync' / 'async'. */
   fs?: FsMode;
+  /** Write the side files and keys.json / sigs.json from the staged bundles; commit with `finish`. */
+  stream?: boolean;
 }
 
 /** New bundles staged on the calling thread before a staging thread takes over. */
 const THREAD_AFTER = 256;
+
+/** What the session knows of each staged bundle, in one byte. */
+const UNCHANGED_ = 0;
+const ADDED_ = 1;
+const CHANGED_ = 2;
+/** The bundle dir exists (an update in place: its plan and state are kept in `inPlace`). */
+const EXISTS = 4;
+/** New, staged whole under tmp/ (`stagingOf(i)`): one rename puts it in place. */
+const STAGED = 8;
+const STATUS_MASK = 3;
+
+/** A growable byte array: one status per bundle. */
+class Bytes {
+  private data = new Uint8Array(1024);
+  length = 0;
+  push(v: number): number {
+    if (this.length === this.data.length) {
+      const more = new Uint8Array(this.data.length * 2);
+      more.set(this.data);
+      this.data = more;
+    }
+    this.data[this.length] = v;
+    return this.length++;
+  }
+  get(i: number): number {
+    return this.data[i]!;
+  }
+  set(i: number, v: number): void {
+    this.data[i] = v;
+  }
+}
+
+/** A side file as the commit puts it in place: bytes in memory, or a temp file assembled in tmp/. */
+interface SideOut {
+  path: string;
+  hash: string;
+  mode: number;
+  content?: Buffer;
+  temp?: string;
+}
 
 export async function openWrite(outDir: string, opts: OpenOptions = {}): Promise<WriteSession> {
   const outAbs = resolve(outDir);
@@ -111,48 +161,87 @@ export async function openWrite(outDir: string, opts: OpenOptions = {}): Promise
     await lock.release();
     throw e;
   }
-  const validator = opts.validated ? undefined : new PlanValidator();
+  // A stream session validates what it stages: it has no plan to validate beforehand.
+  const validator = opts.validated && !opts.stream ? undefined : new PlanValidator();
   const escapes = new EscapeChecker(outAbs, realOut, top);
   const fsMode = opts.fs ?? 'auto';
   const runner = new AdaptiveRunner(SLOW_WRITE_MS, fsMode);
   const script = opts.thread === false ? undefined : stagerScript();
+  /** This session's names under tmp/: staging dirs by position, spools. */
+  const token = freshToken();
+  const stagingOf = (i: number): string => join(s.tmp, `${token}-${i.toString(36)}.new`);
   let thread: StagingThread | undefined;
   let newCount = 0;
-  const states: BundleState[] = [];
-  /** Staging dir of each new bundle, by position. */
-  const staged: (string | undefined)[] = [];
-  let count = 0;
+  /** Each bundle's dir, and its id where that is not its dir (compile names a bundle's dir by its id). */
+  const dirs: string[] = [];
+  const otherIds = new Map<number, string>();
+  const idOf = (i: number): string => otherIds.get(i) ?? dirs[i]!;
+  const status = new Bytes();
+  /** Bundles updated in place (they exist): what commit needs of them, bytes included. */
+  const inPlace = new Map<number, { b: BundlePlan; st: BundleState }>();
   let done = 0;
   let closed = false;
+  const spools = opts.stream
+    ? (() => {
+        const index = new Spool(join(s.tmp, `${token}.index.body`));
+        const jobs = new Spool(join(s.tmp, `${token}.jobs.body`));
+        return { index, jobs, keys: new KeyRecords(new Spool(join(s.tmp, `${token}.keys.records`))) };
+      })()
+    : undefined;
+  const closeSpools = (): void => {
+    spools?.index.close();
+    spools?.jobs.close();
+    spools?.keys.close();
+  };
 
   const stage = async (b: BundlePlan): Promise<BundlePlan> => {
     if (closed) throw new Error('eegen: stage() after commit() or abort()');
     validator?.add(b);
-    const i = count++;
+    const i = status.push(UNCHANGED_);
+    dirs.push(b.dir);
+    if (b.id !== b.dir) otherIds.set(i, b.id);
+    const rec = spools?.keys.add(b);
+    if (spools) {
+      spools.index.write(indexEntry(b, i === 0));
+      spools.jobs.write(jobsLine(b));
+    }
     await runner.run(async (hot) => {
       try {
         await escapes.check(b.dir, false, hot);
         const st = opts.trustReused && b.reused ? UNCHANGED : await surveyBundle(b, outAbs, realOut, top, hot);
-        states[i] = st;
+        let code = st.status === 'added' ? ADDED_ : st.status === 'changed' ? CHANGED_ : UNCHANGED_;
+        if (st.status !== 'unchanged' && st.exists) {
+          code |= EXISTS;
+          inPlace.set(i, { b, st });
+        }
+        let onThread = false;
         if (st.status !== 'unchanged' && !st.exists) {
           // Past the first few hundred new bundles, a thread of its own writes them.
-          if (!thread && script && ++newCount > THREAD_AFTER) thread = new StagingThread(script, fsMode);
-          const staging = stagingPath(s);
-          if (thread) thread.stage(staging, b.files);
-          else await stageInto(hot, staging, b.files);
-          staged[i] = staging;
+          if (!thread && script && ++newCount > THREAD_AFTER) thread = new StagingThread(script, fsMode, (sigs) => spools?.keys.fromThread(sigs));
+          const staging = stagingOf(i);
+          if (thread) {
+            thread.stage(staging, b.files);
+            onThread = true;
+          } else await stageInto(hot, staging, b.files);
+          code |= STAGED;
+        }
+        status.set(i, code);
+        if (rec) {
+          if (b.sig !== undefined) spools!.keys.known(rec, b.sig);
+          else if (onThread) spools!.keys.onThread(rec, b);
+          else spools!.keys.later(rec, b);
         }
       } catch (e) {
         if (isWriteError(e)) throw e;
         throw new WriteError(WRITE_CODES.writeFailed, `Having trouble writing bundle ${b.id} to ${join(outAbs, b.dir)}: ${(e as Error).message}`, { path: b.dir, cause: e });
       }
-      opts.onProgress?.(++done, opts.total ?? count);
+      opts.onProgress?.(++done, opts.total ?? status.length);
     });
     // Memory stays bounded: at most HIGH_WATER (1,024) bundles' bytes wait for the staging thread.
     await thread?.ready();
     // With async calls (a slow filesystem) the bundle may still be in flight: it keeps its bytes.
-    const st = states[i];
-    return st && (staged[i] !== undefined || st.status === 'unchanged') ? withoutBytes(b) : b;
+    const code = status.get(i);
+    return (code & STAGED) !== 0 || (code & STATUS_MASK) === UNCHANGED_ ? withoutBytes(b) : b;
   };
 
   const abort = async (): Promise<void> => {
@@ -161,6 +250,11 @@ export async function openWrite(outDir: string, opts: OpenOptions = {}): Promise
     try {
       await runner.drain().catch(() => undefined);
       await thread?.close();
+      try {
+        closeSpools();
+      } catch {
+        // Nothing to keep: tmp/ is emptied below.
+      }
       // Staged bundles live in tmp/, which recovery empties; nothing was put in place.
       await recover(outAbs, s, []).catch(() => undefined);
       // A state dir this write created holds nothing else yet: leave the directory as it was.
@@ -172,47 +266,80 @@ export async function openWrite(outDir: string, opts: OpenOptions = {}): Promise
     if (created) await rmdir(outAbs).catch(() => undefined);
   };
 
+  /** Everything staged is on disk (or failed): the count the plan must match. */
+  const settle = async (): Promise<void> => {
+    await runner.drain();
+    await thread?.finish();
+  };
+
+  const put = async (sideFiles: SideOut[], copts: { prune?: boolean }): Promise<WriteOutcome> => {
+    validator?.finish(sideFiles);
+    for (const f of sideFiles) await escapes.check(f.path, true);
+    await refuseForeignSideFiles(sideFiles, outAbs, await readSideFileHashes(s));
+    const planned = validator?.dirs ?? new Set(dirs);
+    const stale = await findStale(planned, outAbs, top, known);
+    // Record the new dirs before putting them in place, so a kill cannot hide a bundle from the next stale scan.
+    const recorded = await writeKnownDirs(s, [...known, ...dirs], [...known].sort());
+    const report = await reportOf(idOf, status, inPlace, s);
+    try {
+      await applyStaged(dirs, idOf, status, inPlace, stagingOf, outAbs, s, fsMode);
+      await writeSideFiles(sideFiles, outAbs, s);
+      await writeSideFileHashes(s, new Map(sideFiles.map((f) => [f.path, f.hash])));
+    } catch (e) {
+      // Leave no half-staged bundle behind: commit what was committed, drop the rest.
+      await recover(outAbs, s, []).catch(() => undefined);
+      throw e;
+    }
+    const kept = await settleStale(stale, outAbs, s, copts.prune === true, warnings);
+    report.stale = sortedIds(kept);
+    report.removed = sortedIds(stale.filter((b) => !kept.includes(b)));
+    await writeKnownDirs(s, [...dirs, ...kept.map((b) => b.dir)], recorded);
+    // Every bundle is in place: the signatures of those not known yet come from a stat of its files.
+    if (spools) {
+      writeKeyFiles(spools.keys, outAbs, s.root, s.tmp, token);
+      for (const f of [spools.index.file, spools.jobs.file, spools.keys.file]) await rm(f, { force: true });
+    }
+    closed = true;
+    await lock.release();
+    return { ...report, warnings };
+  };
+
   const commit = async (plan: BuildPlan, copts: { prune?: boolean } = {}): Promise<WriteOutcome> => {
     if (closed) throw new Error('eegen: commit() after commit() or abort()');
+    if (spools) throw new Error('eegen: a stream session commits with finish()');
     try {
-      await runner.drain();
-      await thread?.finish();
-      if (plan.bundles.length !== count) throw new Error(`eegen: commit() got ${plan.bundles.length} bundles, ${count} were staged`);
-      validator?.finish(plan.sideFiles);
-      for (const f of plan.sideFiles) await escapes.check(f.path, true);
-      await refuseForeignSideFiles(plan.sideFiles, outAbs, await readSideFileHashes(s));
-      const stale = await findStale(plan, outAbs, top, known);
-      // Record the new dirs before putting them in place, so a kill cannot hide a bundle from the next stale scan.
-      const recorded = await writeKnownDirs(s, [...known, ...plan.bundles.map((b) => b.dir)], [...known].sort());
-      const report = await reportFor(plan, states, s);
-      try {
-        await applyBundles(plan, states, staged, outAbs, s, fsMode);
-        await writeSideFiles(plan.sideFiles, outAbs, s);
-        await writeSideFileHashes(s, new Map(plan.sideFiles.map((f) => [f.path, sha256(f.content)])));
-      } catch (e) {
-        // Leave no half-staged bundle behind: commit what was committed, drop the rest.
-        await recover(outAbs, s, []).catch(() => undefined);
-        throw e;
-      }
-      const kept = await settleStale(stale, outAbs, s, copts.prune === true, warnings);
-      report.stale = sortedIds(kept);
-      report.removed = sortedIds(stale.filter((b) => !kept.includes(b)));
-      await writeKnownDirs(s, [...plan.bundles.map((b) => b.dir), ...kept.map((b) => b.dir)], recorded);
-      closed = true;
-      await lock.release();
-      const signatures = new Map<string, string>();
-      if (thread) for (const [i, staging] of staged.entries()) {
-        const sig = staging === undefined ? undefined : thread.signatures.get(staging);
-        if (sig !== undefined) signatures.set(plan.bundles[i]!.dir, sig);
-      }
-      return { ...report, warnings, signatures };
+      await settle();
+      if (plan.bundles.length !== status.length) throw new Error(`eegen: commit() got ${plan.bundles.length} bundles, ${status.length} were staged`);
+      return await put(plan.sideFiles.map((f) => ({ path: f.path, hash: sha256(f.content), mode: f.mode, content: f.content })), copts);
     } catch (e) {
       await abort();
       throw e;
     }
   };
 
-  return { stage, commit, abort };
+  const finish = async (index: IndexInfo, copts: { prune?: boolean } = {}): Promise<WriteOutcome> => {
+    if (closed) throw new Error('eegen: finish() after commit() or abort()');
+    if (!spools) throw new Error('eegen: finish() needs a session opened with stream');
+    try {
+      await settle();
+      closeSpools();
+      const empty = status.length === 0;
+      const side = (path: string, mode: number, parts: Part[]): SideOut => {
+        const temp = join(s.tmp, `${token}.${path.replace(/[^A-Za-z0-9.]/g, '_')}.side`);
+        return { path, mode, temp, hash: assemble(temp, parts, mode) };
+      };
+      const sideFiles = [
+        side(LAYOUT.index, 0o644, [indexHead(index, status.length), spools.index, indexTail(empty)]),
+        side(LAYOUT.jobs, 0o755, [jobsHead(), spools.jobs, jobsTail()]),
+      ];
+      return await put(sideFiles, copts);
+    } catch (e) {
+      await abort();
+      throw e;
+    }
+  };
+
+  return { stage, commit, finish, abort };
 }
 
 /** A bundle whose bytes are on disk: its files' paths, modes and sizes only. */
@@ -252,7 +379,7 @@ export async function checkBuild(plan: BuildPlan, outDir: string): Promise<{ rep
     if (lock) await recover(outAbs, s, warnings).finally(() => lock.release());
   }
   const states = await surveyBundles(plan, outAbs, realOut, top);
-  const stale = await findStale(plan, outAbs, top, await readKnownDirs(s));
+  const stale = await findStale(new Set(plan.bundles.map((b) => b.dir)), outAbs, top, await readKnownDirs(s));
   const report = await reportFor(plan, states, s);
   report.stale = sortedIds(stale);
 
@@ -275,7 +402,7 @@ export async function checkBuild(plan: BuildPlan, outDir: string): Promise<{ rep
     else if (!onDisk.equals(f.content)) differences.push({ id: '', file: f.path, kind: 'changed-file' });
   }
   differences.sort((a, b) => compareBytes(a.id, b.id) || compareBytes(a.file ?? '', b.file ?? ''));
-  return { report: { ...report, warnings, signatures: new Map() }, differences };
+  return { report: { ...report, warnings }, differences };
 }
 
 /** Make the output directory; true when it did not exist before. */
@@ -303,32 +430,72 @@ async function reportFor(plan: BuildPlan, states: BundleState[], s: StatePaths):
   return { added: by('added'), changed: by('changed'), unchanged: by('unchanged'), removed: [], stale: [], changedAfterSubmit: sortedIds(afterSubmit) };
 }
 
-async function applyBundles(plan: BuildPlan, states: BundleState[], staged: (string | undefined)[], outAbs: string, s: StatePaths, fsMode: FsMode): Promise<void> {
-  const inPlace = plan.bundles.filter((_, i) => states[i]!.status !== 'unchanged' && states[i]!.exists).map((b) => b.dir);
-  const token = inPlace.length ? await beginUpdates(s, inPlace) : '';
+/** The session's report: sorted id lists by status; changedAfterSubmit needs the ledger, read only when something changed. */
+async function reportOf(idOf: (i: number) => string, status: Bytes, inPlace: ReadonlyMap<number, { b: BundlePlan; st: BundleState }>, s: StatePaths): Promise<WriteReport> {
+  const lists: string[][] = [[], [], []];
+  for (let i = 0; i < status.length; i++) lists[status.get(i) & STATUS_MASK]!.push(idOf(i));
+  for (const l of lists) l.sort(compareBytes);
+  const changed = [...inPlace.values()].filter(({ st }) => st.status === 'changed');
+  const ledger = changed.length ? await readLedger(s) : new Map<string, string>();
+  const afterSubmit = changed
+    .filter(({ b, st }) => {
+      const submitted = ledger.get(b.id);
+      return (submitted !== undefined && submitted !== b.hash) || st.outputs.length > 0;
+    })
+    .map(({ b }) => b);
+  return { added: lists[ADDED_]!, changed: lists[CHANGED_]!, unchanged: lists[UNCHANGED_]!, removed: [], stale: [], changedAfterSubmit: sortedIds(afterSubmit) };
+}
+
+/** Put every staged bundle in place (one rename each) and update the existing ones (commit.ts). */
+async function applyStaged(
+  dirs: readonly string[],
+  idOf: (i: number) => string,
+  status: Bytes,
+  inPlace: ReadonlyMap<number, { b: BundlePlan; st: BundleState }>,
+  stagingOf: (i: number) => string,
+  outAbs: string,
+  s: StatePaths,
+  fsMode: FsMode,
+): Promise<void> {
+  const token = inPlace.size ? await beginUpdates(s, [...inPlace.values()].map(({ b }) => b.dir)) : '';
   const madeParents = new Set<string>();
-  await forEachAdaptive(plan.bundles, SLOW_WRITE_MS, async (b, i, hot) => {
-    const st = states[i]!;
-    try {
-      const staging = staged[i];
-      if (staging !== undefined) await placeStaged(hot, outAbs, staging, b.dir, madeParents);
-      else if (st.status !== 'unchanged') await updateBundle(hot, outAbs, token, b.dir, b.files, st.deletes);
-    } catch (e) {
-      throw new WriteError(WRITE_CODES.writeFailed, `Having trouble writing bundle ${b.id} to ${join(outAbs, b.dir)}: ${(e as Error).message}`, { path: b.dir, cause: e });
-    }
-  }, fsMode);
+  const runner = new AdaptiveRunner(SLOW_WRITE_MS, fsMode);
+  for (let i = 0; i < dirs.length; i++) {
+    const code = status.get(i);
+    if ((code & STATUS_MASK) === UNCHANGED_) continue;
+    await runner.run(async (hot) => {
+      try {
+        if (code & STAGED) await placeStaged(hot, outAbs, stagingOf(i), dirs[i]!, madeParents);
+        else {
+          const { b, st } = inPlace.get(i)!;
+          await updateBundle(hot, outAbs, token, b.dir, b.files, st.deletes);
+        }
+      } catch (e) {
+        throw new WriteError(WRITE_CODES.writeFailed, `Having trouble writing bundle ${idOf(i)} to ${join(outAbs, dirs[i]!)}: ${(e as Error).message}`, { path: dirs[i]!, cause: e });
+      }
+    });
+  }
+  await runner.drain();
   if (token) await endUpdates(s, token);
 }
 
-/** Side files are rewritten only when their bytes differ, so an idle rebuild changes no mtime. */
-async function writeSideFiles(files: readonly BundleFile[], outAbs: string, s: StatePaths): Promise<void> {
+/** Side files are replaced only when their bytes differ, so an idle rebuild changes no mtime. */
+async function writeSideFiles(files: readonly SideOut[], outAbs: string, s: StatePaths): Promise<void> {
   for (const f of files) {
     const target = join(outAbs, f.path);
-    const onDisk = await readIfExists(target);
-    if (onDisk?.equals(f.content)) continue;
     try {
+      if (f.temp !== undefined) {
+        if (hashFile(target) === f.hash) {
+          await rm(f.temp, { force: true });
+          continue;
+        }
+        await mkdir(dirname(target), { recursive: true });
+        await rename(f.temp, target);
+        continue;
+      }
+      if ((await readIfExists(target))?.equals(f.content!)) continue;
       await mkdir(dirname(target), { recursive: true });
-      await writeAtomic(target, f.content, s.tmp, f.mode);
+      await writeAtomic(target, f.content!, s.tmp, f.mode);
     } catch (e) {
       throw new WriteError(WRITE_CODES.writeFailed, `Having trouble writing ${f.path}: ${(e as Error).message}`, { path: f.path, cause: e });
     }

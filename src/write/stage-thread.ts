@@ -35,9 +35,12 @@ export type ToStager =
   | { type: 'stage'; items: { staging: string; files: WireFile[] }[]; data: Uint8Array }
   | { type: 'finish' };
 export type FromStager =
-  /** A stage message's bundles are written (or, on a slow filesystem, in flight there). */
-  | { type: 'staged'; count: number }
-  | { type: 'finished'; sigs: [string, string][] }
+  /**
+   * A stage message's bundles are written (or, on a slow filesystem, in flight there), with
+   * each one's bundle signature as written, in order (null: written by async calls, none taken).
+   */
+  | { type: 'staged'; count: number; sigs: (string | null)[] }
+  | { type: 'finished' }
   | { type: 'error'; staging: string; message: string; code?: string };
 
 /** Buffers at least this large are sent once and named by id afterwards. */
@@ -71,18 +74,19 @@ export class StagingThread {
   private inFlight = 0;
   /** Callers of ready() waiting for the thread to catch up. */
   private waiting: (() => void)[] = [];
-  /** Staging dir -> the bundle signature of its files, as the thread wrote them. */
-  readonly signatures = new Map<string, string>();
-
-  constructor(script: URL, fs: FsMode = 'auto') {
+  /**
+   * `onSigs` gets the bundle signature of each bundle written (disk.ts bundleSignature,
+   * from an fstat of each file while it was open), in the order staged, a batch at a time.
+   */
+  constructor(script: URL, fs: FsMode = 'auto', onSigs?: (sigs: readonly (string | null)[]) => void) {
     this.worker = new Worker(script, { workerData: { fs } satisfies StagerData });
     this.worker.on('message', (m: FromStager) => {
       if (m.type === 'staged') {
         this.inFlight -= m.count;
+        onSigs?.(m.sigs);
         if (this.inFlight <= HIGH_WATER / 2) this.wake();
         return;
       }
-      if (m.type === 'finished') for (const [staging, sig] of m.sigs) this.signatures.set(staging, sig);
       if (m.type === 'error') {
         this.failure ??= new WriteError(WRITE_CODES.writeFailed, `Having trouble writing a bundle to ${m.staging}: ${m.message}`, { path: m.staging });
       }

@@ -16,8 +16,6 @@ const shared = new Map<number, Buffer>();
 const runner = new AdaptiveRunner(SLOW_WRITE_MS, (workerData as StagerData | undefined)?.fs ?? 'auto');
 const asBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 let failed = false;
-/** Staging dir -> the bundle signature of its files as written (the rename into place keeps it). */
-const sigs: [string, string][] = [];
 /** Messages are handled one after another, so bundles are written in the order sent. */
 let queue: Promise<void> = Promise.resolve();
 
@@ -33,20 +31,25 @@ port.on('message', (m: ToStager) => {
     if (m.type === 'share') shared.set(m.id, asBuffer(m.content));
     else if (m.type === 'stage') {
       const data = asBuffer(m.data);
+      /** Each bundle's signature as written (the rename into place keeps it), reported with the batch. */
+      const sigs: (string | null)[] = [];
       for (const item of m.items) {
         if (failed) return;
         const files: BundleFile[] = item.files.map((f) => ({ path: f.path, mode: f.mode, content: f.shared !== undefined ? shared.get(f.shared)! : data.subarray(f.at, f.at + f.len) }));
         await runner
           .run(async (hot) => {
-            if (hot.sync) sigs.push([item.staging, stageIntoSync(item.staging, files)]);
-            else await stageInto(hot, item.staging, files);
+            if (hot.sync) sigs.push(stageIntoSync(item.staging, files));
+            else {
+              sigs.push(null);
+              await stageInto(hot, item.staging, files);
+            }
           })
           .catch((e: unknown) => fail(item.staging, e));
       }
-      port!.postMessage({ type: 'staged', count: m.items.length } satisfies FromStager);
+      port!.postMessage({ type: 'staged', count: m.items.length, sigs } satisfies FromStager);
     } else {
       await runner.drain().catch((e: unknown) => fail('(staging)', e));
-      if (!failed) port!.postMessage({ type: 'finished', sigs } satisfies FromStager);
+      if (!failed) port!.postMessage({ type: 'finished' } satisfies FromStager);
     }
   });
 });

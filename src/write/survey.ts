@@ -17,6 +17,7 @@ import { isExecutableMode, parseChecksums, parseManifest, sha256, TEMP_PREFIX } 
 import { asyncFs, forEachAdaptive, type HotFs } from './fsx.js';
 import { forEachLimit, CONCURRENCY } from './pool.js';
 import { ancestors } from './paths.js';
+import { hashFile } from './spool.js';
 
 export type BundleStatus = 'added' | 'changed' | 'unchanged';
 
@@ -144,10 +145,13 @@ function refuseForeign(b: BundlePlan, foreign: string[]): void {
  * Ours: the bytes the last build recorded writing (`written`, path -> sha256), or, for a
  * checked-out or older build, recognised by content (an eegen index; the jobs.sh header).
  */
-export async function refuseForeignSideFiles(files: readonly { path: string; content: Buffer }[], outAbs: string, written: ReadonlyMap<string, string>): Promise<void> {
+export async function refuseForeignSideFiles(files: readonly { path: string; hash: string }[], outAbs: string, written: ReadonlyMap<string, string>): Promise<void> {
   for (const f of files) {
-    const onDisk = await readIfExists(join(outAbs, f.path));
-    if (!onDisk || onDisk.equals(f.content) || written.get(f.path) === sha256(onDisk) || isOwnSideFile(f.path, onDisk)) continue;
+    // Hashed a chunk at a time: index.json of a big sweep is large.
+    const onDisk = hashFile(join(outAbs, f.path));
+    if (onDisk === undefined || onDisk === f.hash || written.get(f.path) === onDisk) continue;
+    const content = await readIfExists(join(outAbs, f.path));
+    if (!content || isOwnSideFile(f.path, content)) continue;
     throw new WriteError(WRITE_CODES.notOurs, `${f.path} in the output directory was not written by eegen; a build never overwrites it.`, {
       path: f.path,
       hint: `Build into another --out directory, or move ${f.path} away.`,
@@ -252,8 +256,7 @@ export function plannedFile(b: BundlePlan, path: string): Buffer {
  * Bundle dirs on disk that the plan does not produce: a directory holding manifest.json
  * directly under the output dir, or at a dir an earlier build recorded.
  */
-export async function findStale(plan: BuildPlan, outAbs: string, top: Map<string, EntryKind>, knownDirs: string[]): Promise<StaleBundle[]> {
-  const planned = new Set(plan.bundles.map((b) => b.dir));
+export async function findStale(planned: ReadonlySet<string>, outAbs: string, top: Map<string, EntryKind>, knownDirs: string[]): Promise<StaleBundle[]> {
   const candidates = new Set<string>();
   for (const [name, k] of top) if (k === 'dir' && !name.startsWith('.') && !planned.has(name)) candidates.add(name);
   for (const d of knownDirs) if (!planned.has(d)) candidates.add(d);

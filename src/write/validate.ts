@@ -8,8 +8,19 @@ import { ancestors, assertRelPath } from './paths.js';
  * compiled: `add` each bundle before it touches disk, `finish` with the side files.
  */
 export class PlanValidator {
-  private readonly ids = new Set<string>();
-  private readonly dirs = new Set<string>();
+  /** Every bundle dir added so far. */
+  readonly dirs = new Set<string>();
+  /**
+   * Ids and dirs of the bundles whose id is not their dir. A bundle named by its dir (what
+   * compile makes) costs one entry: its id is the dir, and a dir is never taken twice.
+   */
+  private readonly otherIds = new Set<string>();
+  private readonly otherDirs = new Set<string>();
+
+  /** An earlier bundle has this id: one of the others, or one whose dir is this id. */
+  private hasId(id: string): boolean {
+    return this.otherIds.has(id) || (this.dirs.has(id) && !this.otherDirs.has(id));
+  }
   /** Every proper ancestor of a bundle dir (a dir there would nest a bundle inside another). */
   private readonly enclosing = new Set<string>();
 
@@ -21,8 +32,9 @@ export class PlanValidator {
     if (b.dir === LAYOUT.stateDir || b.dir.startsWith(`${LAYOUT.stateDir}/`)) {
       throw new WriteError(WRITE_CODES.badPath, `Bundle ${b.id} cannot live in ${LAYOUT.stateDir}/, eegen's state directory.`, { path: b.dir });
     }
-    if (this.ids.has(b.id) || this.dirs.has(b.dir)) {
-      throw new WriteError(WRITE_CODES.duplicateBundle, `Two bundles share the ${this.ids.has(b.id) ? `id ${b.id}` : `directory ${b.dir}`}.`, {
+    const sameId = this.hasId(b.id);
+    if (sameId || this.dirs.has(b.dir)) {
+      throw new WriteError(WRITE_CODES.duplicateBundle, `Two bundles share the ${sameId ? `id ${b.id}` : `directory ${b.dir}`}.`, {
         path: b.dir,
         hint: 'Bundle ids come from parameter values; make the swept values distinguishable.',
       });
@@ -36,8 +48,11 @@ export class PlanValidator {
       const inner = [...this.dirs].find((d) => d.startsWith(b.dir + '/'))!;
       throw new WriteError(WRITE_CODES.nestedBundle, `Bundle directory ${inner} lies inside bundle directory ${b.dir}.`, { path: inner });
     }
-    this.ids.add(b.id);
     this.dirs.add(b.dir);
+    if (b.id !== b.dir) {
+      this.otherIds.add(b.id);
+      this.otherDirs.add(b.dir);
+    }
     for (const f of b.files) {
       if (this.goodPaths.has(f.path)) continue;
       assertRelPath(f.path, () => `file of bundle ${b.id}`);
@@ -45,7 +60,7 @@ export class PlanValidator {
     }
   }
 
-  finish(sideFiles: readonly BundleFile[]): void {
+  finish(sideFiles: readonly Pick<BundleFile, 'path'>[]): void {
     const sidePaths = new Set<string>();
     for (const f of sideFiles) {
       assertRelPath(f.path, 'side file');
