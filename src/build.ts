@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { streamedSideFiles } from './bundle/side-files.js';
 import { compile, type CompileOptions, type CompileStats } from './compile/index.js';
 import { diag, hasErrors, isDiagnosticError, SourceSet, type Diagnostic } from './diagnostics/index.js';
 import type { StudyBundle } from './report/study.js';
@@ -187,7 +188,9 @@ async function buildWithTimes(opts: BuildOptions, outDir: string, times: Times):
  */
 async function writeWhileCompiling(opts: BuildOptions, outDir: string, reuse: NonNullable<CompileOptions['reuse']>, times: Times): Promise<BuildResult> {
   let session: WriteSession | undefined;
-  let result: Awaited<ReturnType<typeof compile>>;
+  let result: Awaited<ReturnType<typeof compile>> | undefined;
+  // index.json's head is known once the compile ends; its entries are written as bundles are staged.
+  const sideFiles = streamedSideFiles(() => result!.index!);
   try {
     result = await compile({
       ...opts,
@@ -197,7 +200,7 @@ async function writeWhileCompiling(opts: BuildOptions, outDir: string, reuse: No
       streamed: true,
       onStart: async () => {
         // Progress is the compile's: a bundle counts once it is staged (onBundle).
-        session = await openWrite(outDir, { trustReused: true, stream: true, ...(opts.fs ? { fs: opts.fs } : {}) });
+        session = await openWrite(outDir, { trustReused: true, stream: { sideFiles }, ...(opts.fs ? { fs: opts.fs } : {}) });
       },
       onBundle: (b) => session!.stage(b),
     });
@@ -218,7 +221,7 @@ async function writeWhileCompiling(opts: BuildOptions, outDir: string, reuse: No
     throwIfAborted(opts.signal);
   }
   // index.json, jobs.sh, keys.json and sigs.json: written by the session from the bundles it staged.
-  const report = await session.finish(index, { prune: opts.prune ?? false });
+  const report = await session.finish({ prune: opts.prune ?? false });
   // Recovered interrupted builds, stale bundles kept because runs wrote into them, ...
   diagnostics.push(...report.warnings);
   if (opts.keepBundles === false) plan.bundles = [];

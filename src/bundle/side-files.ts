@@ -5,6 +5,7 @@
 import { shellQuote } from '../shell/quote.js';
 import type { BundleFile, BundlePlan } from '../types.js';
 import { LAYOUT } from '../types.js';
+import type { StreamedSideFile } from '../write/index.js';
 
 export interface IndexInfo {
   eegen: string;
@@ -78,4 +79,16 @@ export const jobsTail = (): string => '\nif [ "$failures" -ne 0 ]; then echo "$f
 export function jobsScript(bundles: readonly BundlePlan[]): BundleFile {
   const text = jobsHead() + bundles.map(jobsLine).join('') + jobsTail();
   return { path: LAYOUT.jobs, content: Buffer.from(text), mode: 0o755 };
+}
+
+/**
+ * index.json and jobs.sh for a streaming build's writer (write/index.ts openWrite with
+ * `stream`): the entries as bundles are staged; the head once `info` (known when the
+ * compile ends) and the count are.
+ */
+export function streamedSideFiles(info: () => IndexInfo): StreamedSideFile[] {
+  return [
+    { path: LAYOUT.index, mode: 0o644, entry: (b, i) => indexEntry(b, i === 0), head: (count) => indexHead(info(), count), tail: (count) => indexTail(count === 0) },
+    { path: LAYOUT.jobs, mode: 0o755, entry: (b) => jobsLine(b), head: jobsHead, tail: jobsTail },
+  ];
 }

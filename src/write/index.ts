@@ -13,9 +13,8 @@ import { WRITE_CODES, WriteError, isWriteError, warning } from './codes.js';
 import { beginUpdates, endUpdates, placeStaged, removeBundle, recover, stageInto, updateBundle } from './commit.js';
 import { stagerScript, StagingThread } from './stage-thread.js';
 import { AdaptiveRunner, SLOW_WRITE_MS, type FsMode } from './fsx.js';
-import { indexEntry, indexHead, indexTail, jobsHead, jobsLine, jobsTail, type IndexInfo } from '../bundle/side-files.js';
 import { KeyRecords, writeKeyFiles } from './records.js';
-import { assemble, hashFile, Spool, type Part } from './spool.js';
+import { assemble, hashFile, Spool } from './spool.js';
 import { errnoOf, listTree, readIfExists } from './disk.js';
 import { compareBytes } from './paths.js';
 import { CONCURRENCY, forEachLimit } from './pool.js';
@@ -67,10 +66,10 @@ export interface WriteSession {
    * them (a bundle updated in place).
    */
   stage(b: BundlePlan): Promise<BundlePlan>;
-  /** `plan` must hold exactly the staged bundles, in the same order, plus the side files. */
+  /** `plan` must hold exactly the staged bundles, in the same order, plus the side files (not for a `stream` session). */
   commit(plan: BuildPlan, opts?: { prune?: boolean }): Promise<WriteOutcome>;
-  /** A `stream` session's commit: index.json (with `index`'s header), jobs.sh, keys.json and sigs.json from the staged bundles. */
-  finish(index: IndexInfo, opts?: { prune?: boolean }): Promise<WriteOutcome>;
+  /** A `stream` session's commit: its side files, keys.json and sigs.json from the staged bundles. */
+  finish(opts?: { prune?: boolean }): Promise<WriteOutcome>;
   abort(): Promise<void>;
 }
 
@@ -89,8 +88,20 @@ export interface OpenOptions {
   thread?: boolean;
   /** Filesystem calls: adaptive (default), or pinned to 'sync' / 'async'. */
   fs?: FsMode;
-  /** Write the side files and keys.json / sigs.json from the staged bundles; commit with `finish`. */
-  stream?: boolean;
+  /** Write these side files (index.json, jobs.sh) and keys.json / sigs.json from the staged bundles; commit with `finish`. */
+  stream?: { sideFiles: readonly StreamedSideFile[] };
+}
+
+/**
+ * A side file written one bundle at a time (bundle/side-files.ts makes index.json's and
+ * jobs.sh's): what each bundle adds, in order, and what goes before and after them all.
+ */
+export interface StreamedSideFile {
+  path: string;
+  mode: number;
+  entry(b: BundlePlan, i: number): string;
+  head(count: number): string;
+  tail(count: number): string;
 }
 
 /** New bundles staged on the calling thread before a staging thread takes over. */
@@ -182,15 +193,13 @@ export async function openWrite(outDir: string, opts: OpenOptions = {}): Promise
   let done = 0;
   let closed = false;
   const spools = opts.stream
-    ? (() => {
-        const index = new Spool(join(s.tmp, `${token}.index.body`));
-        const jobs = new Spool(join(s.tmp, `${token}.jobs.body`));
-        return { index, jobs, keys: new KeyRecords(new Spool(join(s.tmp, `${token}.keys.records`))) };
-      })()
+    ? {
+        sides: opts.stream.sideFiles.map((f, k) => ({ f, body: new Spool(join(s.tmp, `${token}.side-${k}.body`)) })),
+        keys: new KeyRecords(new Spool(join(s.tmp, `${token}.keys.records`))),
+      }
     : undefined;
   const closeSpools = (): void => {
-    spools?.index.close();
-    spools?.jobs.close();
+    for (const { body } of spools?.sides ?? []) body.close();
     spools?.keys.close();
   };
 
@@ -201,10 +210,7 @@ export async function openWrite(outDir: string, opts: OpenOptions = {}): Promise
     dirs.push(b.dir);
     if (b.id !== b.dir) otherIds.set(i, b.id);
     const rec = spools?.keys.add(b);
-    if (spools) {
-      spools.index.write(indexEntry(b, i === 0));
-      spools.jobs.write(jobsLine(b));
-    }
+    for (const { f, body } of spools?.sides ?? []) body.write(f.entry(b, i));
     await runner.run(async (hot) => {
       try {
         await escapes.check(b.dir, false, hot);
@@ -297,7 +303,7 @@ export async function openWrite(outDir: string, opts: OpenOptions = {}): Promise
     // Every bundle is in place: the signatures of those not known yet come from a stat of its files.
     if (spools) {
       writeKeyFiles(spools.keys, outAbs, s.root, s.tmp, token);
-      for (const f of [spools.index.file, spools.jobs.file, spools.keys.file]) await rm(f, { force: true });
+      for (const f of [...spools.sides.map((x) => x.body.file), spools.keys.file]) await rm(f, { force: true });
     }
     closed = true;
     await lock.release();
@@ -317,21 +323,17 @@ export async function openWrite(outDir: string, opts: OpenOptions = {}): Promise
     }
   };
 
-  const finish = async (index: IndexInfo, copts: { prune?: boolean } = {}): Promise<WriteOutcome> => {
+  const finish = async (copts: { prune?: boolean } = {}): Promise<WriteOutcome> => {
     if (closed) throw new Error('eegen: finish() after commit() or abort()');
     if (!spools) throw new Error('eegen: finish() needs a session opened with stream');
     try {
       await settle();
       closeSpools();
-      const empty = status.length === 0;
-      const side = (path: string, mode: number, parts: Part[]): SideOut => {
-        const temp = join(s.tmp, `${token}.${path.replace(/[^A-Za-z0-9.]/g, '_')}.side`);
-        return { path, mode, temp, hash: assemble(temp, parts, mode) };
-      };
-      const sideFiles = [
-        side(LAYOUT.index, 0o644, [indexHead(index, status.length), spools.index, indexTail(empty)]),
-        side(LAYOUT.jobs, 0o755, [jobsHead(), spools.jobs, jobsTail()]),
-      ];
+      const n = status.length;
+      const sideFiles = spools.sides.map(({ f, body }, k): SideOut => {
+        const temp = join(s.tmp, `${token}.side-${k}`);
+        return { path: f.path, mode: f.mode, temp, hash: assemble(temp, [f.head(n), body, f.tail(n)], f.mode) };
+      });
       return await put(sideFiles, copts);
     } catch (e) {
       await abort();

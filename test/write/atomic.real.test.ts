@@ -22,7 +22,7 @@ async function transpileNeeded(to: string): Promise<void> {
   await writeFile(join(to, 'package.json'), '{"type":"module"}\n');
   const files = [
     'types.ts',
-    ...(await Promise.all(['write', 'verify', 'diagnostics', 'util', 'bundle', 'shell', 'syntax'].map(async (d) => (await readdir(join(src, d))).filter((f) => f.endsWith('.ts')).map((f) => `${d}/${f}`)))).flat(),
+    ...(await Promise.all(['write', 'verify', 'diagnostics', 'util'].map(async (d) => (await readdir(join(src, d))).filter((f) => f.endsWith('.ts')).map((f) => `${d}/${f}`)))).flat(),
   ];
   for (const f of files) {
     const js = ts.transpileModule(await readFile(join(src, f), 'utf8'), {
