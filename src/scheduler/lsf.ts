@@ -19,7 +19,7 @@
 import { findSlurmJob, submitFailure, type SubmitResult } from './slurm.js';
 import { lsfWords } from '../shell/directive.js';
 import { quoteLiteral as q } from '../shell/quote.js';
-import { lastOption, leadingDirectives, underDir } from './script.js';
+import { directiveWords, lastOption, underDir } from './script.js';
 import type { DirectiveValues } from '../types.js';
 import { dependencyIds, type DirectiveWriter, type JobRequest, type JobState, type SchedulerAdapter, type SchedulerJob } from './types.js';
 
@@ -247,13 +247,7 @@ function lsfLogName(pattern: string, key: string): string {
 
 /** A job's logs as bsub(1) places them: `-o`/`-oo` and `-e`/`-eo`, relative to `-cwd`; without `-o` LSF mails the output (no file). */
 function lsfLogFiles(scriptText: string): string[] {
-  const words = leadingDirectives(scriptText, '#BSUB').flatMap((args) => {
-    try {
-      return lsfWords(args);
-    } catch {
-      return [];
-    }
-  });
+  const words = directiveWords(scriptText, '#BSUB', lsfWords);
   const dir = lastOption(words, ['-cwd'], false);
   const files = [lastOption(words, ['-o', '-oo'], false), lastOption(words, ['-e', '-eo'], false)];
   return [...new Set(files.filter((f): f is string => f !== undefined && f !== '' && f !== '/dev/null').map((f) => underDir(f, dir)))];
@@ -264,13 +258,7 @@ function lsfLogFiles(scriptText: string): string[] {
  * per host (`-gpu -`: the site's default, one), times the nodes.
  */
 function lsfRequests(scriptText: string): JobRequest {
-  const words = leadingDirectives(scriptText, '#BSUB').flatMap((args) => {
-    try {
-      return lsfWords(args);
-    } catch {
-      return [];
-    }
-  });
+  const words = directiveWords(scriptText, '#BSUB', lsfWords);
   const nodeSpec = lastOption(words, ['-nnodes'], false);
   const nodes = Math.max(1, nodeSpec !== undefined && /^\d+$/.test(nodeSpec) ? Number(nodeSpec) : 1);
   const gpu = lastOption(words, ['-gpu'], false);

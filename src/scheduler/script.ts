@@ -22,6 +22,21 @@ export function leadingDirectives(scriptText: string, prefix: string): string[] 
 }
 
 /**
+ * Every word of the leading block's `prefix` lines, split as the scheduler splits them
+ * (`split`: shell/directive.ts's sbatchWords or lsfWords); a line the scheduler would
+ * refuse (an unclosed quote) gives no words.
+ */
+export function directiveWords(scriptText: string, prefix: string, split: (args: string) => string[]): string[] {
+  return leadingDirectives(scriptText, prefix).flatMap((args) => {
+    try {
+      return split(args);
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
  * The value of the last option among `names` in directive words: `--output=X`, `--output X`,
  * `-o X`, and with `glued` (getopt's one-letter options, not LSF's) `-oX`. Undefined when none is given.
  */

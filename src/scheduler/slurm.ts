@@ -24,7 +24,7 @@
  */
 import { sbatchWords } from '../shell/directive.js';
 import { quoteLiteral as q } from '../shell/quote.js';
-import { lastOption, leadingDirectives, underDir } from './script.js';
+import { directiveWords, lastOption, underDir } from './script.js';
 import type { DirectiveValues } from '../types.js';
 import { countOf, dependencyIds, type DirectiveWriter, type JobRequest, type JobState, type SchedulerAdapter, type SchedulerJob } from './types.js';
 
@@ -419,13 +419,7 @@ function slurmLogName(pattern: string, key: string): string {
  * given, `--error`, relative to `--chdir` when set (the later directive wins, as in sbatch).
  */
 function slurmLogFiles(scriptText: string): string[] {
-  const words = leadingDirectives(scriptText, '#SBATCH').flatMap((args) => {
-    try {
-      return sbatchWords(args);
-    } catch {
-      return []; // sbatch refuses such a line; it names no log
-    }
-  });
+  const words = directiveWords(scriptText, '#SBATCH', sbatchWords);
   const dir = lastOption(words, ['--chdir', '-D']);
   const files = [lastOption(words, ['--output', '-o']) ?? 'slurm-%j.out', lastOption(words, ['--error', '-e'])];
   return [...new Set(files.filter((f): f is string => f !== undefined && f !== '' && f !== '/dev/null').map((f) => underDir(f, dir)))];
@@ -437,13 +431,7 @@ function slurmLogFiles(scriptText: string): string[] {
  * nodes, else the `gpu` entries of `--gres` (per node; `gpu` alone is one) times the nodes.
  */
 function slurmRequests(scriptText: string): JobRequest {
-  const words = leadingDirectives(scriptText, '#SBATCH').flatMap((args) => {
-    try {
-      return sbatchWords(args);
-    } catch {
-      return [];
-    }
-  });
+  const words = directiveWords(scriptText, '#SBATCH', sbatchWords);
   const nodeSpec = lastOption(words, ['--nodes', '-N']);
   const nodes = Math.max(1, nodeSpec !== undefined && /^\d+/.test(nodeSpec) ? Number(/^\d+/.exec(nodeSpec)![0]) : 1);
   const total = lastOption(words, ['--gpus', '-G']);
