@@ -3,13 +3,14 @@
 // baseline measured in the same run, on the same disk (tmpfs: /dev/shm).
 //
 //   npm run bench            all benchmarks
-//   node bench/run.js build  one of: build, templates, plan, status, unsubmitted, arrays, predict, report, workflow
+//   node bench/run.js build  one of: build, templates, plan, status, unsubmitted, arrays, predict, report, workflow, memory
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { build, cancel, compile, loadInventory, loadWorkflow, plan, predict, realRunner, runWorkflow, status, submit, workflowStatus, writeBuild } from '../dist/index.js';
 import { execSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 
 const SHM = process.env.EEGEN_BENCH_DIR ?? (os.platform() === 'linux' ? '/dev/shm' : os.tmpdir());
 const only = process.argv[2];
@@ -453,7 +454,43 @@ async function benchWorkflow() {
   }
 }
 
-const benches = { build: benchBuild, templates: benchTemplates, plan: benchPlan, status: benchStatus, unsubmitted: benchUnsubmitted, arrays: benchArrays, predict: benchPredict, report: benchReport, workflow: benchWorkflow };
+/**
+ * Peak RSS and wall time of whole `eegen build --force` processes, per sweep size (default
+ * 10,000 and 100,000; EEGEN_BENCH_MEMORY_N=10000,100000,1000000 for more: 1,000,000
+ * bundles are ~36 GB on disk). Each build goes to SHM and is removed after. The peak RSS is
+ * the process's own (getrusage), not noisy; wall time is, so the load average is printed.
+ */
+async function benchMemory() {
+  const sizes = (process.env.EEGEN_BENCH_MEMORY_N ?? '10000,100000').split(',').map(Number);
+  const bin = path.resolve(import.meta.dirname, '..', 'bin', 'eegen.js');
+  // The CLI run by a wrapper that prints the process's peak RSS as it exits (a file: worker threads inherit node's flags, -e included).
+  const wrapperText = `process.on('exit', () => process.stderr.write('\\nMAXRSS ' + process.resourceUsage().maxRSS + '\\n'));\nawait import(${JSON.stringify(pathToFileURL(bin).href)});\n`;
+  for (const n of sizes) {
+    const work = mkdtempSync(path.join(SHM, 'eegen-bench-'));
+    try {
+      // Three swept lists: 50 x 50 x 40 = 100,000 (and their like for other sizes: n / 40 split near its square root).
+      const c = 40;
+      let a = Math.max(1, Math.floor(Math.sqrt(n / c)));
+      while (a > 1 && (n / c) % a !== 0) a--;
+      const b = Math.round(n / c / a);
+      const wrapper = path.join(work, 'peak-rss.mjs');
+      writeFileSync(wrapper, wrapperText);
+      const config = path.join(work, 'config.yaml');
+      writeFileSync(config, ['application:', '  name: cloudmask', 'data: "/scratch/{os.USER}/{application.name}"', 'scheduler: slurm', 'resources: {nodes: 1, time: "02:00:00", mem: 32G}', 'experiment:', `  epoch: "[1-${a}]"`, `  lr: "[1-${b}]"`, `  batch: "[1-${c}]"`, 'run:', '  command: python train.py --epochs {experiment.epoch} --lr {experiment.lr} --batch {experiment.batch}', ''].join('\n'));
+      const load0 = os.loadavg()[0];
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(process.execPath, [wrapper, 'build', config, '--out', path.join(work, 'out'), '--force', '-q'], { encoding: 'utf8' });
+      const wall = ms(t0);
+      const peak = Number(/MAXRSS (\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024;
+      if (r.status !== 0) throw new Error(`memory: build of ${a * b * c} failed: ${r.stderr}`);
+      console.log(`memory: ${(a * b * c).toLocaleString('en-US')} bundles: peak RSS ${peak.toFixed(0)} MiB (target <= 256 MB), wall ${fmt(wall)} (${((wall * 1000) / (a * b * c)).toFixed(0)} us a bundle); load average ${load0.toFixed(1)} -> ${os.loadavg()[0].toFixed(1)}`);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+}
+
+const benches = { build: benchBuild, templates: benchTemplates, plan: benchPlan, status: benchStatus, unsubmitted: benchUnsubmitted, arrays: benchArrays, predict: benchPredict, report: benchReport, workflow: benchWorkflow, memory: benchMemory };
 for (const [name, fn] of Object.entries(benches)) {
   if (!only || only === name) await fn();
 }
