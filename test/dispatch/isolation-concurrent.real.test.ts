@@ -33,8 +33,8 @@ async function untilDone(out: string, box: HostEntry, n: number): Promise<Bundle
   }
 }
 
-/** What must not depend on running alone: ids, parameters, states, exit codes, results; not times or job ids. */
-const keep = (r: Row) => Object.fromEntries(Object.entries(r).filter(([k]) => !/^(jobId|start|end|duration_s|timer\.|fp\.|energy|eegen$|history$)/.test(k)));
+/** What must not depend on running alone: ids, parameters, states, exit codes, results; not times, job ids or output bytes (the run records they count differ run to run). */
+const keep = (r: Row) => Object.fromEntries(Object.entries(r).filter(([k]) => !/^(jobId|start|end|duration_s|timer\.|fp\.|energy|output_bytes$|eegen$|history$)/.test(k)));
 const states = (bs: BundleStatus[]) => bs.map((b) => [b.id, b.host, b.state, b.exitCode ?? null, b.run ?? 1]);
 
 async function dispatchOne(x: { out: string; box: HostEntry; count: number }) {
